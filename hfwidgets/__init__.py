@@ -1,0 +1,112 @@
+"""hfwidgets: make videos from images with the Higgsfield video API, from Python and Jupyter.
+
+Core (async, no widgets): `Client`, `Feed`, `Task`, `Motion`, `motions`, `run`, `history`.
+Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`.
+A local emulator of the API: `hfwidgets.emulator`.
+
+Widgets, the emulator and the blocking facade are imported on first use, so
+`import hfwidgets` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._catalog import motions
+from ._errors import (
+    APIError,
+    AuthError,
+    BudgetExceeded,
+    HiggsfieldError,
+    InsufficientCredits,
+    MalformedResponse,
+    MissingKeyError,
+    RateLimited,
+    SubmissionUncertain,
+    TaskFailed,
+    TaskTimeout,
+    ValidationError,
+)
+from ._models import MODELS, PRICES, Feed, Job, Motion, MotionPart, Params, Task
+
+if TYPE_CHECKING:
+    from . import emulator
+    from ._client import Client
+    from ._journal import History, TaskRecord, history
+    from ._polling import PollPolicy
+    from ._sync import resume, run
+    from .widgets import AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved on first attribute access (PEP 562).
+_LAZY = {
+    "Client": "._client",
+    "PollPolicy": "._polling",
+    "History": "._journal",
+    "TaskRecord": "._journal",
+    "history": "._journal",
+    "run": "._sync",
+    "resume": "._sync",
+    "Studio": ".widgets",
+    "MotionGrid": ".widgets",
+    "ImageInput": ".widgets",
+    "ResultView": ".widgets",
+    "Explorer": ".widgets",
+    "AdsPanel": ".widgets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "emulator":
+        return importlib.import_module(".emulator", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hfwidgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, "emulator"])
+
+
+__all__ = [
+    "MODELS",
+    "PRICES",
+    "APIError",
+    "AdsPanel",
+    "AuthError",
+    "BudgetExceeded",
+    "Client",
+    "Explorer",
+    "Feed",
+    "HiggsfieldError",
+    "History",
+    "ImageInput",
+    "InsufficientCredits",
+    "Job",
+    "MalformedResponse",
+    "MissingKeyError",
+    "Motion",
+    "MotionGrid",
+    "MotionPart",
+    "Params",
+    "PollPolicy",
+    "RateLimited",
+    "ResultView",
+    "Studio",
+    "SubmissionUncertain",
+    "Task",
+    "TaskFailed",
+    "TaskRecord",
+    "TaskTimeout",
+    "ValidationError",
+    "emulator",
+    "history",
+    "motions",
+    "resume",
+    "run",
+]

@@ -1,0 +1,173 @@
+"""The exception hierarchy. Every error hfwidgets raises derives from HiggsfieldError.
+
+No error ever carries the API key: messages are built from what the server said,
+and `redact` scrubs the key out of anything the server might have echoed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import Feed
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "BudgetExceeded",
+    "HiggsfieldError",
+    "InsufficientCredits",
+    "MalformedResponse",
+    "MissingKeyError",
+    "RateLimited",
+    "SubmissionUncertain",
+    "TaskFailed",
+    "TaskTimeout",
+    "ValidationError",
+]
+
+
+class HiggsfieldError(Exception):
+    """Base class of every error raised by hfwidgets."""
+
+
+class ValidationError(HiggsfieldError, ValueError):
+    """A request field holds a value the service would refuse; nothing was sent.
+
+    `field` names the field, `value` is what was given, `allowed` says what is accepted.
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str, *, hint: str = "") -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        message = f"{field}={shown} is not allowed: {allowed}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+
+
+class MissingKeyError(HiggsfieldError):
+    """No API key was given and OPENAI_HK_API_KEY is not set."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No API key: pass Client(api_key=...) or set the OPENAI_HK_API_KEY environment "
+            "variable. To try everything without a key, use the local emulator: "
+            "`with hfwidgets.emulator.serve() as server: client = server.client()`."
+        )
+
+
+class BudgetExceeded(HiggsfieldError):
+    """The call would take the session's spending past `Client(budget=...)`; nothing was sent."""
+
+    def __init__(self, cost: int, spent: int, budget: int) -> None:
+        self.cost = cost
+        self.spent = spent
+        self.budget = budget
+        super().__init__(
+            f"refused before sending: this call costs {cost} points, {spent} already spent, "
+            f"budget is {budget} ({budget - spent} left)"
+        )
+
+
+class APIError(HiggsfieldError):
+    """The service answered with an error, or an answer that could not be used.
+
+    `status` is the HTTP status (None when no answer arrived), `message` what the
+    service said, `body` a short excerpt of the raw answer, `task_id` the task
+    concerned when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        task_id: str | None = None,
+        endpoint: str = "",
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.body = body
+        self.task_id = task_id
+        self.endpoint = endpoint
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.endpoint:
+            parts.append(self.endpoint)
+        if self.task_id:
+            parts.append(f"task {self.task_id}")
+        head = " ".join(parts)
+        return f"{head}: {self.message}" if head else self.message
+
+
+class AuthError(APIError):
+    """The service refused the API key (401/403)."""
+
+
+class InsufficientCredits(APIError):
+    """The account has too few credits for this call (402, or a message saying so)."""
+
+
+class RateLimited(APIError):
+    """Too many requests (429) and retries were exhausted; `retry_after` is the server's hint."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class MalformedResponse(APIError):
+    """The service answered 2xx but with something that is not the documented JSON."""
+
+
+class SubmissionUncertain(APIError):
+    """A billable POST failed after it may have reached the server.
+
+    The task may exist and may have been charged; it was NOT resubmitted. Check the
+    provider's dashboard (or `hfwidgets.history()`) before trying again.
+    """
+
+
+class TaskFailed(HiggsfieldError):
+    """The task ended in a failure status (`failed`, `nsfw`, `canceled`). `feed` holds the answer."""
+
+    def __init__(self, feed: Feed) -> None:
+        self.feed = feed
+        self.task_id = feed.id
+        self.status = feed.status
+        reasons = {"nsfw": "refused by the content filter", "canceled": "canceled"}
+        why = reasons.get(feed.status, "failed on the server")
+        super().__init__(f"task {feed.id} ended with status {feed.status!r}: {why}")
+
+
+class TaskTimeout(HiggsfieldError):
+    """`wait()` reached its deadline. The task lives on: wait on `task_id` again later."""
+
+    def __init__(self, task_id: str, timeout: float, last_status: str | None = None) -> None:
+        self.task_id = task_id
+        self.timeout = timeout
+        self.last_status = last_status
+        seen = f", last status {last_status!r}" if last_status else ""
+        super().__init__(
+            f"task {task_id} not finished after {timeout:g} s{seen}; it continues on the "
+            f"server: call wait({task_id!r}) again to pick it up"
+        )
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Replace every occurrence of each secret in `text` by a fixed mask."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "hk-***")
+    return text

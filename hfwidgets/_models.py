@@ -1,0 +1,462 @@
+"""Typed views of the API's JSON: motions, tasks and feeds, plus prices and limits.
+
+This module is shared by the client and the emulator; it does no I/O of its own
+(`Feed.download`/`Feed.frames` import the video helpers lazily).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ._errors import MalformedResponse
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+
+__all__ = [
+    "FAILED_STATUSES",
+    "MODELS",
+    "PENDING_STATUSES",
+    "PRICES",
+    "SEED_MAX",
+    "SEED_MIN",
+    "TERMINAL_STATUSES",
+    "Feed",
+    "Job",
+    "Motion",
+    "MotionPart",
+    "Params",
+    "Task",
+    "overall_status",
+    "price",
+]
+
+MODELS: tuple[str, ...] = ("lite", "turbo", "standard")
+"""Video models, cheapest first."""
+
+PRICES: Mapping[str, int] = {"lite": 5, "turbo": 7, "standard": 10, "ads": 13}
+"""Points per call: one call makes one video. `ads` is the price of an ad task."""
+
+SEED_MIN, SEED_MAX = 1, 1_000_000
+MAX_SIDE = 2048  # the service's examples stay well inside this; larger sizes are refused locally
+MIN_SIDE = 64
+
+PENDING_STATUSES = frozenset({"queued", "in_progress"})
+FAILED_STATUSES = frozenset({"failed", "nsfw", "canceled"})
+TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
+
+
+def price(kind: str) -> int:
+    """Points charged for one call of `kind` (a model name, or "ads")."""
+    return PRICES[kind]
+
+
+def _short(identifier: str) -> str:
+    return identifier if len(identifier) <= 13 else identifier[:8] + "…"
+
+
+# --------------------------------------------------------------------------- motions
+
+
+@dataclass(frozen=True)
+class MotionPart:
+    """One ingredient of a mix: a motion and the strength it is applied with."""
+
+    id: str
+    name: str
+    preview_url: str | None = None
+    strength: float | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class Motion:
+    """A motion template (camera move or effect) that `generate` applies to the image."""
+
+    id: str
+    name: str
+    preview_url: str | None = None
+    preview_width: int = 0
+    preview_height: int = 0
+    priority: int = 0
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    parts: tuple[MotionPart, ...] = ()
+    """For a mix (`"mix" in tags`), the motions it blends with their strengths."""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_mix(self) -> bool:
+        return "mix" in self.tags or bool(self.parts)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Motion:
+        """Parse one entry of the motions listing; tolerant of missing optional keys."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+            raise MalformedResponse(f"motion entry without an id: {str(data)[:120]}")
+        media = data.get("media") if isinstance(data.get("media"), Mapping) else {}
+        strengths: dict[str, float | None] = {}
+        params = data.get("params")
+        if isinstance(params, Mapping):
+            for item in params.get("motions") or []:
+                if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+                    strengths[item["id"]] = _as_opt_float(item.get("strength"))
+        parts = []
+        for part in data.get("mix") or []:
+            if not isinstance(part, Mapping) or not isinstance(part.get("id"), str):
+                continue
+            part_media = part.get("media") if isinstance(part.get("media"), Mapping) else {}
+            parts.append(
+                MotionPart(
+                    id=part["id"],
+                    name=str(part.get("name") or part["id"]),
+                    preview_url=_as_str(part_media.get("url")),
+                    strength=strengths.get(part["id"]),
+                )
+            )
+        return cls(
+            id=data["id"],
+            name=str(data.get("name") or data["id"]),
+            preview_url=_as_str(media.get("url")),
+            preview_width=_as_int(media.get("width")),
+            preview_height=_as_int(media.get("height")),
+            priority=_as_int(data.get("priority")),
+            tags=tuple(str(t) for t in data.get("tags") or () if isinstance(t, str)),
+            categories=tuple(str(c) for c in data.get("categories") or () if isinstance(c, str)),
+            parts=tuple(parts),
+            raw=dict(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as the listing serves it (the parsed `raw` when there is one)."""
+        if self.raw:
+            return dict(self.raw)
+        entry: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "media": {
+                "width": self.preview_width,
+                "height": self.preview_height,
+                "url": self.preview_url,
+                "type": "animated",
+            },
+            "priority": self.priority,
+            "tags": list(self.tags),
+            "params": None,
+            "categories": list(self.categories),
+        }
+        if self.parts:
+            entry["params"] = {
+                "motions": [
+                    {"id": p.id, "type": "motion", "strength": p.strength} for p in self.parts
+                ]
+            }
+            entry["mix"] = [{"id": p.id, "name": p.name, "media": {"url": p.preview_url}} for p in self.parts]
+        return entry
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.parts:
+            extra = ", mix=" + " + ".join(
+                f"{p.name}@{p.strength:g}" if p.strength is not None else p.name for p in self.parts
+            )
+        elif self.categories:
+            extra = f", categories={list(self.categories)}"
+        return f"Motion({self.name!r}, id={self.id!r}{extra})"
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@dataclass(frozen=True, repr=False)
+class Task:
+    """A submitted task: what was asked, what it cost. Wait on it with `client.wait(task)`."""
+
+    id: str
+    kind: str
+    """"image2video" or "ads"."""
+    cost: int
+    model: str | None = None
+    motion: Motion | None = None
+    seed: int | None = None
+    width: int | None = None
+    height: int | None = None
+    prompt: str = ""
+    enhance_prompt: bool | None = None
+    template_id: str | None = None
+    size: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def __repr__(self) -> str:
+        if self.kind == "ads":
+            return f"Task({self.id!r}, kind='ads', template={self.template_id!r}, cost={self.cost})"
+        motion = self.motion.name if self.motion else None
+        return (
+            f"Task({self.id!r}, model={self.model!r}, motion={motion!r}, seed={self.seed}, "
+            f"size={self.width}x{self.height}, cost={self.cost})"
+        )
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+@dataclass(frozen=True, repr=False)
+class Job:
+    """One job of a feed: its status and, once completed, its video."""
+
+    id: str
+    status: str
+    video_url: str | None = None
+    raw_url: str | None = None
+    min_url: str | None = None
+    duration: float | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def __repr__(self) -> str:
+        return f"Job({_short(self.id)!r}, status={self.status!r}, duration={self.duration})"
+
+
+@dataclass(frozen=True, repr=False)
+class Params:
+    """What the service actually ran (`feed.params`): the enhanced prompt, seed, size, motion."""
+
+    prompt: str | None = None
+    seed: int | None = None
+    model: str | None = None
+    motion_id: str | None = None
+    motion_name: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    steps: int | None = None
+    guide_scale: float | None = None
+    strength: float | None = None
+    enhance_prompt: bool | None = None
+    input_image_url: str | None = None
+    input_image_end_url: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Params:
+        if not isinstance(data, Mapping):
+            return cls()
+        motion = data.get("motion") if isinstance(data.get("motion"), Mapping) else {}
+        return cls(
+            prompt=_as_str(data.get("prompt")),
+            seed=_as_opt_int(data.get("seed")),
+            model=_as_str(data.get("model")),
+            motion_id=_as_str(data.get("motion_id")) or _as_str(motion.get("id")),
+            motion_name=_as_str(motion.get("name")),
+            width=_as_opt_int(data.get("width")),
+            height=_as_opt_int(data.get("height")),
+            frames=_as_opt_int(data.get("frames")),
+            steps=_as_opt_int(data.get("steps")),
+            guide_scale=_as_opt_float(data.get("guide_scale")),
+            strength=_as_opt_float(data.get("strength")),
+            enhance_prompt=data.get("enhance_prompt") if isinstance(data.get("enhance_prompt"), bool) else None,
+            input_image_url=_url_of(data.get("input_image")),
+            input_image_end_url=_url_of(data.get("input_image_end")),
+            raw=dict(data),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Params(model={self.model!r}, motion={self.motion_name!r}, seed={self.seed}, "
+            f"size={self.width}x{self.height}, frames={self.frames})"
+        )
+
+
+def overall_status(statuses: Sequence[str]) -> str:
+    """One status for a whole feed: done only when every job is terminal.
+
+    A status never seen before is reported as is (it is not terminal, so waiting
+    goes on until the deadline).
+    """
+    if not statuses:
+        return "queued"
+    if all(s == "completed" for s in statuses):
+        return "completed"
+    unknown = [s for s in statuses if s not in TERMINAL_STATUSES and s not in PENDING_STATUSES]
+    if unknown:
+        return unknown[0]
+    if all(s in TERMINAL_STATUSES for s in statuses):
+        return next(s for s in statuses if s in FAILED_STATUSES)
+    if any(s != "queued" for s in statuses):
+        return "in_progress"
+    return "queued"
+
+
+@dataclass(frozen=True, repr=False)
+class Feed:
+    """The state of a task as `GET /higgsfield/feed/{id}` reports it.
+
+    `raw` is the JSON exactly as received (unknown fields included); the other
+    attributes are typed views of it.
+    """
+
+    id: str
+    status: str
+    jobs: tuple[Job, ...]
+    params: Params
+    type: str | None = None
+    project_id: str | None = None
+    created_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any, *, task_id: str | None = None) -> Feed:
+        """Parse a feed; raises MalformedResponse (naming the task) when it is not one."""
+        where = task_id or (data.get("id") if isinstance(data, Mapping) else None)
+        if not isinstance(data, Mapping):
+            raise MalformedResponse(
+                f"feed is a {type(data).__name__}, expected a JSON object", task_id=where
+            )
+        feed_id = data.get("id", task_id)
+        if not isinstance(feed_id, str) or not feed_id:
+            raise MalformedResponse("feed has no task id", task_id=task_id)
+        raw_jobs = data.get("jobs", [])
+        if not isinstance(raw_jobs, list):
+            raise MalformedResponse("feed 'jobs' is not a list", task_id=feed_id)
+        jobs = tuple(_parse_job(j, feed_id) for j in raw_jobs)
+        created = data.get("created_at")
+        created_at = None
+        if isinstance(created, (int, float)) and not isinstance(created, bool) and math.isfinite(created):
+            try:
+                created_at = datetime.fromtimestamp(created, tz=timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                created_at = None
+        return cls(
+            id=feed_id,
+            status=overall_status([j.status for j in jobs]),
+            jobs=jobs,
+            params=Params.from_json(data.get("params")),
+            type=_as_str(data.get("type")),
+            project_id=_as_str(data.get("project_id")),
+            created_at=created_at,
+            raw=data,
+        )
+
+    @property
+    def done(self) -> bool:
+        """True when every job is terminal (completed, failed, nsfw or canceled)."""
+        return bool(self.jobs) and all(j.done for j in self.jobs)
+
+    @property
+    def video_url(self) -> str | None:
+        """URL of the finished mp4 (the first job's result), or None before it exists."""
+        return next((j.video_url for j in self.jobs if j.video_url), None)
+
+    @property
+    def min_url(self) -> str | None:
+        """URL of the reduced mp4, when the service made one."""
+        return next((j.min_url for j in self.jobs if j.min_url), None)
+
+    @property
+    def duration(self) -> float | None:
+        return next((j.duration for j in self.jobs if j.duration is not None), None)
+
+    @property
+    def prompt(self) -> str | None:
+        """The prompt the service ran (the enhanced one when enhancement was on)."""
+        return self.params.prompt
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat summary, handy as a table row."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "model": self.params.model,
+            "motion": self.params.motion_name,
+            "seed": self.params.seed,
+            "width": self.params.width,
+            "height": self.params.height,
+            "frames": self.params.frames,
+            "duration": self.duration,
+            "created_at": self.created_at,
+            "video_url": self.video_url,
+        }
+
+    def download(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
+        """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking."""
+        from ._video import download_sync
+
+        return download_sync(self, path, variant=variant)
+
+    async def adownload(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
+        """Async `download`."""
+        from ._video import download_async
+
+        return await download_async(self, path, variant=variant)
+
+    def frames(self, *, variant: str = "raw") -> np.ndarray:
+        """The video decoded to a uint8 array of shape (T, H, W, 3) (RGB)."""
+        from ._video import read_frames
+
+        return read_frames(self, variant=variant)
+
+    def __repr__(self) -> str:
+        p = self.params
+        size = f"{p.width}x{p.height}" if p.width and p.height else "?"
+        return (
+            f"Feed({self.id!r}, status={self.status!r}, model={p.model!r}, "
+            f"motion={p.motion_name!r}, seed={p.seed}, size={size}, jobs={len(self.jobs)})"
+        )
+
+
+def _parse_job(data: Any, feed_id: str) -> Job:
+    if not isinstance(data, Mapping):
+        raise MalformedResponse("a job is not a JSON object", task_id=feed_id)
+    status = data.get("status")
+    if not isinstance(status, str) or not status:
+        raise MalformedResponse("a job has no status", task_id=feed_id)
+    results = data.get("results") if isinstance(data.get("results"), Mapping) else {}
+    meta = data.get("meta") if isinstance(data.get("meta"), Mapping) else {}
+    return Job(
+        id=str(data.get("id") or ""),
+        status=status,
+        video_url=_url_of(data.get("result")),
+        raw_url=_url_of(results.get("raw")),
+        min_url=_url_of(results.get("min")),
+        duration=_as_opt_float(meta.get("duration")),
+        raw=data,
+    )
+
+
+# --------------------------------------------------------------------------- tolerant coercions
+
+
+def _as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _url_of(value: Any) -> str | None:
+    return _as_str(value.get("url")) if isinstance(value, Mapping) else None
+
+
+def _as_opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _as_int(value: Any) -> int:
+    return _as_opt_int(value) or 0
+
+
+def _as_opt_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs the whole suite: lint, types, unit and integration
+# tests against the local emulator, the tutorial notebooks (nbval) and the browser
+# tests (real Chromium against real JupyterLab / Notebook 7). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+# Tests run against the emulator and keep their journal in a temp dir, never the user's.
+unset OPENAI_HK_API_KEY OPENAI_HK_BASE_URL
+
+echo "== ruff"; ruff check hfwidgets tests benchmarks
+echo "== mypy"; mypy
+echo "== pytest"
+set +e
+python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: failing on purpose" >&2
+  exit 1
+fi
+exit "$status"
