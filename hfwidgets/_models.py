@@ -26,6 +26,7 @@ __all__ = [
     "PRICES",
     "SEED_MAX",
     "SEED_MIN",
+    "SIZE_PRESETS",
     "TERMINAL_STATUSES",
     "Feed",
     "Job",
@@ -35,6 +36,7 @@ __all__ = [
     "Task",
     "overall_status",
     "price",
+    "size_for_aspect",
 ]
 
 MODELS: tuple[str, ...] = ("lite", "turbo", "standard")
@@ -46,6 +48,23 @@ PRICES: Mapping[str, int] = {"lite": 5, "turbo": 7, "standard": 10, "ads": 13}
 SEED_MIN, SEED_MAX = 1, 1_000_000
 MAX_SIDE = 2048  # the service's examples stay well inside this; larger sizes are refused locally
 MIN_SIDE = 64
+
+SIZE_PRESETS: Mapping[str, tuple[int, int]] = {
+    "9:16": (736, 1312),
+    "3:4": (864, 1152),
+    "1:1": (1024, 1024),
+    "4:3": (1152, 864),
+    "16:9": (1312, 736),
+}
+"""Video sizes by aspect ratio (width, height); 9:16 is the provider's example size."""
+
+
+def size_for_aspect(width: int, height: int) -> tuple[str, tuple[int, int]]:
+    """The preset whose aspect ratio is closest to width/height: (name, (w, h))."""
+    ratio = math.log(width / height)
+    name = min(SIZE_PRESETS, key=lambda k: abs(math.log(SIZE_PRESETS[k][0] / SIZE_PRESETS[k][1]) - ratio))
+    return name, SIZE_PRESETS[name]
+
 
 PENDING_STATUSES = frozenset({"queued", "in_progress"})
 FAILED_STATUSES = frozenset({"failed", "nsfw", "canceled"})

@@ -1,0 +1,40 @@
+"""Shared fixtures: every test runs with no real key and a private journal directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from hfwidgets.emulator import EmulatorServer
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_HK_BASE_URL", raising=False)
+    monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path / "hfwidgets-home"))
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    """One real emulator server (free port, background thread) for the whole session.
+
+    Tests that change fault knobs must use `fresh_emulator` instead.
+    """
+    from hfwidgets.emulator import serve
+
+    with serve() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_emulator() -> Iterator[EmulatorServer]:
+    """A private emulator server for tests that set fault knobs or count requests."""
+    from hfwidgets.emulator import serve
+
+    with serve() as server:
+        yield server
