@@ -63,17 +63,17 @@ def filter_motions(
             continue
         if tag and tag not in motion.tags:
             continue
-        if needle and needle not in motion.name.casefold() and not any(
-            needle in part.name.casefold() for part in motion.parts
+        if (
+            needle
+            and needle not in motion.name.casefold()
+            and not any(needle in part.name.casefold() for part in motion.parts)
         ):
             continue
         out.append(motion)
     return out
 
 
-def motions(
-    search: str | None = None, category: str | None = None, tag: str | None = None
-) -> list[Motion]:
+def motions(search: str | None = None, category: str | None = None, tag: str | None = None) -> list[Motion]:
     """Motion templates from the bundled catalogue (no network), sorted by priority.
 
     >>> [m.name for m in motions("punch")]
@@ -107,13 +107,16 @@ def resolve_motion(motion: Motion | str, catalogue: Sequence[Motion] | None = No
     if matches:
         listing = "; ".join(f"{m.name!r} id={m.id}" for m in matches)
         raise ValidationError(
-            "motion", motion, f"one motion, but {len(matches)} share this name: {listing}",
+            "motion",
+            motion,
+            f"one motion, but {len(matches)} share this name: {listing}",
             hint="pass the id instead",
         )
     names = sorted({m.name for m in candidates})
-    close = difflib.get_close_matches(text, names, n=5, cutoff=0.5) or [
-        n for n in names if text.casefold() in n.casefold()
-    ][:5]
+    close = (
+        difflib.get_close_matches(text, names, n=5, cutoff=0.5)
+        or [n for n in names if text.casefold() in n.casefold()][:5]
+    )
     hint = f"did you mean {', '.join(map(repr, close))}?" if close else "see hfwidgets.motions()"
     raise ValidationError("motion", motion, "a known motion name or a motion id", hint=hint)
 

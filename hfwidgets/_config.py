@@ -11,14 +11,17 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MOTIONS_URL",
     "KEY_ENV",
+    "MOTIONS_URL_ENV",
     "ApiKey",
     "resolve_base_url",
     "resolve_key",
+    "resolve_motions_url",
 ]
 
 KEY_ENV = "OPENAI_HK_API_KEY"
 BASE_URL_ENV = "OPENAI_HK_BASE_URL"
 DEFAULT_BASE_URL = "https://api.openai-hk.com"
+MOTIONS_URL_ENV = "HFWIDGETS_MOTIONS_URL"
 DEFAULT_MOTIONS_URL = "https://fnf.higgsfield.ai/motions"
 
 
@@ -65,9 +68,20 @@ def resolve_key(api_key: str | ApiKey | None) -> ApiKey:
 
 def resolve_base_url(base_url: str | None) -> str:
     """The base URL from the argument, else OPENAI_HK_BASE_URL, else the provider's."""
-    url = (base_url or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL).rstrip("/")
+    return _http_url("base_url", base_url or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL)
+
+
+def resolve_motions_url(motions_url: str | None) -> str:
+    """The motions listing URL from the argument, else HFWIDGETS_MOTIONS_URL, else the provider's."""
+    return _http_url(
+        "motions_url", motions_url or os.environ.get(MOTIONS_URL_ENV, "").strip() or DEFAULT_MOTIONS_URL
+    )
+
+
+def _http_url(field: str, url: str) -> str:
+    url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         from ._errors import ValidationError
 
-        raise ValidationError("base_url", url, "an http:// or https:// URL")
+        raise ValidationError(field, url, "an http:// or https:// URL")
     return url

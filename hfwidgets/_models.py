@@ -118,7 +118,7 @@ class Motion:
         """Parse one entry of the motions listing; tolerant of missing optional keys."""
         if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
             raise MalformedResponse(f"motion entry without an id: {str(data)[:120]}")
-        media = data.get("media") if isinstance(data.get("media"), Mapping) else {}
+        media = _mapping(data.get("media"))
         strengths: dict[str, float | None] = {}
         params = data.get("params")
         if isinstance(params, Mapping):
@@ -129,7 +129,7 @@ class Motion:
         for part in data.get("mix") or []:
             if not isinstance(part, Mapping) or not isinstance(part.get("id"), str):
                 continue
-            part_media = part.get("media") if isinstance(part.get("media"), Mapping) else {}
+            part_media = _mapping(part.get("media"))
             parts.append(
                 MotionPart(
                     id=part["id"],
@@ -171,9 +171,7 @@ class Motion:
         }
         if self.parts:
             entry["params"] = {
-                "motions": [
-                    {"id": p.id, "type": "motion", "strength": p.strength} for p in self.parts
-                ]
+                "motions": [{"id": p.id, "type": "motion", "strength": p.strength} for p in self.parts]
             }
             entry["mix"] = [{"id": p.id, "name": p.name, "media": {"url": p.preview_url}} for p in self.parts]
         return entry
@@ -268,7 +266,7 @@ class Params:
     def from_json(cls, data: Any) -> Params:
         if not isinstance(data, Mapping):
             return cls()
-        motion = data.get("motion") if isinstance(data.get("motion"), Mapping) else {}
+        motion = _mapping(data.get("motion"))
         return cls(
             prompt=_as_str(data.get("prompt")),
             seed=_as_opt_int(data.get("seed")),
@@ -281,7 +279,9 @@ class Params:
             steps=_as_opt_int(data.get("steps")),
             guide_scale=_as_opt_float(data.get("guide_scale")),
             strength=_as_opt_float(data.get("strength")),
-            enhance_prompt=data.get("enhance_prompt") if isinstance(data.get("enhance_prompt"), bool) else None,
+            enhance_prompt=data.get("enhance_prompt")
+            if isinstance(data.get("enhance_prompt"), bool)
+            else None,
             input_image_url=_url_of(data.get("input_image")),
             input_image_end_url=_url_of(data.get("input_image_end")),
             raw=dict(data),
@@ -336,9 +336,7 @@ class Feed:
         """Parse a feed; raises MalformedResponse (naming the task) when it is not one."""
         where = task_id or (data.get("id") if isinstance(data, Mapping) else None)
         if not isinstance(data, Mapping):
-            raise MalformedResponse(
-                f"feed is a {type(data).__name__}, expected a JSON object", task_id=where
-            )
+            raise MalformedResponse(f"feed is a {type(data).__name__}, expected a JSON object", task_id=where)
         feed_id = data.get("id", task_id)
         if not isinstance(feed_id, str) or not feed_id:
             raise MalformedResponse("feed has no task id", task_id=task_id)
@@ -437,8 +435,8 @@ def _parse_job(data: Any, feed_id: str) -> Job:
     status = data.get("status")
     if not isinstance(status, str) or not status:
         raise MalformedResponse("a job has no status", task_id=feed_id)
-    results = data.get("results") if isinstance(data.get("results"), Mapping) else {}
-    meta = data.get("meta") if isinstance(data.get("meta"), Mapping) else {}
+    results = _mapping(data.get("results"))
+    meta = _mapping(data.get("meta"))
     return Job(
         id=str(data.get("id") or ""),
         status=status,
@@ -451,6 +449,10 @@ def _parse_job(data: Any, feed_id: str) -> Job:
 
 
 # --------------------------------------------------------------------------- tolerant coercions
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _as_str(value: Any) -> str | None:

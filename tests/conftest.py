@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_HK_BASE_URL", raising=False)
+    monkeypatch.delenv("HFWIDGETS_MOTIONS_URL", raising=False)
     monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path / "hfwidgets-home"))
 
 
