@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 # Tests run against the emulator and keep their journal in a temp dir, never the user's.
-unset OPENAI_HK_API_KEY OPENAI_HK_BASE_URL
+unset OPENAI_HK_API_KEY OPENAI_HK_BASE_URL HFWIDGETS_MOTIONS_URL
+HFWIDGETS_HOME=$(mktemp -d -t hfwidgets-home.XXXXXX)
+export HFWIDGETS_HOME
+trap 'rm -rf "$HFWIDGETS_HOME"' EXIT
 
-echo "== ruff"; ruff check hfwidgets tests benchmarks
+echo "== ruff"; ruff check hfwidgets tests benchmarks scripts
 echo "== mypy"; mypy
 echo "== pytest"
 set +e
