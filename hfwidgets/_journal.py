@@ -278,10 +278,7 @@ class Journal:
         with self._schema_lock:
             if self._schema_ready:
                 return
-            # WAL lets readers run beside one writer; it is a property of the file and sticks.
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                log.debug("journal %s: WAL unavailable, using %s", self.path, mode)
+            _use_wal(conn, self.path)
             with _immediate(conn):
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
@@ -337,7 +334,9 @@ class Journal:
         if thumbnail is not None and len(thumbnail) > MAX_THUMBNAIL_BYTES:
             log.warning(
                 "journal: thumbnail of task %s is %d bytes (limit %d); not stored",
-                task.id, len(thumbnail), MAX_THUMBNAIL_BYTES,
+                task.id,
+                len(thumbnail),
+                MAX_THUMBNAIL_BYTES,
             )
             thumbnail = None
         now = time.time()
@@ -434,9 +433,9 @@ class Journal:
 
     # ---------------------------------------------------------------- reads
 
-    def _select(self, where: str = "", args: Iterable[Any] = (), order: str = "created_at DESC") -> list[
-        TaskRecord
-    ]:
+    def _select(
+        self, where: str = "", args: Iterable[Any] = (), order: str = "created_at DESC"
+    ) -> list[TaskRecord]:
         conn = self._reader()
         if conn is None:
             return []
@@ -466,6 +465,7 @@ class Journal:
     def durations(self, model: str, base_url: str) -> list[float]:
         """Observed seconds from submission to completion of `model` tasks on `base_url`.
 
+        `model` is a video model, or "ads" for ad tasks (recorded with no model).
         The most recent completions first (at most 100); only completed tasks count.
         """
         conn = self._reader()
@@ -473,11 +473,37 @@ class Journal:
             return []
         rows = conn.execute(
             """SELECT finished_at - created_at FROM tasks
-               WHERE model = ? AND base_url = ? AND status = 'completed' AND finished_at IS NOT NULL
+               WHERE (model = ? OR kind = ?) AND base_url = ? AND status = 'completed'
+                 AND finished_at IS NOT NULL
                ORDER BY finished_at DESC LIMIT ?""",
-            (model, base_url.rstrip("/"), _DURATION_SAMPLES),
+            (model, model, base_url.rstrip("/"), _DURATION_SAMPLES),
         )
         return [max(0.0, float(seconds)) for (seconds,) in rows]
+
+
+def _use_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL (readers run beside one writer; the mode sticks to the file).
+
+    Switching needs an exclusive lock, and SQLite reports "database is locked"
+    at once rather than waiting when another process is switching it too, so
+    retry until the busy timeout has passed.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+            continue
+        if str(mode).lower() != "wal":  # e.g. a file system without shared memory
+            log.debug("journal %s: WAL unavailable, using %s", path, mode)
+        return
 
 
 @contextmanager

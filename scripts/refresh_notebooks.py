@@ -33,7 +33,7 @@ def refresh(path: Path) -> None:
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(notebook, path)
-    print(f"{path.relative_to(ROOT)}: {path.stat().st_size} bytes")
+    print(f"{path.name}: {path.stat().st_size} bytes")
 
 
 def main() -> None:

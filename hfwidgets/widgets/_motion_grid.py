@@ -12,6 +12,7 @@ import traitlets
 
 from .._catalog import bundled_motions, filter_motions, resolve_motion, sort_motions
 from .._models import Motion
+from ._base import describe_error
 
 __all__ = ["MotionGrid", "motion_item"]
 
@@ -45,7 +46,7 @@ class MotionGrid(anywidget.AnyWidget):
 
     >>> grid = MotionGrid(value="Face Punch")
     >>> grid.value
-    Motion('Face Punch', id='cd5bfd11-5a1a-46e0-9294-b22b0b733b1e')
+    Motion('Face Punch', id='cd5bfd11-5a1a-46e0-9294-b22b0b733b1e', categories=['vfx', 'trending'])
 
     `motions=None` shows the bundled catalogue; assign `grid.motions` to show
     another one (the live listing). Follow the selection with `on_select(cb)` or
@@ -107,7 +108,6 @@ class MotionGrid(anywidget.AnyWidget):
             return
         resolved = resolve_motion(motion, self._motions)  # ValidationError on unknown/ambiguous names
         self._outside_selection = None if resolved.id in self._by_id else resolved
-        self.error = ""
         self.selected_id = resolved.id
 
     def on_select(self, callback: Callable[[Motion | None], None]) -> None:
@@ -125,7 +125,7 @@ class MotionGrid(anywidget.AnyWidget):
                 callback(motion)
             except Exception as exc:
                 logger.exception("motion selection callback %r failed", callback)
-                self.error = f"{type(exc).__name__}: {exc}"
+                self.error = describe_error(exc)
 
     # ------------------------------------------------------------------ catalogue
 

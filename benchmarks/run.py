@@ -1,0 +1,286 @@
+"""Run every hfwidgets benchmark against the local emulator and print one table of figures.
+
+    .venv/bin/python -m benchmarks                 # everything (about 10 minutes on 2 cores)
+    .venv/bin/python -m benchmarks --quick         # reduced run (fewer tasks and repeats)
+    .venv/bin/python -m benchmarks --only P1,P5    # a selection
+    .venv/bin/python -m benchmarks --write         # also rewrite benchmarks/RESULTS.md
+
+Each benchmark runs in its own fresh Python process (so memory, CPU and import
+figures are its own) with a private HFWIDGETS_HOME. Figures are printed, never
+asserted: the exit status is 0 whatever they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, cast
+
+if __package__ in (None, ""):  # `python benchmarks/run.py` as well as `python -m benchmarks`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "benchmarks"
+
+from benchmarks._common import REPO_ROOT, Figure, Result, format_table, print_result, skipped
+
+__all__ = ["BENCHMARKS", "Benchmark", "main"]
+
+RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
+LATEST_PATH = Path(__file__).resolve().parent / "out" / "latest.json"  # git-ignored
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One row of the benchmark plan: its key, what it measures and the module that measures it."""
+
+    key: str
+    title: str
+    module: str
+
+    def __repr__(self) -> str:
+        return f"Benchmark({self.key!r}, {self.module!r})"
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("P1", "completion-detection delay and requests per task", "benchmarks.bench_polling"),
+    Benchmark("P2", "1,000 concurrent tasks in one process", "benchmarks.bench_scale"),
+    Benchmark("P3", "kernel responsiveness with 50 waits in the kernel's loop", "benchmarks.bench_kernel"),
+    Benchmark("P4", "12-megapixel JPEG as the input", "benchmarks.bench_images"),
+    Benchmark("P5", "import hfwidgets, cold, fresh process", "benchmarks.bench_import"),
+    Benchmark("P6", "motion grid with 1,000 templates in Chromium", "benchmarks.bench_grid"),
+    Benchmark("P7", "saved quickstart notebook after a Studio and 3 results", "benchmarks.bench_notebook"),
+    Benchmark("P8", "emulator rendering a 5 s 736×1312 clip", "benchmarks.bench_render"),
+    # Not in the plan's table: journal write latency, by the journal's owner (same result format).
+    Benchmark(
+        "journal", "task journal: write latency, contention, pending() scan", "benchmarks.bench_journal"
+    ),
+)
+
+
+def run_one(bench: Benchmark, *, quick: bool, timeout: float) -> Result:
+    """Run one benchmark in a fresh interpreter; its own output streams through."""
+    module_file = REPO_ROOT / (bench.module.replace(".", "/") + ".py")
+    if not module_file.exists():
+        return skipped(bench.key, bench.title, f"{module_file.relative_to(REPO_ROOT)} does not exist yet")
+    if bench.key == "P4":
+        return _run_images(bench, quick=quick, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="hfwidgets-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, "-m", bench.module, "--json", str(out)]
+        if quick:
+            command.append("--quick")
+        try:
+            subprocess.run(command, cwd=REPO_ROOT, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return skipped(bench.key, bench.title, f"did not finish within {timeout:.0f} s")
+        if not out.exists():
+            return skipped(bench.key, bench.title, "the benchmark process exited without a result")
+        return Result.from_json(json.loads(out.read_text()))
+
+
+# --------------------------------------------------------------------------- P4 (bench_images.py)
+
+_SIZE = re.compile(r"([\d.,]+)\s*(KB|KiB|kB|MB|MiB|B)\b")
+_TIME = re.compile(r"([\d.]+)\s*ms\b")
+
+
+def _run_images(bench: Benchmark, *, quick: bool, timeout: float) -> Result:
+    """P4 is measured by `benchmarks/bench_images.py` (owned with `_images.py`).
+
+    It prints its own table; this runner shows it, then reads the headline
+    figures from its output lines naming the wire size, the naive size and the
+    time to prepare.
+    """
+    command = [sys.executable, "-m", bench.module, "--runs", "5" if quick else "9"]
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
+    try:
+        done = subprocess.run(
+            command, cwd=REPO_ROOT, timeout=timeout, check=False, capture_output=True, text=True
+        )
+    except subprocess.TimeoutExpired:
+        return skipped(bench.key, bench.title, f"did not finish within {timeout:.0f} s")
+    if done.returncode != 0:
+        tail = " ".join(done.stderr.strip().splitlines()[-2:])
+        return skipped(bench.key, bench.title, f"bench_images.py exited {done.returncode}: {tail[:200]}")
+    result = _parse_images_output(bench, done.stdout)
+    result.details = ["```text", *done.stdout.rstrip().splitlines(), "```"]
+    result.seconds = time.perf_counter() - started
+    result.notes.append(
+        f"machine load average (1 min): {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
+    )
+    return result
+
+
+def _kilobytes(match: re.Match[str]) -> float:
+    value = float(match.group(1).replace(",", ""))
+    unit = match.group(2).lower()
+    return {
+        "b": value / 1000,
+        "kb": value,
+        "kib": value * 1.024,
+        "mb": value * 1000,
+        "mib": value * 1048.576,
+    }[unit]
+
+
+def _parse_images_output(bench: Benchmark, text: str) -> Result:
+    result = Result(bench.key, bench.title)
+    wire = naive = prepare = None
+    for line in text.splitlines():
+        lower = line.lower()
+        size = _SIZE.search(line)
+        if size and "naive" in lower and naive is None:
+            naive = _kilobytes(size)
+        elif size and "wire" in lower and wire is None:
+            wire = _kilobytes(size)
+        millis = _TIME.search(line)
+        if millis and "prepar" in lower and prepare is None:
+            prepare = float(millis.group(1))
+    result.figures = [
+        Figure("bytes on the wire (736×1312)", wire, "KB", "≤ 400 KB", None if wire is None else wire <= 400),
+        Figure(
+            "time to prepare (median)", prepare, "ms", "≤ 150 ms", None if prepare is None else prepare <= 150
+        ),
+        Figure("naive base64 of the file", naive, "KB"),
+    ]
+    if None in (wire, naive, prepare):
+        result.notes.append(
+            "some figures could not be read from bench_images.py's output; see its table above"
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def machine() -> str:
+    """A one-line description of the machine the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        memory_text = f", {memory:.0f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        memory_text = ""
+    return (
+        f"{os.cpu_count()} cores ({cpu}){memory_text}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def summary_lines(results: Sequence[Result]) -> list[str]:
+    """One table: every headline figure with its target and whether it was met."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    for result in results:
+        if result.skipped:
+            rows.append((result.key, result.title, "not measured", "", result.skipped))
+            continue
+        for figure in result.figures:
+            verdict = {True: "yes", False: "**NO**", None: ""}[figure.met]
+            rows.append((result.key, figure.name, figure.shown(), figure.target, verdict))
+    return format_table(("#", "figure", "value", "target", "met?"), rows)
+
+
+def write_results(results: Sequence[Result], *, quick: bool, started: datetime) -> None:
+    """Rewrite RESULTS.md: these results, plus the latest of any benchmark not run this time.
+
+    Every run's results are kept in `benchmarks/out/latest.json` (not committed), so
+    `--only P2 --write` refreshes P2's figures and keeps the others, each with its date.
+    """
+    stamp = started.strftime("%Y-%m-%d %H:%M UTC")
+    kept: dict[str, dict[str, object]] = {}
+    if LATEST_PATH.exists():
+        try:
+            kept = json.loads(LATEST_PATH.read_text())
+        except (OSError, ValueError):
+            kept = {}
+    for result in results:
+        kept[result.key] = {"date": stamp, "quick": quick, "machine": machine(), "result": result.to_json()}
+    LATEST_PATH.parent.mkdir(exist_ok=True)
+    LATEST_PATH.write_text(json.dumps(kept, indent=1))
+
+    order = [b.key for b in BENCHMARKS]
+    entries = sorted(kept.values(), key=lambda e: order.index(_key(e)) if _key(e) in order else len(order))
+    merged = [Result.from_json(cast("dict[str, Any]", entry["result"])) for entry in entries]
+    dates = sorted({str(entry["date"]) for entry in entries})
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {dates[-1] if len(dates) == 1 else dates[0] + ' to ' + dates[-1]} (per benchmark below)",
+        f"- machine: {machine()}, shared with other work while measuring (each benchmark notes the load",
+        "  average): figures are noisy, read them next to their side-by-side baselines",
+        "- command: `.venv/bin/python -m benchmarks --write` (see `benchmarks/README.md`)",
+        "",
+        "## Summary",
+        "",
+        *summary_lines(merged),
+        "",
+    ]
+    for entry, result in zip(entries, merged, strict=True):
+        run_kind = "quick run" if entry.get("quick") else "full run"
+        lines += [f"## {result.key} — {result.title}", "", f"Measured {entry['date']} ({run_kind}).", ""]
+        if result.skipped:
+            lines += [f"Not measured: {result.skipped}", ""]
+            continue
+        if result.details:
+            lines += [*result.details, ""]
+        lines += [f"- {note}" for note in result.notes]
+        lines += [f"- run time: {result.seconds:.0f} s", ""]
+    RESULTS_PATH.write_text("\n".join(lines))
+
+
+def _key(entry: dict[str, object]) -> str:
+    result = entry.get("result")
+    return str(result.get("key")) if isinstance(result, dict) else ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; returns the process exit status (always 0 unless misused)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="reduced run: fewer tasks and repeats")
+    parser.add_argument("--only", help="comma-separated selection, e.g. P1,P5")
+    parser.add_argument("--write", action="store_true", help=f"write the results to {RESULTS_PATH.name}")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per benchmark")
+    args = parser.parse_args(argv)
+    selected = BENCHMARKS
+    if args.only:
+        wanted = {key.strip().upper() for key in args.only.split(",") if key.strip()}
+        unknown = wanted - {b.key.upper() for b in BENCHMARKS}
+        if unknown:
+            parser.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {[b.key for b in BENCHMARKS]}")
+        selected = tuple(b for b in BENCHMARKS if b.key.upper() in wanted)
+    started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    results = []
+    for bench in selected:
+        result = run_one(bench, quick=args.quick, timeout=args.timeout)
+        if result.skipped or bench.key == "P4":
+            print_result(result)  # the others print their own from their process
+        results.append(result)
+    print(f"\n# Summary ({machine()}; {time.perf_counter() - clock:.0f} s)\n")
+    print("\n".join(summary_lines(results)))
+    if args.write:
+        write_results(results, quick=args.quick, started=started)
+        print(f"\nwritten to {RESULTS_PATH.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""When to ask the service about a task again: an adaptive poll schedule.
+
+A fixed fast loop wastes requests while a video cannot possibly be ready yet, and
+a fixed slow one makes the user wait after it is. `PollPolicy` uses what is known
+about how long a task of this kind takes:
+
+1. **Early polls** come quickly (after ≈1 s, then 2 s, 4 s, ...: the gap doubles),
+   so a fast task, or the emulator's short test tasks, are still seen promptly.
+2. **Before the expected window**, polls stay sparse (the gap keeps doubling, up to
+   `sparse_cap`), and one poll always lands when the window opens.
+3. **Inside the window** `[low, high]` — where tasks of this kind usually finish —
+   polls come every `window_interval` (≈0.9 s), so a finished task is seen within
+   about a second.
+4. **Past the window** the gap grows by `backoff` (×1.5) per poll, up to `cap` (10 s).
+
+The window comes from priors per model (lite 20–60 s, turbo 25–80 s, standard
+40–120 s, ads 30–120 s) unless the journal holds at least `min_samples`
+observed durations for this model and base URL: then their `quantiles` are used.
+
+`delays(...)` prints the whole schedule and `count_polls(...)` counts requests
+for a simulated duration, which is how the benchmark compares it with a fixed poller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = ["DEFAULT_PRIORS", "PollPolicy"]
+
+DEFAULT_PRIORS: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "lite": (20.0, 60.0),
+        "turbo": (25.0, 80.0),
+        "standard": (40.0, 120.0),
+        "ads": (30.0, 120.0),
+    }
+)
+"""Expected seconds to completion (low, high) per model, before any history exists."""
+
+_FALLBACK_WINDOW = (20.0, 120.0)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Adaptive poll schedule; see the module documentation for the phases.
+
+    >>> policy = PollPolicy()
+    >>> [round(t) for t in policy.poll_times("lite", until=24)]
+    [1, 3, 7, 20, 21, 22, 23, 24, 24]
+    """
+
+    priors: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+    """Expected completion window (low, high) in seconds per model (or "ads")."""
+    first_delay: float = 1.0
+    """Gap before the first poll; early gaps then double."""
+    sparse_cap: float = 15.0
+    """Longest gap before the window opens (nothing is expected to finish then)."""
+    window_interval: float = 0.9
+    """Gap between polls inside the expected window."""
+    backoff: float = 1.5
+    """Growth of the gap per poll once the window has passed."""
+    cap: float = 10.0
+    """Longest gap once the window has passed."""
+    min_samples: int = 5
+    """Observed durations needed before history replaces the priors."""
+    quantiles: tuple[float, float] = (0.03, 0.97)
+    """Quantiles of observed durations that bound the window."""
+    margin: float = 0.5
+    """Seconds added on each side of an observed window (clock and latency slack)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.window_interval <= self.cap or self.first_delay <= 0 or self.backoff < 1:
+            raise ValueError(
+                "PollPolicy needs 0 < window_interval <= cap, first_delay > 0 and backoff >= 1"
+            )
+
+    def window(self, model: str | None, history: Iterable[float] = ()) -> tuple[float, float]:
+        """The expected completion window (low, high) in seconds for `model`.
+
+        `history` holds observed durations (journal); with at least `min_samples`
+        of them their quantiles replace the prior.
+        """
+        samples = sorted(d for d in history if math.isfinite(d) and d >= 0)
+        if len(samples) >= self.min_samples:
+            low = _quantile(samples, self.quantiles[0]) - self.margin
+            high = _quantile(samples, self.quantiles[1]) + self.margin
+            return max(low, 0.0), max(high, low + self.window_interval)
+        return tuple(self.priors.get(model or "", _FALLBACK_WINDOW))  # type: ignore[return-value]
+
+    def next_delay(self, elapsed: float, window: tuple[float, float]) -> float:
+        """Seconds to wait before the next poll, `elapsed` seconds after submission."""
+        low, high = window
+        elapsed = max(elapsed, 0.0)
+        if elapsed < low:
+            # Doubling gaps (1, 2, 4, ...) from submission, never skipping the window's start.
+            delay = min(max(self.first_delay, elapsed + self.first_delay), self.sparse_cap)
+            to_window = low - elapsed
+            if to_window - delay < delay and to_window <= self.sparse_cap:
+                # A poll between here and the window would tell little: go straight to it.
+                return max(to_window, self.window_interval)
+            return min(delay, max(to_window, self.window_interval))
+        if elapsed < high:
+            return self.window_interval
+        # Past the window: each gap is (backoff - 1) times the time since it closed.
+        return min(max(self.window_interval, (elapsed - high) * (self.backoff - 1)), self.cap)
+
+    def poll_times(
+        self, model: str | None, history: Iterable[float] = (), *, until: float
+    ) -> list[float]:
+        """Seconds after submission at which polls happen, up to and including `until`'s poll."""
+        window = self.window(model, history)
+        times: list[float] = []
+        elapsed = 0.0
+        while True:
+            elapsed += self.next_delay(elapsed, window)
+            times.append(elapsed)
+            if elapsed >= until:
+                return times
+
+    def delays(
+        self, model: str | None, history: Iterable[float] = (), *, until: float = 180.0
+    ) -> list[float]:
+        """The gaps between consecutive polls for a task still running at `until` seconds."""
+        times = self.poll_times(model, history, until=until)
+        return [b - a for a, b in zip([0.0, *times[:-1]], times, strict=True)]
+
+    def count_polls(self, model: str | None, duration: float, history: Iterable[float] = ()) -> int:
+        """Requests made for a task that finishes after `duration` seconds (the last one sees it)."""
+        return len(self.poll_times(model, history, until=duration))
+
+    def detection_delay(self, model: str | None, duration: float, history: Iterable[float] = ()) -> float:
+        """Seconds between a task finishing at `duration` and the poll that sees it (no latency)."""
+        return self.poll_times(model, history, until=duration)[-1] - duration
+
+    def describe(self, model: str | None, history: Sequence[float] = ()) -> str:
+        """A one-line summary of the schedule for `model`."""
+        low, high = self.window(model, history)
+        source = f"{len(history)} observed" if len(history) >= self.min_samples else "prior"
+        return (
+            f"{model}: window {low:.1f}-{high:.1f} s ({source}), every {self.window_interval:g} s inside, "
+            f"x{self.backoff:g} up to {self.cap:g} s after"
+        )
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile of already sorted values."""
+    position = (len(sorted_values) - 1) * min(max(q, 0.0), 1.0)
+    below = math.floor(position)
+    above = min(below + 1, len(sorted_values) - 1)
+    return sorted_values[below] + (sorted_values[above] - sorted_values[below]) * (position - below)

@@ -1,0 +1,197 @@
+"""The blocking facade: `hfwidgets.run(...)` and `hfwidgets.resume()`.
+
+They work the same in a plain script and inside a Jupyter cell, where an event
+loop is already running in the caller's thread. Nothing global is patched: the
+coroutines run on a private event loop in a daemon thread
+(`asyncio.run_coroutine_threadsafe`), and the caller's thread waits on the
+future while it refreshes a tqdm progress bar (`tqdm.auto`: a widget in Jupyter,
+text in a terminal). Ctrl-C (KeyboardInterrupt) stops waiting and says which
+task continues on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._models import Feed, Motion
+
+__all__ = ["resume", "run"]
+
+logger = logging.getLogger("hfwidgets")
+
+T = TypeVar("T")
+
+_REFRESH_SECONDS = 0.25
+
+
+class _LoopThread:
+    """One event loop running forever in a daemon thread, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="hfwidgets-loop", daemon=True)
+                thread.start()
+                self._loop = loop
+            return self._loop
+
+    def __repr__(self) -> str:
+        return f"_LoopThread(started={self._loop is not None})"
+
+
+_runner = _LoopThread()
+
+
+@dataclass
+class _Progress:
+    """What the caller's thread shows; written by the loop thread (plain attribute writes)."""
+
+    task_id: str | None = None
+    status: str = "submitting"
+    finished: int = 0
+    total: int | None = None
+
+    def describe(self) -> str:
+        where = f"task {self.task_id} " if self.task_id else ""
+        counts = f" ({self.finished}/{self.total} finished)" if self.total is not None else ""
+        return f"{where}{self.status}{counts}"
+
+
+def run(
+    image: Any,
+    motion: Motion | str,
+    prompt: str = "",
+    *,
+    model: str = "lite",
+    seed: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    enhance_prompt: bool = True,
+    client: Client | None = None,
+    timeout: float = 600,
+    progress: bool = True,
+) -> Feed:
+    """Submit an image-to-video task and wait for its video; blocking. Returns the final Feed.
+
+    Without `client`, uses `default_client()` (the real service when
+    OPENAI_HK_API_KEY is set, else the local emulator). Raises like
+    `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
+    """
+    from ._session import default_client
+
+    owned = client is None
+    chosen = client if client is not None else default_client()
+    state = _Progress()
+
+    async def submit_and_wait() -> Feed:
+        try:
+            task = await chosen.generate(
+                image, motion, prompt, model=model, seed=seed, width=width, height=height,
+                enhance_prompt=enhance_prompt,
+            )
+            state.task_id, state.status = task.id, "queued"
+
+            def note(feed: Feed) -> None:
+                state.status = feed.status
+
+            return await chosen.wait(task, timeout=timeout, on_update=note)
+        finally:
+            if owned:
+                await chosen.aclose()
+
+    return _block_on(submit_and_wait(), state, label=f"hfwidgets {model}", progress=progress)
+
+
+def resume(*, client: Client | None = None, timeout: float = 600, progress: bool = True) -> list[Feed]:
+    """Wait for every unfinished task in the journal (this base URL); blocking. One Feed per task."""
+    from ._session import default_client
+
+    owned = client is None
+    chosen = client if client is not None else default_client()
+    state = _Progress(status="resuming")
+
+    async def wait_all() -> list[Feed]:
+        try:
+            journal = chosen.journal
+            state.total = len(journal.pending(chosen.base_url)) if journal is not None else 0
+            seen: set[str] = set()
+
+            def note(feed: Feed) -> None:
+                if feed.done and feed.id not in seen:
+                    seen.add(feed.id)
+                    state.finished = len(seen)
+
+            return await chosen.resume(timeout=timeout, on_update=note)
+        finally:
+            if owned:
+                await chosen.aclose()
+
+    return _block_on(wait_all(), state, label="hfwidgets resume", progress=progress)
+
+
+def _block_on(coro: Coroutine[Any, Any, T], state: _Progress, *, label: str, progress: bool) -> T:
+    """Run `coro` on the private loop; wait for it here, refreshing a progress bar when asked."""
+    return _block_on_with_bar(coro, state, _make_bar(label) if progress else None)
+
+
+def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any) -> T:
+    """Run `coro` on the private loop and wait for it in this thread; Ctrl-C cancels the wait."""
+    loop = _runner.loop()
+    if threading.current_thread().name == "hfwidgets-loop":
+        coro.close()
+        if bar is not None:
+            bar.close()
+        raise RuntimeError("hfwidgets.run()/resume() block: call them from your code, not from a callback")
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    started = time.monotonic()
+    try:
+        while True:
+            try:
+                result = future.result(timeout=_REFRESH_SECONDS)
+            except concurrent.futures.TimeoutError:
+                if bar is not None:
+                    bar.set_postfix_str(state.describe(), refresh=False)
+                    bar.refresh()
+                continue
+            if bar is not None:
+                state.status = "done"
+                bar.set_postfix_str(state.describe(), refresh=False)
+                bar.update(1)
+            return result
+    except KeyboardInterrupt:
+        future.cancel()
+        if state.task_id:
+            message = (
+                f"stopped waiting after {time.monotonic() - started:.0f} s; task {state.task_id} "
+                f"continues on the server: hfwidgets.resume() or client.wait({state.task_id!r}) picks it up"
+            )
+        else:
+            message = (
+                "stopped before the service confirmed a task; if the submission was already sent it may "
+                "exist: see hfwidgets.history() or the provider's dashboard"
+            )
+        logger.warning(message)
+        raise KeyboardInterrupt(message) from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _make_bar(label: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=1, desc=label, bar_format="{desc}: {postfix} [{elapsed}]", leave=True)

@@ -1,0 +1,350 @@
+"""Finished videos: download the mp4, decode its frames, describe it.
+
+Videos live on the provider's CDN, not behind the API: they are fetched with a
+plain httpx client that never carries the API key (the key only ever goes to
+the configured base URL). Downloads are atomic: the bytes go to a temporary
+file beside the destination, renamed into place only once complete, so a
+failed or interrupted download never leaves a truncated mp4 behind.
+
+Errors name the task:
+
+- the feed has no video yet (still queued or running): `ValidationError`
+  (a `ValueError`) on the field "feed", with a hint to wait for the task first;
+- the task failed (`failed`, `nsfw`, `canceled`): `TaskFailed`;
+- the video server answers an HTTP error, or no answer arrives: `APIError`
+  (status None when nothing arrived);
+- it answers something that is not a video (an HTML or JSON page), or the mp4
+  cannot be decoded: `MalformedResponse`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any, Final
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from ._errors import APIError, MalformedResponse, TaskFailed, ValidationError
+from ._models import FAILED_STATUSES, Feed
+
+__all__ = [
+    "VARIANTS",
+    "cache_dir",
+    "cached_path",
+    "clear_cache",
+    "decode_frames",
+    "download_async",
+    "download_sync",
+    "read_frames",
+    "video_info",
+    "video_url",
+]
+
+VARIANTS: Final = ("raw", "min")
+""""raw": the full video (the job's result); "min": the reduced one the service also makes."""
+
+DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+"""Per operation, not overall: a large video may take minutes, but a stalled read fails in 60 s."""
+CHUNK_BYTES: Final = 256 * 1024
+HOME_ENV: Final = "HFWIDGETS_HOME"
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+# --------------------------------------------------------------------------- which URL, where to
+
+
+def video_url(feed: Feed, variant: str = "raw") -> str:
+    """The URL of the feed's mp4 for `variant`; raises when the task has none (yet)."""
+    if variant not in VARIANTS:
+        raise ValidationError("variant", variant, "'raw' (the full video) or 'min' (the reduced one)")
+    if feed.status in FAILED_STATUSES:
+        raise TaskFailed(feed)
+    if variant == "min":
+        url = feed.min_url
+    else:
+        url = feed.video_url or next((job.raw_url for job in feed.jobs if job.raw_url), None)
+    if url:
+        return url
+    if not feed.done:
+        raise ValidationError(
+            "feed",
+            feed.id,
+            "a finished task with a video",
+            hint=f"task {feed.id} is {feed.status!r}: wait for it first (client.wait(task))",
+        )
+    if variant == "min":
+        raise ValidationError(
+            "variant",
+            variant,
+            "'raw'",
+            hint=f"task {feed.id} has no reduced ('min') video, only the full one",
+        )
+    raise MalformedResponse("the task is completed but its feed names no video URL", task_id=feed.id)
+
+
+def default_filename(feed: Feed, variant: str = "raw") -> str:
+    """`{task id}.mp4` (`{task id}_min.mp4` for the reduced video), safe as a file name."""
+    stem = _UNSAFE_NAME_CHARS.sub("_", feed.id) or "video"
+    return f"{stem}_min.mp4" if variant == "min" else f"{stem}.mp4"
+
+
+def _destination(feed: Feed, path: str | os.PathLike[str] | None, variant: str) -> Path:
+    if path is None:
+        return Path.cwd() / default_filename(feed, variant)
+    text = os.fspath(path)
+    target = Path(text).expanduser()
+    if target.is_dir() or text.endswith(("/", os.sep)):
+        return target / default_filename(feed, variant)
+    return target
+
+
+def _endpoint(url: str) -> str:
+    """The request as `GET scheme://host/path`: recognisable, without the signed query tokens."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return "GET video"
+    return f"GET {parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}{parsed.path}"
+
+
+# --------------------------------------------------------------------------- downloading
+
+
+def download_sync(feed: Feed, path: str | os.PathLike[str] | None = None, *, variant: str = "raw") -> Path:
+    """Save the feed's mp4 and return its path (blocking).
+
+    `path` defaults to `./{task id}.mp4`; an existing directory (or a path ending
+    in a separator) receives that file name inside it. Missing parent
+    directories are created. The API key is never sent: the video host gets a
+    plain request.
+    """
+    url = video_url(feed, variant)
+    target = _destination(feed, path, variant)
+    with (
+        httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
+        _atomic_file(target) as out,
+    ):
+        try:
+            with http.stream("GET", url) as response:
+                if response.is_error:
+                    response.read()
+                    raise _status_error(response, feed, url)
+                _check_media_type(response, feed, url)
+                for chunk in response.iter_bytes(CHUNK_BYTES):
+                    out.write(chunk)
+        except httpx.HTTPError as exc:
+            raise _transport_error(exc, feed, url) from exc
+        _check_not_empty(out, feed, url)
+    return target
+
+
+async def download_async(
+    feed: Feed, path: str | os.PathLike[str] | None = None, *, variant: str = "raw"
+) -> Path:
+    """`download_sync` for async code: the transfer does not block the event loop."""
+    import anyio
+
+    url = video_url(feed, variant)
+    target = _destination(feed, path, variant)
+    async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http:
+        with _atomic_file(target) as out:
+            # The temporary file is opened above; chunk writes go through a worker thread.
+            writer = anyio.wrap_file(out)
+            try:
+                async with http.stream("GET", url) as response:
+                    if response.is_error:
+                        await response.aread()
+                        raise _status_error(response, feed, url)
+                    _check_media_type(response, feed, url)
+                    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                        await writer.write(chunk)
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, feed, url) from exc
+            _check_not_empty(out, feed, url)
+    return target
+
+
+@contextlib.contextmanager
+def _atomic_file(target: Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside `target`, renamed onto it on success and removed on any failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - its lifetime spans the whole transfer
+        mode="wb", dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+    )
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            yield handle
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _status_error(response: httpx.Response, feed: Feed, url: str) -> APIError:
+    excerpt = response.text[:200] if response.content else ""
+    return APIError(
+        f"the video could not be downloaded ({response.reason_phrase or 'error'})",
+        status=response.status_code,
+        body=excerpt,
+        task_id=feed.id,
+        endpoint=_endpoint(url),
+    )
+
+
+def _transport_error(exc: httpx.HTTPError, feed: Feed, url: str) -> APIError:
+    what = type(exc).__name__
+    detail = str(exc) or what
+    return APIError(
+        f"the video could not be downloaded: {what}: {detail}", task_id=feed.id, endpoint=_endpoint(url)
+    )
+
+
+def _check_media_type(response: httpx.Response, feed: Feed, url: str) -> None:
+    """A proxy's HTML or JSON page answered with 200 must not be saved as an mp4."""
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type.startswith("text/") or media_type.endswith("json"):
+        raise MalformedResponse(
+            f"expected a video, got {media_type!r}",
+            status=response.status_code,
+            task_id=feed.id,
+            endpoint=_endpoint(url),
+        )
+
+
+def _check_not_empty(out: IO[bytes], feed: Feed, url: str) -> None:
+    out.flush()
+    if out.tell() == 0:
+        raise MalformedResponse(
+            "the video server sent an empty file", task_id=feed.id, endpoint=_endpoint(url)
+        )
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def cache_dir() -> Path:
+    """Where decoded videos are cached: `$HFWIDGETS_HOME/cache`, else the per-user cache directory."""
+    home = os.environ.get(HOME_ENV, "").strip()
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("hfwidgets"))
+
+
+def cached_path(url: str) -> Path:
+    """The cache file for a video URL (one file per distinct URL)."""
+    return cache_dir() / "videos" / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.mp4"
+
+
+def clear_cache() -> int:
+    """Delete the cached videos that `read_frames` keeps; returns how many files were removed."""
+    folder = cache_dir() / "videos"
+    removed = 0
+    for entry in folder.glob("*.mp4") if folder.is_dir() else ():
+        entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def read_frames(feed: Feed, *, variant: str = "raw") -> npt.NDArray[np.uint8]:
+    """The feed's video as a uint8 array of shape (frames, height, width, 3), RGB.
+
+    The mp4 is downloaded once into the cache directory (keyed by its URL) and
+    reused by later calls.
+    """
+    url = video_url(feed, variant)
+    local = cached_path(url)
+    if not local.is_file():
+        download_sync(feed, local, variant=variant)
+    try:
+        return decode_frames(local)
+    except MalformedResponse as exc:
+        local.unlink(missing_ok=True)  # a bad cached file must not stick: the next call downloads again
+        raise MalformedResponse(exc.message, task_id=feed.id, endpoint=_endpoint(url)) from exc
+
+
+def decode_frames(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
+    """Decode a video file's first video stream to a (T, H, W, 3) uint8 RGB array."""
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            if not container.streams.video:
+                raise MalformedResponse(f"{os.fspath(path)!r} has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"  # frame threads: decoding is the slow part
+            frames = _collect(
+                (
+                    np.asarray(frame.to_ndarray(format="rgb24"), np.uint8)
+                    for frame in container.decode(stream)
+                ),
+                expected=int(stream.frames or 0),
+            )
+    except av.FFmpegError as exc:
+        raise MalformedResponse(f"the video cannot be decoded: {exc}") from None
+    if frames.shape[0] == 0:
+        raise MalformedResponse(f"{os.fspath(path)!r} holds no frames")
+    return frames
+
+
+def _collect(frames: Iterator[npt.NDArray[np.uint8]], *, expected: int) -> npt.NDArray[np.uint8]:
+    """Stack frames into one array without holding two copies when the count is known upfront."""
+    first = next(frames, None)
+    if first is None:
+        return np.empty((0, 0, 0, 3), np.uint8)
+    out = np.empty((max(expected, 1), *first.shape), np.uint8)
+    out[0] = first
+    count, extra = 1, []
+    for frame in frames:
+        if count < out.shape[0]:
+            out[count] = frame
+        else:
+            extra.append(frame)  # the container under-reported its frame count
+        count += 1
+    if extra:
+        return np.concatenate([out, np.stack(extra)])
+    return out[:count]
+
+
+def video_info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Frames, fps, duration (s), width, height, codec, pixel format and file size of a video file."""
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            if not container.streams.video:
+                raise MalformedResponse(f"{os.fspath(path)!r} has no video stream")
+            stream = container.streams.video[0]
+            rate: Fraction | None = stream.average_rate or stream.guessed_rate
+            frames = int(stream.frames or 0)
+            if frames == 0:  # not in the header: count the packets (no decoding)
+                frames = sum(1 for packet in container.demux(stream) if packet.size)
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            else:
+                duration = frames / float(rate) if rate else 0.0
+            return {
+                "frames": frames,
+                "fps": float(rate) if rate else None,
+                "duration": duration,
+                "width": stream.codec_context.width,
+                "height": stream.codec_context.height,
+                "codec": stream.codec_context.name,
+                "pix_fmt": stream.codec_context.pix_fmt,
+                "bytes": os.path.getsize(path),
+            }
+    except av.FFmpegError as exc:
+        raise MalformedResponse(f"the video cannot be read: {exc}") from None

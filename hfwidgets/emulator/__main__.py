@@ -1,0 +1,57 @@
+"""Run the emulator in the foreground: `python -m hfwidgets.emulator --port 8123 [--host H] [--realistic]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from ._app import create_app
+from ._server import bind, install_log_filter, uvicorn_config
+from ._tasks import Timing
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, serve until interrupted (Ctrl-C or SIGTERM)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hfwidgets.emulator", description="Local emulator of the Higgsfield video API."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8123, help="port (0 picks a free one; default 8123)")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="tasks take tens of seconds like the real service (lite ~35 s, standard ~75 s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the realistic durations (default 0)")
+    parser.add_argument("--no-render", action="store_true", help="reuse one small clip for every task")
+    args = parser.parse_args(argv)
+
+    timing = Timing.realistic(seed=args.seed) if args.realistic else Timing()
+    app = create_app(timing=timing, render=not args.no_render)
+    sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base_url = f"http://{host}:{port}"
+    print(f"hfwidgets emulator listening on {base_url}", flush=True)
+    print(f"  motions: {base_url}/motions   samples: {base_url}/samples/cat.jpg", flush=True)
+    print(
+        f"  point a client at it:  OPENAI_HK_BASE_URL={base_url} OPENAI_HK_API_KEY=anything "
+        f"HFWIDGETS_MOTIONS_URL={base_url}/motions",
+        flush=True,
+    )
+    print("  Ctrl-C to stop", flush=True)
+    install_log_filter()
+    server = uvicorn.Server(uvicorn_config(app, log_level="info"))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly
+        pass
+    finally:
+        app.state.emulator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

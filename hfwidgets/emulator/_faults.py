@@ -1,0 +1,260 @@
+"""Fault knobs: make the emulator misbehave on purpose, the way a real proxy and service do.
+
+All knobs are thread-safe and take effect on the next request. Per-endpoint knobs
+take an endpoint name: "generate", "ads", "feed", "motions" (or "files" for video
+downloads). One-shot faults queue up in the order they are set: after
+`rate_limit("feed", 2)` and `server_error("feed", 1)` the next two feed reads get
+429, the third 503, the fourth is answered normally.
+
+Per endpoint, for the next `count` requests:
+    rate_limit(endpoint, count=1, retry_after=1.0)    429, Retry-After when not None
+    server_error(endpoint, count=1, status=503)       a 5xx burst with a JSON body
+    html_error(endpoint, count=1, status=502)         an HTML error page, as a proxy sends
+    malformed_json(endpoint, count=1)                 200 with a truncated JSON body
+    drop_connection(endpoint, count=1, processed=True)
+        send the headers (with content-length) and part of the body, then abort; with
+        processed=True the request really was handled first (a task was created and
+        billed), which is the worst case for a client
+    delay(endpoint, seconds, count=None)              answer late (count=None: until cleared)
+
+Tasks (apply to the next tasks created by generate or ads):
+    task_outcome(status, count=1)   "failed", "nsfw", "canceled": the task ends so;
+                                    any other status (e.g. "postprocessing") appears
+                                    after in_progress and stays forever
+    stall_tasks(count=1)            the task stays in_progress forever
+    jobs_per_task(n)                each new task has n jobs, finishing one after another;
+                                    a task outcome applies to its last job
+
+Account and proxy:
+    credits = 20 (or set_credits)   finite credits: a call whose price exceeds what is left
+                                    gets 402 {"detail": "insufficient credits ..."}; None = unlimited
+    max_requests_per_second(n)      global limit over the API endpoints: beyond it 429 + Retry-After
+
+`clear()` resets everything (credits back to unlimited).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+__all__ = ["ENDPOINTS", "FAULT_ENDPOINTS", "Fault", "Faults", "TaskFate"]
+
+ENDPOINTS: tuple[str, ...] = ("generate", "ads", "feed", "motions")
+"""The API endpoints, as fault knobs and counters name them."""
+FAULT_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, "files")
+
+TERMINAL_OUTCOMES = frozenset({"failed", "nsfw", "canceled"})
+
+
+@dataclass
+class Fault:
+    """One queued one-shot fault: `kind` for the next `remaining` requests."""
+
+    kind: str  # "rate_limit" | "server_error" | "html_error" | "malformed_json" | "drop_connection"
+    remaining: int
+    status: int = 0
+    retry_after: float | None = None
+    processed: bool = True
+
+
+@dataclass
+class _QueuedOutcome:
+    outcome: str
+    remaining: int
+
+
+@dataclass(frozen=True)
+class TaskFate:
+    """How a new task will end: `outcome` is "completed", a failure status, "stalled" or a raw status."""
+
+    outcome: str = "completed"
+    jobs: int = 1
+
+
+class Faults:
+    """The emulator's fault knobs; see the module docstring for each one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Fault]] = {name: deque() for name in FAULT_ENDPOINTS}
+        self._delays: dict[str, tuple[float, int | None]] = {}
+        self._outcomes: deque[_QueuedOutcome] = deque()
+        self._jobs = 1
+        self._credits: int | None = None
+        self._rps: float | None = None
+
+    # ------------------------------------------------------------------ per endpoint
+
+    def rate_limit(self, endpoint: str, count: int = 1, retry_after: float | None = 1.0) -> None:
+        """Answer 429 to the next `count` requests, with `Retry-After: retry_after` unless None."""
+        self._queue(
+            endpoint, Fault("rate_limit", _positive("count", count), status=429, retry_after=retry_after)
+        )
+
+    def server_error(self, endpoint: str, count: int = 1, status: int = 503) -> None:
+        """Answer `status` (500, 502, 503 or 504) with a JSON body to the next `count` requests."""
+        if status not in (500, 502, 503, 504):
+            raise ValueError(f"status={status!r} is not allowed: one of 500, 502, 503, 504")
+        self._queue(endpoint, Fault("server_error", _positive("count", count), status=status))
+
+    def html_error(self, endpoint: str, count: int = 1, status: int = 502) -> None:
+        """Answer an HTML error page (as a proxy in front of the service would) with `status`."""
+        self._queue(endpoint, Fault("html_error", _positive("count", count), status=status))
+
+    def malformed_json(self, endpoint: str, count: int = 1) -> None:
+        """Answer 200 with a JSON content type and a body that is not valid JSON."""
+        self._queue(endpoint, Fault("malformed_json", _positive("count", count), status=200))
+
+    def drop_connection(self, endpoint: str, count: int = 1, *, processed: bool = True) -> None:
+        """Send headers and part of the body, then abort the connection (a transport error).
+
+        With `processed=True` the request is handled first, so a POST did create (and bill) a task.
+        """
+        self._queue(endpoint, Fault("drop_connection", _positive("count", count), processed=processed))
+
+    def delay(self, endpoint: str, seconds: float, count: int | None = None) -> None:
+        """Answer `seconds` late; for the next `count` requests, or until cleared when None."""
+        _check_endpoint(endpoint)
+        if seconds < 0:
+            raise ValueError(f"seconds={seconds!r} is not allowed: a number >= 0")
+        with self._lock:
+            self._delays[endpoint] = (float(seconds), None if count is None else _positive("count", count))
+
+    # ------------------------------------------------------------------ tasks
+
+    def task_outcome(self, status: str, count: int = 1) -> None:
+        """The next `count` tasks end with `status` ("failed", "nsfw", "canceled"), or, for any
+        other status such as "postprocessing", show it after in_progress and never finish."""
+        if not isinstance(status, str) or not status or status in ("queued", "in_progress", "completed"):
+            raise ValueError(f"status={status!r} is not allowed: failed, nsfw, canceled or an unknown status")
+        with self._lock:
+            self._outcomes.append(_QueuedOutcome(status, _positive("count", count)))
+
+    def stall_tasks(self, count: int = 1) -> None:
+        """The next `count` tasks stay in_progress forever."""
+        with self._lock:
+            self._outcomes.append(_QueuedOutcome("stalled", _positive("count", count)))
+
+    def jobs_per_task(self, jobs: int) -> None:
+        """Every new task gets `jobs` jobs (1 by default)."""
+        with self._lock:
+            self._jobs = _positive("jobs", jobs)
+
+    # ------------------------------------------------------------------ account and proxy
+
+    @property
+    def credits(self) -> int | None:
+        """Points left on the emulated account; None means unlimited."""
+        with self._lock:
+            return self._credits
+
+    @credits.setter
+    def credits(self, points: int | None) -> None:
+        self.set_credits(points)
+
+    def set_credits(self, points: int | None) -> None:
+        """Give the account `points` credits (None: unlimited)."""
+        if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 0):
+            raise ValueError(f"points={points!r} is not allowed: an int >= 0 or None")
+        with self._lock:
+            self._credits = points
+
+    def max_requests_per_second(self, limit: float | None) -> None:
+        """Answer 429 + Retry-After to API requests beyond `limit` per second (None: no limit)."""
+        if limit is not None and limit <= 0:
+            raise ValueError(f"limit={limit!r} is not allowed: a number > 0 or None")
+        with self._lock:
+            self._rps = limit
+
+    @property
+    def requests_per_second(self) -> float | None:
+        """The global request rate limit, or None."""
+        with self._lock:
+            return self._rps
+
+    def clear(self) -> None:
+        """Remove every fault, restore unlimited credits, one job per task and no rate limit."""
+        with self._lock:
+            for queue in self._queues.values():
+                queue.clear()
+            self._delays.clear()
+            self._outcomes.clear()
+            self._jobs = 1
+            self._credits = None
+            self._rps = None
+
+    # ------------------------------------------------------------------ used by the server
+
+    def take(self, endpoint: str) -> Fault | None:
+        """The fault for this request, if one is queued (consumes one use of it)."""
+        with self._lock:
+            queue = self._queues.get(endpoint)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                queue.popleft()
+            return Fault(fault.kind, 1, fault.status, fault.retry_after, fault.processed)
+
+    def take_delay(self, endpoint: str) -> float:
+        """Seconds to wait before answering this request (consumes one use of a counted delay)."""
+        with self._lock:
+            if endpoint not in self._delays:
+                return 0.0
+            seconds, remaining = self._delays[endpoint]
+            if remaining is not None:
+                if remaining <= 1:
+                    del self._delays[endpoint]
+                else:
+                    self._delays[endpoint] = (seconds, remaining - 1)
+            return seconds
+
+    def take_fate(self) -> TaskFate:
+        """How the task being created will end (consumes one queued outcome)."""
+        with self._lock:
+            outcome = "completed"
+            if self._outcomes:
+                entry = self._outcomes[0]
+                outcome = entry.outcome
+                entry.remaining -= 1
+                if entry.remaining <= 0:
+                    self._outcomes.popleft()
+            return TaskFate(outcome=outcome, jobs=self._jobs)
+
+    def charge(self, points: int) -> int | None:
+        """Take `points` from the credits; returns None when charged, else the points left."""
+        with self._lock:
+            if self._credits is None:
+                return None
+            if points > self._credits:
+                return self._credits
+            self._credits -= points
+            return None
+
+    def _queue(self, endpoint: str, fault: Fault) -> None:
+        _check_endpoint(endpoint)
+        with self._lock:
+            self._queues[endpoint].append(fault)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            queued = {name: [f"{f.kind}x{f.remaining}" for f in q] for name, q in self._queues.items() if q}
+            outcomes = [(o.outcome, o.remaining) for o in self._outcomes]
+            return (
+                f"Faults(queued={queued}, delays={dict(self._delays)}, outcomes={outcomes}, "
+                f"jobs_per_task={self._jobs}, credits={self._credits}, max_rps={self._rps})"
+            )
+
+
+def _check_endpoint(endpoint: str) -> None:
+    if endpoint not in FAULT_ENDPOINTS:
+        raise ValueError(f"endpoint={endpoint!r} is not allowed: one of {', '.join(FAULT_ENDPOINTS)}")
+
+
+def _positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}={value!r} is not allowed: an int >= 1")
+    return value

@@ -1,0 +1,232 @@
+"""The client against the real emulator: a real HTTP server on localhost making real mp4s."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from hfwidgets import (
+    BudgetExceeded,
+    Client,
+    Feed,
+    InsufficientCredits,
+    PollPolicy,
+    SubmissionUncertain,
+    TaskFailed,
+    TaskTimeout,
+)
+from hfwidgets._journal import Journal
+
+if TYPE_CHECKING:
+    from hfwidgets.emulator import EmulatorServer
+
+# Emulator tasks take about a second: poll often so the tests stay short.
+QUICK = PollPolicy(
+    priors={"lite": (0.5, 5.0), "turbo": (0.5, 5.0), "standard": (0.5, 5.0), "ads": (0.5, 5.0)},
+    first_delay=0.2,
+    window_interval=0.1,
+    cap=0.5,
+)
+
+
+def picture(width: int = 320, height: int = 480, colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def client_of(server: EmulatorServer, tmp_path: Path, **kwargs: Any) -> Client:
+    kwargs.setdefault("journal", Journal(tmp_path / "journal.sqlite3"))
+    kwargs.setdefault("poll", QUICK)
+    return server.client(**kwargs)
+
+
+async def test_generate_wait_feed_has_a_video(emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(emulator, tmp_path) as client:
+        assert client.emulated and client.base_url == emulator.base_url
+        task = await client.generate(picture(), "Face Punch", "a cat eats", seed=1234)
+        statuses: list[str] = []
+        feed = await client.wait(task, timeout=60, on_update=lambda f: statuses.append(f.status))
+        assert isinstance(feed, Feed) and feed.status == "completed"
+        assert feed.video_url and feed.video_url.endswith(".mp4")
+        assert feed.params.seed == 1234 and feed.params.model == "lite"
+        assert (feed.params.width, feed.params.height) == (task.width, task.height) == (864, 1152)
+        assert statuses[-1] == "completed"
+        again = await client.feed(task)
+        assert again.video_url == feed.video_url
+        async with httpx.AsyncClient() as http:
+            video = await http.get(feed.video_url)
+        assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+
+
+async def test_two_images_make_first_and_last_frame(quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(quick_emulator, tmp_path) as client:
+        first, last = picture(colour=(250, 20, 20)), picture(colour=(20, 20, 250))
+        task = await client.generate([first, last], "Face Punch", model="turbo", width=736, height=1312)
+        feed = await client.wait(task, timeout=60)
+        assert feed.status == "completed" and feed.params.input_image_end_url
+        assert client.spent == 7
+
+
+async def test_ads_task_completes(quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(quick_emulator, tmp_path) as client:
+        task = await client.ads(picture(512, 512), "3hpZ2HB0xS688KnzMIwU16", size="1024x1024")
+        feed = await client.wait(task, timeout=60)
+        assert feed.status == "completed" and feed.video_url
+        assert task.cost == 13 and client.spent == 13
+
+
+async def test_motions_search_reads_the_live_listing(quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(quick_emulator, tmp_path) as client:
+        before = quick_emulator.counters["motions"]
+        found = await client.motions("punch")
+        assert quick_emulator.counters["motions"] == before + 1
+        assert [m.name for m in found] == ["Face Punch"]
+        everything = await client.motions()
+        assert len(everything) >= 30
+
+
+@pytest.mark.parametrize("outcome", ["failed", "nsfw", "canceled"])
+async def test_failure_outcomes_raise_task_failed(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path, outcome: str
+) -> None:
+    fresh_quick_emulator.faults.task_outcome(outcome)
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch", seed=7)
+        with pytest.raises(TaskFailed) as caught:
+            await client.wait(task, timeout=60)
+        assert caught.value.status == outcome and caught.value.task_id == task.id
+        record = client.journal.get(task.id) if client.journal else None
+        assert record is not None and record.status == outcome
+
+
+async def test_never_finishing_task_times_out_and_can_be_waited_again(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.stall_tasks()
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch")
+        with pytest.raises(TaskTimeout) as caught:
+            await client.wait(task, timeout=1.5)
+        assert caught.value.task_id == task.id and caught.value.last_status == "in_progress"
+        assert client.journal is not None and [r.id for r in client.journal.pending(client.base_url)] == [
+            task.id
+        ]
+        with pytest.raises(TaskTimeout):
+            await client.wait(task.id, timeout=0.5)
+
+
+async def test_unknown_status_is_shown_and_ends_at_the_deadline(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.task_outcome("postprocessing")
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch")
+        seen: list[str] = []
+        polls_before = fresh_quick_emulator.counters["feed"]
+        with pytest.raises(TaskTimeout) as caught:
+            await client.wait(task, timeout=3, on_update=lambda f: seen.append(f.status))
+        assert "postprocessing" in seen and caught.value.last_status == "postprocessing"
+        # Paced polling: at most one poll per window interval (0.1 s) plus the early ones.
+        assert fresh_quick_emulator.counters["feed"] - polls_before <= 3 / QUICK.window_interval + 5
+
+
+async def test_several_jobs_finish_only_when_all_are_done(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.jobs_per_task(3)
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch")
+        feed = await client.wait(task, timeout=60)
+        assert len(feed.jobs) == 3 and all(job.status == "completed" for job in feed.jobs)
+        completed_at = fresh_quick_emulator.tasks[task.id].completed_at
+        assert completed_at is not None
+
+
+async def test_budget_refusal_sends_nothing(fresh_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(fresh_quick_emulator, tmp_path, budget=12) as client:
+        await client.generate(picture(), "Face Punch", model="standard")
+        with pytest.raises(BudgetExceeded):
+            await client.generate(picture(), "Face Punch", model="lite")
+        with pytest.raises(BudgetExceeded):
+            await client.ads(picture(), "3hpZ2HB0xS688KnzMIwU16")
+        assert fresh_quick_emulator.counters["generate"] == 1 and fresh_quick_emulator.counters["ads"] == 0
+        assert client.spent == 10
+
+
+async def test_out_of_credits_is_insufficient_credits(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.credits = 6
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        await client.generate(picture(), "Face Punch")
+        with pytest.raises(InsufficientCredits):
+            await client.generate(picture(), "Face Punch")
+        assert fresh_quick_emulator.counters["generate"] == 2 and client.spent == 5
+
+
+async def test_transient_faults_while_polling_are_absorbed(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch")
+        fresh_quick_emulator.faults.rate_limit("feed", 1, retry_after=0.1)
+        fresh_quick_emulator.faults.server_error("feed", 2)
+        fresh_quick_emulator.faults.html_error("feed", 1)
+        fresh_quick_emulator.faults.malformed_json("feed", 1)
+        fresh_quick_emulator.faults.drop_connection("feed", 1)
+        feed = await client.wait(task, timeout=60)
+        assert feed.status == "completed"
+
+
+async def test_dropped_submission_is_uncertain_and_never_resent(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.drop_connection("generate", 1, processed=True)
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        with pytest.raises(SubmissionUncertain):
+            await client.generate(picture(), "Face Punch")
+        assert fresh_quick_emulator.counters["generate"] == 1
+        assert len(fresh_quick_emulator.tasks) == 1  # it was created (and billed) on the server
+
+
+async def test_rate_limited_submission_is_resent_once_refused(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    fresh_quick_emulator.faults.rate_limit("generate", 1, retry_after=0.1)
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        task = await client.generate(picture(), "Face Punch")
+        assert fresh_quick_emulator.counters["generate"] == 2
+        assert list(fresh_quick_emulator.tasks) == [task.id]
+
+
+async def test_journal_records_tasks_and_resume_finishes_them(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "shared.sqlite3")
+    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as first:
+        one = await first.generate(picture(), "Face Punch")
+        two = await first.ads(picture(), "3hpZ2HB0xS688KnzMIwU16")
+    pending = {r.id for r in journal.pending(fresh_quick_emulator.base_url)}
+    assert pending == {one.id, two.id}
+    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as second:
+        feeds = await second.resume(timeout=60)
+    assert {f.id for f in feeds} == {one.id, two.id}
+    assert all(f.status == "completed" for f in feeds)
+    assert journal.pending(fresh_quick_emulator.base_url) == []
+    assert all(r.video_url for r in journal.records(fresh_quick_emulator.base_url))
+
+
+async def test_client_from_environment_talks_to_the_emulator(
+    quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_HK_API_KEY", "hk-emulator")
+    monkeypatch.setenv("OPENAI_HK_BASE_URL", quick_emulator.base_url)
+    async with Client(poll=QUICK, journal=False) as client:
+        feed = await client.wait(await client.generate(picture(), "Face Punch"), timeout=60)
+    assert feed.status == "completed"

@@ -1,0 +1,352 @@
+"""Error mapping, retries and the no-blind-resubmission rule, on httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from hfwidgets import (
+    APIError,
+    AuthError,
+    InsufficientCredits,
+    MalformedResponse,
+    RateLimited,
+    SubmissionUncertain,
+)
+from hfwidgets._config import ApiKey
+from hfwidgets._http import MAX_RETRY_AFTER, Backoff, Requester, error_message, map_error, parse_retry_after
+
+KEY = "hk-test-0123456789abcdef"
+BASE = "https://api.example.test"
+FEED_URL = BASE + "/higgsfield/feed/t1"
+POST_URL = BASE + "/higgsfield/generate"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A MockTransport handler playing a script of answers, remembering every request."""
+
+    def __init__(self, *answers: httpx.Response | Exception | Handler) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            return answer(request)
+        return answer
+
+
+def requester(max_retries: int = 4) -> tuple[Requester, list[float]]:
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return Requester(key=ApiKey(KEY), base_url=BASE, max_retries=max_retries, sleep=fake_sleep), sleeps
+
+
+def http_for(recorder: Recorder) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(recorder))
+
+
+def ok(payload: Any) -> httpx.Response:
+    return httpx.Response(200, json=payload)
+
+
+async def get(recorder: Recorder, max_retries: int = 4) -> tuple[Any, list[float]]:
+    req, sleeps = requester(max_retries)
+    async with http_for(recorder) as http:
+        return await req.get_json(http, FEED_URL, endpoint="GET feed", task_id="t1"), sleeps
+
+
+async def post(recorder: Recorder, max_retries: int = 4) -> tuple[Any, list[float]]:
+    req, sleeps = requester(max_retries)
+    async with http_for(recorder) as http:
+        return await req.post_json(http, POST_URL, {"model": "lite"}, endpoint="POST generate"), sleeps
+
+
+# --------------------------------------------------------------------------- error mapping
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (401, {"error": "invalid api key"}, AuthError),
+        (403, {"detail": "forbidden"}, AuthError),
+        (402, {"message": "payment required"}, InsufficientCredits),
+        (403, {"error": {"message": "用户额度不足", "code": "insufficient_user_quota"}}, InsufficientCredits),
+        (400, {"error": "Insufficient credits: 3 left"}, InsufficientCredits),
+        (404, {"detail": "task not found"}, APIError),
+        (422, {"detail": [{"loc": ["body", "seed"], "msg": "seed too large"}]}, APIError),
+        (429, {"error": "slow down"}, RateLimited),
+        (500, "Internal Server Error", APIError),
+    ],
+)
+async def test_error_answers_map_to_typed_errors(status: int, body: Any, kind: type[APIError]) -> None:
+    content = json.dumps(body) if not isinstance(body, str) else body
+    recorder = Recorder(httpx.Response(status, content=content.encode()))
+    with pytest.raises(kind) as caught:
+        await get(recorder, max_retries=0)
+    assert type(caught.value) is kind
+    assert caught.value.status == status
+    assert caught.value.endpoint == "GET feed"
+    assert caught.value.task_id == "t1"
+    assert str(status) in str(caught.value)
+
+
+def test_messages_are_extracted_from_every_body_shape() -> None:
+    def message(status: int, content: str, content_type: str = "application/json") -> str:
+        return error_message(
+            httpx.Response(status, content=content.encode(), headers={"content-type": content_type})
+        )
+
+    assert message(400, '{"error": "bad seed"}') == "bad seed"
+    assert message(400, '{"error": {"message": "bad width", "type": "x"}}') == "bad width"
+    assert message(400, '{"detail": "nope"}') == "nope"
+    assert message(400, '{"message": "hello"}') == "hello"
+    assert message(502, "upstream   went\naway", "text/plain") == "upstream went away"
+    page = "<html><head><title>502 Bad Gateway</title><style>b{}</style></head><body><h1>x</h1></body></html>"
+    assert message(502, page, "text/html") == "502 Bad Gateway"
+    assert message(
+        503, "<html><body><h1>Down &amp; out</h1><script>x()</script></body></html>", "text/html"
+    ) == ("Down & out")
+    assert message(500, "", "text/plain") == "Internal Server Error"
+    assert len(message(500, "x" * 5000, "text/plain")) <= 200
+
+
+def test_body_excerpt_is_short_and_key_is_scrubbed() -> None:
+    response = httpx.Response(400, json={"error": f"bad key {KEY}", "echo": "y" * 1000})
+    error = map_error(response, endpoint="POST generate", secrets=(KEY,))
+    assert KEY not in str(error) and KEY not in error.body and KEY not in error.message
+    assert "hk-***" in error.message
+    assert len(error.body) <= 300
+
+
+# --------------------------------------------------------------------------- reads
+
+
+async def test_read_retries_a_5xx_burst_then_succeeds() -> None:
+    recorder = Recorder(
+        httpx.Response(502, text="bad gateway"), httpx.Response(503), httpx.Response(500), ok({"id": "t1"})
+    )
+    payload, sleeps = await get(recorder)
+    assert payload == {"id": "t1"}
+    assert len(recorder.requests) == 4
+    assert len(sleeps) == 3
+    # Exponential with jitter in [0.5, 1] of 0.5 * 2**n.
+    for attempt, slept in enumerate(sleeps):
+        assert 0.25 * 2**attempt <= slept <= 0.5 * 2**attempt
+
+
+async def test_read_honours_retry_after_seconds() -> None:
+    recorder = Recorder(httpx.Response(429, headers={"Retry-After": "7"}), ok({"id": "t1"}))
+    _, sleeps = await get(recorder)
+    assert sleeps == [7.0]
+
+
+async def test_read_honours_retry_after_http_date() -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    recorder = Recorder(
+        httpx.Response(429, headers={"Retry-After": format_datetime(when, usegmt=True)}), ok({})
+    )
+    _, sleeps = await get(recorder)
+    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31
+
+
+async def test_429_without_retry_after_uses_backoff() -> None:
+    recorder = Recorder(httpx.Response(429), ok({}))
+    _, sleeps = await get(recorder)
+    assert len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5
+
+
+async def test_exhausted_429_raises_rate_limited_with_the_hint() -> None:
+    recorder = Recorder(httpx.Response(429, headers={"Retry-After": "3"}, json={"error": "too many"}))
+    with pytest.raises(RateLimited) as caught:
+        await get(recorder, max_retries=2)
+    assert caught.value.retry_after == 3.0
+    assert len(recorder.requests) == 3
+
+
+def test_retry_after_is_parsed_and_capped() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("3600") == MAX_RETRY_AFTER
+    assert parse_retry_after("-4") == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+    assert Backoff().delay(0, retry_after=7.0) == 7.0
+
+
+async def test_read_retries_transport_errors() -> None:
+    recorder = Recorder(httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), ok({"id": "t1"}))
+    payload, sleeps = await get(recorder)
+    assert payload == {"id": "t1"} and len(sleeps) == 2
+
+
+async def test_read_gives_up_on_transport_errors_with_an_api_error() -> None:
+    recorder = Recorder(httpx.ConnectError("refused"))
+    with pytest.raises(APIError, match="network error") as caught:
+        await get(recorder, max_retries=1)
+    assert caught.value.status is None
+    assert len(recorder.requests) == 2
+
+
+async def test_4xx_reads_are_not_retried() -> None:
+    recorder = Recorder(httpx.Response(404, json={"detail": "no such task"}))
+    with pytest.raises(APIError, match="no such task"):
+        await get(recorder)
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("<html><title>Login</title></html>", "text/html"),
+        ("ok", "text/plain"),
+    ],
+)
+async def test_2xx_that_is_not_json_is_malformed_and_names_the_task(content: str, content_type: str) -> None:
+    recorder = Recorder(httpx.Response(200, content=content.encode(), headers={"content-type": content_type}))
+    with pytest.raises(MalformedResponse) as caught:
+        await get(recorder)
+    assert caught.value.task_id == "t1"
+    assert "t1" in str(caught.value)
+
+
+async def test_retry_stops_before_the_deadline() -> None:
+    import time
+
+    recorder = Recorder(httpx.Response(429, headers={"Retry-After": "30"}))
+    req, sleeps = requester()
+    async with http_for(recorder) as http:
+        with pytest.raises(RateLimited):
+            await req.get_json(http, FEED_URL, endpoint="GET feed", deadline=time.monotonic() + 5)
+    assert sleeps == []
+
+
+# --------------------------------------------------------------------------- billable posts
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("timed out"),
+        httpx.WriteTimeout("timed out"),
+        httpx.RemoteProtocolError("server disconnected"),
+        httpx.ReadError("connection reset"),
+        httpx.Response(500, text="oops"),
+        httpx.Response(
+            502, text="<html><title>502 Bad Gateway</title></html>", headers={"content-type": "text/html"}
+        ),
+        httpx.Response(504),
+    ],
+)
+async def test_post_failures_after_sending_are_uncertain_and_sent_once(failure: Any) -> None:
+    recorder = Recorder(failure, ok({"id": "never"}))
+    with pytest.raises(SubmissionUncertain, match="NOT resubmitted"):
+        await post(recorder)
+    assert len(recorder.requests) == 1
+
+
+async def test_post_with_a_2xx_but_no_task_id_is_uncertain_and_malformed() -> None:
+    recorder = Recorder(httpx.Response(200, text="<html>ok</html>"), ok({"id": "never"}))
+    with pytest.raises(SubmissionUncertain) as caught:
+        await post(recorder)
+    assert isinstance(caught.value, MalformedResponse)
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(400, APIError), (401, AuthError), (402, InsufficientCredits), (403, AuthError), (404, APIError)],
+)
+async def test_post_refusals_raise_their_error_and_are_sent_once(status: int, kind: type[APIError]) -> None:
+    recorder = Recorder(httpx.Response(status, json={"error": "no"}), ok({"id": "never"}))
+    with pytest.raises(kind) as caught:
+        await post(recorder)
+    assert not isinstance(caught.value, SubmissionUncertain)
+    assert len(recorder.requests) == 1
+
+
+async def test_post_is_resent_when_the_connection_was_refused() -> None:
+    recorder = Recorder(httpx.ConnectError("connection refused"), ok({"id": "t9"}))
+    payload, sleeps = await post(recorder)
+    assert payload == {"id": "t9"}
+    assert len(recorder.requests) == 2 and len(sleeps) == 1
+
+
+async def test_post_is_resent_after_429_honouring_retry_after() -> None:
+    recorder = Recorder(httpx.Response(429, headers={"Retry-After": "7"}), ok({"id": "t9"}))
+    payload, sleeps = await post(recorder)
+    assert payload == {"id": "t9"} and sleeps == [7.0]
+    assert len(recorder.requests) == 2
+
+
+async def test_post_refused_connections_give_up_after_max_retries() -> None:
+    recorder = Recorder(httpx.ConnectError("connection refused"))
+    with pytest.raises(APIError, match="ConnectError") as caught:
+        await post(recorder, max_retries=2)
+    assert not isinstance(caught.value, SubmissionUncertain)
+    assert len(recorder.requests) == 3
+
+
+# --------------------------------------------------------------------------- auth header and logs
+
+
+async def test_key_goes_only_to_the_base_url() -> None:
+    seen: dict[str, str | None] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[str(request.url)] = request.headers.get("authorization")
+        return ok({})
+
+    req, _ = requester()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        for url in (
+            FEED_URL,
+            "https://fnf.example.test/motions",
+            "http://api.example.test/higgsfield/feed/t1",  # other scheme
+            "https://api.example.test:8443/higgsfield/feed/t1",  # other port
+            "https://api.example.test.evil.test/higgsfield/feed/t1",
+        ):
+            await req.get_json(http, url, endpoint="GET")
+    assert seen[FEED_URL] == f"Bearer {KEY}"
+    assert [value for url, value in seen.items() if url != FEED_URL] == [None, None, None, None]
+
+
+def test_base_url_with_a_path_only_covers_that_path() -> None:
+    req = Requester(key=ApiKey(KEY), base_url="https://proxy.test/api/")
+    assert req.is_api_url("https://proxy.test/api/higgsfield/feed/x")
+    assert not req.is_api_url("https://proxy.test/apix/higgsfield")
+    assert not req.is_api_url("https://proxy.test/other")
+
+
+async def test_redirects_are_not_followed_on_api_calls() -> None:
+    recorder = Recorder(
+        httpx.Response(302, headers={"Location": "https://elsewhere.test/steal"}), ok({"id": "x"})
+    )
+    with pytest.raises(APIError) as caught:
+        await get(recorder, max_retries=0)
+    assert caught.value.status == 302
+    assert len(recorder.requests) == 1
+
+
+async def test_debug_log_has_method_path_status_and_never_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    recorder = Recorder(httpx.Response(500, text=f"echo {KEY}"), ok({"id": "t1"}))
+    with caplog.at_level(logging.DEBUG, logger="hfwidgets"):
+        await get(recorder)
+    text = caplog.text
+    assert "GET /higgsfield/feed/t1 -> 500" in text
+    assert "GET /higgsfield/feed/t1 -> 200" in text
+    assert KEY not in text and "Bearer" not in text

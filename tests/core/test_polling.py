@@ -1,0 +1,94 @@
+"""Properties of the adaptive poll schedule (figures are printed, never asserted as speed)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from hfwidgets import PollPolicy
+from hfwidgets._polling import DEFAULT_PRIORS
+
+MODELS = list(DEFAULT_PRIORS)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_schedule_phases(model: str) -> None:
+    policy = PollPolicy()
+    low, high = policy.window(model)
+    times = policy.poll_times(model, until=high + 120)
+    gaps = policy.delays(model, until=high + 120)
+    print(f"\n{policy.describe(model)}\n  first polls: {[round(t, 1) for t in times[:8]]}")
+    # Early polls are quick: the first comes after first_delay, the next gap is short too.
+    assert times[0] == pytest.approx(policy.first_delay)
+    assert gaps[1] <= 2 * policy.first_delay + 1e-9
+    # Early gaps grow (doubling) until the window opens, bounded by sparse_cap.
+    before = [g for t, g in zip(times, gaps, strict=True) if t <= low]
+    assert all(g <= policy.sparse_cap + 1e-9 for g in before)
+    assert before[:3] == sorted(before[:3])
+    # One poll lands exactly when the window opens.
+    assert any(t == pytest.approx(low) for t in times)
+    # Inside the window every gap is at most the window interval (<= 1 s).
+    inside = [g for t, g in zip(times, gaps, strict=True) if low < t <= high]
+    assert inside and max(inside) <= policy.window_interval + 1e-9 <= 1.0
+    # Past the window the gaps never shrink and never exceed the cap.
+    after = [g for t, g in zip(times, gaps, strict=True) if t > high + policy.window_interval]
+    assert after == sorted(after)
+    assert max(after) == pytest.approx(policy.cap)
+
+
+def test_every_gap_respects_its_cap() -> None:
+    policy = PollPolicy(cap=6.0, sparse_cap=12.0)
+    for model in MODELS:
+        low, _ = policy.window(model)
+        for t, gap in zip(policy.poll_times(model, until=600), policy.delays(model, until=600), strict=True):
+            assert gap <= (policy.sparse_cap if t <= low else policy.cap) + 1e-9
+
+
+def test_history_replaces_the_priors_with_enough_samples() -> None:
+    policy = PollPolicy()
+    observed = [8.0, 9.0, 9.5, 10.0, 11.0, 12.0]
+    low, high = policy.window("standard", observed)
+    assert low < 9.0 and 11.5 < high < 13.0
+    assert policy.window("standard", observed[:4]) == DEFAULT_PRIORS["standard"]
+    # With history the polls concentrate where tasks finish: a 10 s task is seen within a second.
+    assert policy.detection_delay("standard", 10.0, observed) <= policy.window_interval
+    assert policy.detection_delay("standard", 10.0) > 1.0
+
+
+def test_unknown_model_uses_a_wide_window() -> None:
+    low, high = PollPolicy().window("mystery")
+    assert low <= 20 and high >= 120
+
+
+def test_short_tasks_are_seen_quickly() -> None:
+    policy = PollPolicy()
+    # The emulator's test tasks take a second or two: they are seen within a few seconds.
+    assert policy.poll_times("lite", until=1.5)[-1] <= 3.0
+    assert policy.count_polls("lite", 1.5) == 2
+
+
+def test_invalid_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="window_interval"):
+        PollPolicy(window_interval=0)
+
+
+def test_poll_policy_repr_is_stable() -> None:
+    assert repr(PollPolicy()) == repr(PollPolicy())
+    assert "0x" not in repr(PollPolicy())
+
+
+def test_print_requests_and_detection_delay_against_a_fixed_poller() -> None:
+    """Printed figures for jobs whose durations spread over each model's window."""
+    policy = PollPolicy()
+    rng = random.Random(7)
+    for model, (low, high) in DEFAULT_PRIORS.items():
+        durations = [rng.uniform(low, high) for _ in range(500)]
+        delays = sorted(policy.detection_delay(model, d) for d in durations)
+        ours = sum(policy.count_polls(model, d) for d in durations)
+        fixed = sum(int(d / 0.5) + 1 for d in durations)
+        p95 = delays[int(0.95 * len(delays))]
+        print(
+            f"\n{model}: p95 detection delay {p95:.2f} s, requests {ours / fixed:.2f} of a fixed 0.5 s poller"
+        )
+        assert 0 <= delays[0] <= p95

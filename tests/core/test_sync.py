@@ -1,0 +1,199 @@
+"""The blocking facade from a plain script and from inside a running event loop, and the default client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from PIL import Image
+
+import hfwidgets
+from hfwidgets import Feed, PollPolicy, TaskFailed
+
+if TYPE_CHECKING:
+    from hfwidgets.emulator import EmulatorServer
+
+QUICK = PollPolicy(
+    priors={"lite": (0.5, 5.0), "turbo": (0.5, 5.0), "standard": (0.5, 5.0), "ads": (0.5, 5.0)},
+    first_delay=0.2,
+    window_interval=0.1,
+    cap=0.5,
+)
+
+
+def picture() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), (90, 160, 60)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_run_from_a_plain_script(emulator: EmulatorServer, tmp_path: Path) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(picture())
+    script = textwrap.dedent(
+        f"""
+        import hfwidgets
+        feed = hfwidgets.run({str(image)!r}, "Face Punch", "a cat", seed=11, timeout=60)
+        print("STATUS", feed.status)
+        print("VIDEO", feed.video_url)
+        print("SEED", feed.params.seed)
+        """
+    )
+    env = {
+        **os.environ,
+        "OPENAI_HK_API_KEY": "hk-emulator",
+        "OPENAI_HK_BASE_URL": emulator.base_url,
+        "HFWIDGETS_HOME": str(tmp_path / "home"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert lines["STATUS"] == "completed"
+    assert lines["VIDEO"].startswith(emulator.base_url) and lines["VIDEO"].endswith(".mp4")
+    assert lines["SEED"] == "11"
+    assert "hfwidgets lite" in done.stderr  # the text progress bar
+    assert "hk-emulator" not in done.stderr + done.stdout
+    # The task was journalled in the script's own home.
+    from hfwidgets._journal import Journal
+
+    journal = Journal(tmp_path / "home" / "journal.sqlite3")
+    assert [r.status for r in journal.records()] == ["completed"]
+
+
+def test_run_inside_a_running_event_loop(quick_emulator: EmulatorServer) -> None:
+    """As in a Jupyter cell: a loop is already running in this thread when run() is called."""
+    client = quick_emulator.client(poll=QUICK, journal=False)
+
+    async def cell() -> Feed:
+        assert asyncio.get_running_loop().is_running()
+        return hfwidgets.run(picture(), "Face Punch", client=client, progress=False, timeout=60)
+
+    feed = asyncio.run(cell())
+    assert feed.status == "completed" and feed.video_url
+    # The same client still works on this thread's own loop afterwards.
+    again = asyncio.run(client.feed(feed.id))
+    assert again.video_url == feed.video_url
+
+
+def test_run_raises_task_failures(fresh_quick_emulator: EmulatorServer) -> None:
+    fresh_quick_emulator.faults.task_outcome("nsfw")
+    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    with pytest.raises(TaskFailed, match="nsfw"):
+        hfwidgets.run(picture(), "Face Punch", client=client, progress=False, timeout=60)
+
+
+def test_run_validates_before_sending(fresh_quick_emulator: EmulatorServer) -> None:
+    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    with pytest.raises(hfwidgets.ValidationError, match="seed"):
+        hfwidgets.run(picture(), "Face Punch", seed=0, client=client, progress=False)
+    assert fresh_quick_emulator.counters["generate"] == 0
+
+
+def test_resume_finishes_journalled_tasks(fresh_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    from hfwidgets._journal import Journal
+
+    journal = Journal(tmp_path / "j.sqlite3")
+    client = fresh_quick_emulator.client(poll=QUICK, journal=journal)
+    task = asyncio.run(client.generate(picture(), "Face Punch"))
+    feeds = hfwidgets.resume(client=client, progress=False, timeout=60)
+    assert [(f.id, f.status) for f in feeds] == [(task.id, "completed")]
+
+
+def test_keyboard_interrupt_stops_waiting_and_names_the_task(
+    fresh_quick_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hfwidgets import _sync
+
+    fresh_quick_emulator.faults.stall_tasks()
+    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    state = _sync._Progress()
+    real = _sync._make_bar
+    calls = {"n": 0}
+
+    class InterruptingBar:
+        """Stands in for tqdm and raises KeyboardInterrupt as Ctrl-C would, once the task exists."""
+
+        def __init__(self) -> None:
+            self.bar = real("test")
+
+        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+            calls["n"] += 1
+            if state.task_id and calls["n"] > 3:
+                raise KeyboardInterrupt
+            self.bar.set_postfix_str(text, refresh=refresh)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.bar, name)
+
+    async def submit_and_wait() -> Feed:
+        task = await client.generate(picture(), "Face Punch")
+        state.task_id = task.id
+        return await client.wait(task, timeout=60)
+
+    with caplog.at_level(logging.WARNING, logger="hfwidgets"), pytest.raises(KeyboardInterrupt) as caught:
+        _sync._block_on_with_bar(submit_and_wait(), state, InterruptingBar())
+    assert state.task_id and state.task_id in str(caught.value)
+    assert "continues on the server" in str(caught.value)
+    polls = fresh_quick_emulator.counters["feed"]
+    import time
+
+    time.sleep(0.6)
+    assert fresh_quick_emulator.counters["feed"] == polls  # the wait was cancelled
+
+
+def test_default_client_without_a_key_uses_the_shared_emulator(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, io
+        from PIL import Image
+        from hfwidgets._session import default_client
+        first, second = default_client(journal=False), default_client(journal=False)
+        assert first.emulated and second.emulated and first.base_url == second.base_url, (first, second)
+        buffer = io.BytesIO(); Image.new("RGB", (64, 64)).save(buffer, "PNG")
+        task = asyncio.run(first.generate(buffer.getvalue(), "Face Punch", width=736, height=1312))
+        print("BASE", first.base_url)
+        print("TASK", task.id)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_HK_API_KEY", "OPENAI_HK_BASE_URL")}
+    env["HFWIDGETS_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "BASE http://127.0.0.1:" in done.stdout and "TASK " in done.stdout
+    # One notice, however many default clients: the videos are synthetic, and how to set a key.
+    assert done.stderr.count("synthetic") == 1
+    assert "OPENAI_HK_API_KEY" in done.stderr
+
+
+def test_default_client_with_a_key_uses_the_configured_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfwidgets import _session
+
+    monkeypatch.setenv("OPENAI_HK_API_KEY", "hk-real-looking-key")
+    monkeypatch.setenv("OPENAI_HK_BASE_URL", "http://127.0.0.1:9")
+    client = _session.default_client(journal=False)
+    assert not client.emulated and client.base_url == "http://127.0.0.1:9"
+    assert "hk-real-looking-key" not in repr(client)
+
+
+def test_import_patches_nothing() -> None:
+    code = (
+        "import asyncio, sys; before = asyncio.run; import hfwidgets;"
+        "assert asyncio.run is before; assert 'nest_asyncio' not in sys.modules;"
+        "assert 'hfwidgets._sync' not in sys.modules and 'tqdm' not in sys.modules; print('ok')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr

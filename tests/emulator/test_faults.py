@@ -1,0 +1,212 @@
+"""Every fault knob, and the per-endpoint counters, against a private emulator each."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from emulator_support import AUTH, data_url, generate_body, read_feed, submit, wait_for
+
+from hfwidgets.emulator import EmulatorServer
+
+
+def post_generate(server: EmulatorServer, **overrides: object) -> httpx.Response:
+    return httpx.post(f"{server.base_url}/higgsfield/generate", json=generate_body(server, **overrides),
+                      headers=AUTH, timeout=10)  # fmt: skip
+
+
+def get_feed(server: EmulatorServer, task_id: str) -> httpx.Response:
+    return httpx.get(f"{server.base_url}/higgsfield/feed/{task_id}", headers=AUTH, timeout=10)
+
+
+def test_rate_limit_with_and_without_retry_after(fresh: EmulatorServer) -> None:
+    fresh.faults.rate_limit("generate", count=2, retry_after=0.5)
+    fresh.faults.rate_limit("generate", count=1, retry_after=None)
+    first, second, third = (post_generate(fresh) for _ in range(3))
+    assert [r.status_code for r in (first, second, third)] == [429, 429, 429]
+    assert first.headers["retry-after"] == "0.5" and second.headers["retry-after"] == "0.5"
+    assert "retry-after" not in third.headers
+    assert "rate" in third.json()["detail"]
+    assert post_generate(fresh).status_code == 200
+    assert len(fresh.tasks) == 1  # refused requests created nothing
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_error_bursts(fresh: EmulatorServer, status: int) -> None:
+    task_id = submit(fresh)
+    fresh.faults.server_error("feed", count=2, status=status)
+    answers = [get_feed(fresh, task_id) for _ in range(3)]
+    assert [a.status_code for a in answers] == [status, status, 200]
+    assert isinstance(answers[0].json()["detail"], str)
+
+
+def test_server_error_status_must_be_5xx(fresh: EmulatorServer) -> None:
+    with pytest.raises(ValueError, match="500, 502, 503, 504"):
+        fresh.faults.server_error("feed", status=404)
+    with pytest.raises(ValueError, match="endpoint='nope'"):
+        fresh.faults.rate_limit("nope")
+
+
+def test_html_error_page(fresh: EmulatorServer) -> None:
+    fresh.faults.html_error("motions", status=502)
+    page = httpx.get(fresh.motions_url)
+    assert page.status_code == 502
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text.lstrip().startswith("<!DOCTYPE html>")
+    assert httpx.get(fresh.motions_url).status_code == 200
+
+
+def test_malformed_json_with_200(fresh: EmulatorServer) -> None:
+    task_id = submit(fresh)
+    fresh.faults.malformed_json("feed")
+    broken = get_feed(fresh, task_id)
+    assert broken.status_code == 200
+    assert broken.headers["content-type"] == "application/json"
+    with pytest.raises(json.JSONDecodeError):
+        broken.json()
+    assert get_feed(fresh, task_id).json()["id"] == task_id
+
+
+def test_dropped_connection_after_the_request_was_handled(fresh: EmulatorServer) -> None:
+    fresh.faults.drop_connection("generate")
+    with pytest.raises(httpx.TransportError):
+        post_generate(fresh)
+    assert len(fresh.tasks) == 1  # the task exists (and was billed) although the answer was lost
+    assert post_generate(fresh).status_code == 200
+
+
+def test_dropped_connection_before_handling(fresh: EmulatorServer) -> None:
+    fresh.faults.drop_connection("generate", processed=False)
+    with pytest.raises(httpx.TransportError):
+        post_generate(fresh)
+    assert len(fresh.tasks) == 0
+    assert fresh.counters["generate"] == 1
+
+
+def test_dropped_connection_on_a_video_download(fresh: EmulatorServer) -> None:
+    feed = wait_for(fresh, submit(fresh))
+    fresh.faults.drop_connection("files")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(feed["jobs"][0]["result"]["url"])
+    assert httpx.get(feed["jobs"][0]["result"]["url"]).status_code == 200
+
+
+def test_delay_slows_the_next_answers(fresh: EmulatorServer) -> None:
+    fresh.faults.delay("motions", 0.4, count=1)
+    started = time.monotonic()
+    assert httpx.get(fresh.motions_url).status_code == 200
+    assert time.monotonic() - started >= 0.35  # a lower bound only: it was held back
+    assert fresh.faults.take_delay("motions") == 0.0  # the counted delay is used up
+
+
+def test_delay_times_out_a_client(fresh: EmulatorServer) -> None:
+    fresh.faults.delay("feed", 3.0)
+    task_id = submit(fresh)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(f"{fresh.base_url}/higgsfield/feed/{task_id}", headers=AUTH, timeout=0.3)
+    fresh.faults.clear()
+    assert get_feed(fresh, task_id).status_code == 200
+
+
+@pytest.mark.parametrize("outcome", ["failed", "nsfw", "canceled"])
+def test_terminal_outcomes(fresh: EmulatorServer, outcome: str) -> None:
+    fresh.faults.task_outcome(outcome)
+    failing, fine = submit(fresh), submit(fresh)
+    feed = wait_for(fresh, failing)
+    assert feed["jobs"][0]["status"] == outcome
+    assert feed["jobs"][0]["result"] is None
+    assert fresh.tasks[failing].completed_at is None
+    assert wait_for(fresh, fine)["jobs"][0]["status"] == "completed"
+
+
+def test_unknown_status_appears_and_stays(fresh: EmulatorServer) -> None:
+    fresh.faults.task_outcome("postprocessing")
+    task_id = submit(fresh)
+    feed = wait_for(fresh, task_id, until={"postprocessing"})
+    time.sleep(0.6)
+    assert read_feed(fresh, task_id)["jobs"][0]["status"] == "postprocessing" == fresh.tasks[task_id].status
+    assert feed["jobs"][0]["result"] is None
+
+
+def test_stalled_task_never_finishes(fresh: EmulatorServer) -> None:
+    fresh.faults.stall_tasks()
+    task_id = submit(fresh)
+    wait_for(fresh, task_id, until={"in_progress"})
+    deadline = time.monotonic() + 60
+    while fresh.tasks[task_id].clip is None:  # its clip exists, its status still says in_progress
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.6)
+    assert read_feed(fresh, task_id)["jobs"][0]["status"] == "in_progress"
+
+
+def test_several_jobs_per_task_finish_one_after_another(fresh: EmulatorServer) -> None:
+    fresh.faults.jobs_per_task(3)
+    fresh.faults.task_outcome("failed")
+    task_id = submit(fresh)
+    feed = wait_for(fresh, task_id)
+    assert [job["status"] for job in feed["jobs"]] == ["completed", "completed", "failed"]
+    assert len({job["id"] for job in feed["jobs"]}) == 3
+    jobs = fresh.tasks[task_id].jobs
+    assert jobs[0].finishes_at < jobs[1].finishes_at < jobs[2].finishes_at
+    assert fresh.tasks[task_id].status == "failed"
+
+
+def test_finite_credits_refuse_calls_beyond_them(fresh: EmulatorServer) -> None:
+    fresh.faults.credits = 12
+    assert post_generate(fresh, model="turbo").status_code == 200  # 7 points, 5 left
+    refused = post_generate(fresh, model="standard")  # 10 points
+    assert refused.status_code == 402
+    assert refused.json()["detail"] == "insufficient credits: this call costs 10 points, 5 left"
+    ads = httpx.post(f"{fresh.base_url}/higgsfield/ads", headers=AUTH,
+                     json={"product_placement_sample_id": "x", "image": [data_url((9, 9, 9))]})  # fmt: skip
+    assert ads.status_code == 402 and "13 points" in ads.json()["detail"]
+    assert post_generate(fresh, model="lite").status_code == 200
+    assert fresh.faults.credits == 0
+    assert len(fresh.tasks) == 2
+
+
+def test_requests_per_second_limit(fresh: EmulatorServer) -> None:
+    fresh.faults.max_requests_per_second(3)
+    answers = [httpx.get(fresh.motions_url) for _ in range(6)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited, [a.status_code for a in answers]
+    assert int(limited[0].headers["retry-after"]) >= 1
+    assert sum(a.status_code == 200 for a in answers) <= 3 * 2  # at most the limit per started second
+    fresh.faults.max_requests_per_second(None)
+    assert all(httpx.get(fresh.motions_url).status_code == 200 for _ in range(5))
+
+
+def test_faults_queue_in_order_and_clear_resets_everything(fresh: EmulatorServer) -> None:
+    fresh.faults.rate_limit("motions", count=1)
+    fresh.faults.server_error("motions", count=1, status=500)
+    assert [httpx.get(fresh.motions_url).status_code for _ in range(3)] == [429, 500, 200]
+    fresh.faults.server_error("motions", count=5)
+    fresh.faults.credits = 0
+    fresh.faults.jobs_per_task(2)
+    fresh.faults.max_requests_per_second(1)
+    assert "server_error" in repr(fresh.faults)
+    fresh.faults.clear()
+    assert fresh.faults.credits is None
+    assert [httpx.get(fresh.motions_url).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(read_feed(fresh, submit(fresh))["jobs"]) == 1
+
+
+def test_counters_count_every_request_faulted_ones_included(fresh: EmulatorServer) -> None:
+    fresh.faults.server_error("generate", count=2)
+    for _ in range(3):
+        post_generate(fresh)
+    task_id = next(iter(fresh.tasks))
+    for _ in range(4):
+        get_feed(fresh, task_id)
+    httpx.get(fresh.motions_url)
+    httpx.post(f"{fresh.base_url}/higgsfield/ads", json={}, headers=AUTH)
+    assert fresh.counters["generate"] == 3
+    assert fresh.counters["POST /higgsfield/generate"] == 3
+    assert fresh.counters["feed"] == 4
+    assert fresh.counters["motions"] == 1
+    assert fresh.counters["ads"] == 1
+    fresh.counters.reset()
+    assert fresh.counters["generate"] == 0

@@ -1,0 +1,385 @@
+"""The fault matrix as data: each scenario arranges emulator faults, runs one call, says what must happen.
+
+Shared by `test_fault_matrix.py` (outcomes and billable POST counts) and
+`test_key_hygiene.py` (the same scenarios with a canary key: no error text,
+repr or log line may contain it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from hfwidgets._client import Client
+from hfwidgets._errors import (
+    AuthError,
+    HiggsfieldError,
+    InsufficientCredits,
+    MalformedResponse,
+    SubmissionUncertain,
+    TaskFailed,
+    TaskTimeout,
+)
+from hfwidgets._journal import Journal
+from hfwidgets._models import Feed, Task
+from hfwidgets._polling import PollPolicy
+from hfwidgets.emulator import EmulatorServer, Timing, serve
+
+FAST_TIMING = Timing(queued=0.05, in_progress=0.3)
+FAST_POLL = PollPolicy(
+    priors={"lite": (0.0, 5.0), "turbo": (0.0, 5.0), "standard": (0.0, 5.0), "ads": (0.0, 5.0)},
+    first_delay=0.05,
+    sparse_cap=0.1,
+    window_interval=0.05,
+    cap=0.2,
+)
+"""Polls every 50 ms: scenarios finish in well under a second of task time."""
+
+VIDEO_SIZE = (128, 224)  # small, so the emulator renders quickly
+
+
+def small_png(size: tuple[int, int] = (96, 168), colour: tuple[int, int, int] = (210, 90, 40)) -> bytes:
+    """A real PNG picture to submit."""
+    picture = Image.new("RGB", size, colour)
+    for x in range(0, size[0], 12):
+        picture.paste((40, 160, 200), (x, 0, x + 5, size[1]))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class RecordedSleeps:
+    """Stands in for the client's retry sleep: records each delay asked for and waits only briefly."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(min(seconds, 0.01))
+
+
+class DropAuthorization(httpx.AsyncBaseTransport):
+    """A proxy in front of the service that loses the Authorization header (the service answers 401)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        del request.headers["Authorization"]
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclass
+class Run:
+    """What a scenario's call produced."""
+
+    client: Client
+    server: EmulatorServer
+    sleeps: RecordedSleeps
+    journal: Journal
+    task: Task | None = None
+    feed: Feed | None = None
+    error: BaseException | None = None
+    updates: list[Feed] = field(default_factory=list)
+
+
+Action = Callable[[Run], Awaitable[None]]
+Check = Callable[[Run], None]
+
+
+async def submit_and_wait(run: Run, *, timeout: float = 20.0) -> None:
+    """The everyday call: generate, then wait for the result."""
+    run.task = await run.client.generate(
+        small_png(), "Face Punch", "the cat eats", seed=7, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1]
+    )
+    run.feed = await run.client.wait(run.task, timeout=timeout, on_update=run.updates.append)
+
+
+async def wait_briefly(run: Run) -> None:
+    await submit_and_wait(run, timeout=0.8)
+
+
+async def time_out_then_wait_again(run: Run) -> None:
+    """Deadline first (TaskTimeout), then a later wait on the same task picks it up."""
+    with pytest.raises(TaskTimeout, match=r"call wait\(") as deadline:
+        await submit_and_wait(run, timeout=0.3)
+    assert run.task is not None and deadline.value.task_id == run.task.id
+    assert run.task is not None
+    run.feed = await run.client.wait(run.task.id, timeout=20.0, on_update=run.updates.append)
+
+
+@dataclass
+class Scenario:
+    """One row of the fault matrix."""
+
+    name: str
+    arrange: Callable[[EmulatorServer], None] = lambda server: None
+    act: Action = submit_and_wait
+    raises: type[BaseException] | None = None
+    """The error the call must raise; None: it must succeed with a completed feed."""
+    posts: int = 1
+    """POST /higgsfield/generate requests the emulator must have received."""
+    billed: int | None = 1
+    """Tasks the emulator created (and charged for); None when it may be 0 or 1."""
+    timing: Timing = FAST_TIMING
+    client_options: dict[str, Any] = field(default_factory=dict)
+    check: Check | None = None
+    """Further assertions on the run."""
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r})"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def saw_retry_after(seconds: float) -> Check:
+    def check(run: Run) -> None:
+        assert seconds in run.sleeps.delays, run.sleeps.delays
+
+    return check
+
+
+def backed_off(run: Run) -> None:
+    assert run.sleeps.delays and all(0 < d <= 60 for d in run.sleeps.delays), run.sleeps.delays
+
+
+def says_task_may_exist(run: Run) -> None:
+    message = str(run.error)
+    assert "may exist" in message or "may have accepted" in message, message
+    assert "NOT resubmitted" in message, message
+
+
+def status_is(status: str) -> Check:
+    def check(run: Run) -> None:
+        assert isinstance(run.error, TaskFailed) and run.error.status == status
+        assert run.error.feed.status == status
+
+    return check
+
+
+def shows_unknown_status(run: Run) -> None:
+    assert isinstance(run.error, TaskTimeout) and run.error.last_status == "postprocessing"
+    assert any(update.status == "postprocessing" for update in run.updates)
+
+
+def stalled(run: Run) -> None:
+    assert isinstance(run.error, TaskTimeout) and run.error.last_status == "in_progress"
+
+
+def no_html_in_message(run: Run) -> None:
+    message = str(run.error)
+    assert "<html" not in message.lower() and "502" in message, message
+
+
+def every_job_finished(run: Run) -> None:
+    assert run.feed is not None and len(run.feed.jobs) == 3
+    assert all(job.status == "completed" and job.video_url for job in run.feed.jobs)
+    # The client did not stop at the first finished job: every update before the last was unfinished.
+    assert all(not update.done for update in run.updates[:-1])
+
+
+def spent_nothing(run: Run) -> None:
+    assert run.client.spent == 0
+
+
+def refused_key(run: Run) -> None:
+    assert isinstance(run.error, AuthError) and run.error.status == 401, run.error
+    spent_nothing(run)
+
+
+def malformed_submission(run: Run) -> None:
+    assert isinstance(run.error, MalformedResponse), run.error
+    says_task_may_exist(run)
+
+
+def warm_shared_clip(server: EmulatorServer) -> None:
+    server.state.shared_clip().result(timeout=60)
+
+
+def several_jobs(server: EmulatorServer) -> None:
+    warm_shared_clip(server)  # so each job finishes on its own clock, not when the clip is ready
+    server.faults.jobs_per_task(3)
+
+
+# --------------------------------------------------------------------------- the matrix
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        "feed 429 with Retry-After",
+        arrange=lambda s: s.faults.rate_limit("feed", 2, retry_after=0.2),
+        check=saw_retry_after(0.2),
+    ),
+    Scenario(
+        "feed 429 without Retry-After",
+        arrange=lambda s: s.faults.rate_limit("feed", 2, retry_after=None),
+        check=backed_off,
+    ),
+    *[
+        Scenario(
+            f"feed {status} burst then success",
+            arrange=lambda s, status=status: s.faults.server_error("feed", 3, status=status),
+            check=backed_off,
+        )
+        for status in (500, 502, 503, 504)
+    ],
+    Scenario("feed HTML error page", arrange=lambda s: s.faults.html_error("feed", 2, status=502)),
+    Scenario("feed connection reset", arrange=lambda s: s.faults.drop_connection("feed", 2)),
+    Scenario(
+        "feed read timeout",
+        arrange=lambda s: s.faults.delay("feed", 1.5, count=1),
+        client_options={"timeout": 0.4},
+    ),
+    Scenario(
+        "slow answers",
+        arrange=lambda s: (s.faults.delay("feed", 0.15), s.faults.delay("generate", 0.3, count=1)),
+        client_options={"timeout": 5.0},
+    ),
+    Scenario("feed malformed JSON", arrange=lambda s: s.faults.malformed_json("feed", 2)),
+    Scenario(
+        "generate 429 with Retry-After",
+        arrange=lambda s: s.faults.rate_limit("generate", 1, retry_after=0.2),
+        posts=2,  # refused before any work: sending again cannot double-charge
+        check=saw_retry_after(0.2),
+    ),
+    Scenario(
+        "generate 429 without Retry-After",
+        arrange=lambda s: s.faults.rate_limit("generate", 2, retry_after=None),
+        posts=3,
+        check=backed_off,
+    ),
+    *[
+        Scenario(
+            f"generate {status}",
+            arrange=lambda s, status=status: s.faults.server_error("generate", 3, status=status),
+            raises=SubmissionUncertain,
+            billed=0,
+            check=says_task_may_exist,
+        )
+        for status in (500, 502, 503, 504)
+    ],
+    Scenario(
+        "generate HTML error page",
+        arrange=lambda s: s.faults.html_error("generate", 1, status=502),
+        raises=SubmissionUncertain,
+        billed=0,
+        check=no_html_in_message,
+    ),
+    Scenario(
+        "generate connection reset after the task was created",
+        arrange=lambda s: s.faults.drop_connection("generate", 1, processed=True),
+        raises=SubmissionUncertain,
+        billed=1,  # the worst case: charged, no id came back, and nothing was sent again
+        check=says_task_may_exist,
+    ),
+    Scenario(
+        "generate read timeout",
+        arrange=lambda s: s.faults.delay("generate", 1.5, count=1),
+        raises=SubmissionUncertain,
+        billed=None,
+        client_options={"timeout": 0.4},
+        check=says_task_may_exist,
+    ),
+    Scenario(
+        "generate malformed JSON",
+        arrange=lambda s: s.faults.malformed_json("generate"),
+        raises=SubmissionUncertain,
+        billed=0,
+        check=malformed_submission,
+    ),
+    Scenario(
+        "401 (a proxy lost the Authorization header)",
+        raises=AuthError,
+        billed=0,
+        client_options={"transport": "drop-authorization"},
+        check=refused_key,
+    ),
+    Scenario(
+        "insufficient credits",
+        arrange=lambda s: s.faults.set_credits(3),
+        raises=InsufficientCredits,
+        billed=0,
+        check=spent_nothing,
+    ),
+    *[
+        Scenario(
+            f"task ends {status}",
+            arrange=lambda s, status=status: s.faults.task_outcome(status),
+            raises=TaskFailed,
+            check=status_is(status),
+        )
+        for status in ("failed", "nsfw", "canceled")
+    ],
+    Scenario(
+        "unknown status",
+        arrange=lambda s: s.faults.task_outcome("postprocessing"),
+        act=wait_briefly,
+        raises=TaskTimeout,
+        check=shows_unknown_status,
+    ),
+    Scenario(
+        "task never finishes",
+        arrange=lambda s: s.faults.stall_tasks(),
+        act=wait_briefly,
+        raises=TaskTimeout,
+        check=stalled,
+    ),
+    Scenario(
+        "deadline, then waiting again later works",
+        act=time_out_then_wait_again,
+        timing=Timing(queued=0.05, in_progress=1.5),
+    ),
+    Scenario(
+        "feed with several jobs",
+        arrange=several_jobs,
+        timing=Timing(queued=0.05, in_progress=1.0),
+        check=every_job_finished,
+    ),
+]
+
+
+# --------------------------------------------------------------------------- running one
+
+
+async def run_scenario(scenario: Scenario, server: EmulatorServer, *, api_key: str, home: Path) -> Run:
+    """Arrange the faults, make the call with a fresh client, and collect what happened."""
+    scenario.arrange(server)
+    options = dict(scenario.client_options)
+    if options.get("transport") == "drop-authorization":
+        options["transport"] = DropAuthorization()
+    sleeps = RecordedSleeps()
+    journal = Journal(home / "journal.sqlite3")
+    client = Client(
+        api_key=api_key,
+        base_url=server.base_url,
+        motions_url=server.motions_url,
+        poll=FAST_POLL,
+        sleep=sleeps,
+        journal=journal,
+        **options,
+    )
+    run = Run(client=client, server=server, sleeps=sleeps, journal=journal)
+    try:
+        await scenario.act(run)
+    except HiggsfieldError as error:
+        run.error = error
+    finally:
+        await client.aclose()
+    return run
+
+
+def serve_for(scenario: Scenario) -> EmulatorServer:
+    """A private emulator for one scenario (render off: one shared small clip)."""
+    return serve(timing=scenario.timing, render=False)

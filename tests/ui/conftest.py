@@ -1,0 +1,203 @@
+"""Browser tests: a real headless Chromium (Debian's, driven by Playwright) against real
+JupyterLab and Notebook 7 servers whose kernels talk to a real emulator on localhost.
+
+Every test here is marked `ui`. The folder is skipped only when no Chromium is installed
+(`scripts/setup.sh` installs it, so CI has it).
+
+Shared for the whole session, to keep the wall time low on two cores:
+- `ui_emulator`: the emulator the keyed servers' kernels use (short timings);
+- `lab`: JupyterLab with `OPENAI_HK_API_KEY=hk-ui-test-...` pointing at `ui_emulator`;
+- `lab_without_key`: JupyterLab with no key at all (the Studio starts its own emulator);
+- `notebook7`: Notebook 7, keyed like `lab`;
+- `browser`: one Chromium.
+Per test, `open_notebook(server, path)` gives a `NotebookPage` in a fresh browser context;
+at the end of the test its sessions are deleted, so every test gets a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from ui_harness import CHROMIUM_ARGS, JupyterApp, JupyterServer, NotebookPage, find_chromium, jupyter_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ViewportSize
+
+    from hfwidgets.emulator import EmulatorServer, Timing
+
+UI_DIR = Path(__file__).parent
+REPO = UI_DIR.parent.parent
+NOTEBOOKS = REPO / "notebooks"
+VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
+UI_KEY_PREFIX = "hk-ui-test-"
+"""Every key the kernels see starts with this, so a saved file can be searched for it."""
+
+CHROMIUM = find_chromium()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="no Chromium: install Debian's `chromium` (scripts/setup.sh does)")
+    for item in items:
+        if UI_DIR in item.path.parents:
+            item.add_marker(pytest.mark.ui)
+            if CHROMIUM is None:
+                item.add_marker(skip)
+
+
+def fast_timing() -> Timing:
+    """Emulator timings short enough for a browser suite, long enough to see `in_progress`."""
+    from hfwidgets.emulator import Timing
+
+    return Timing(queued=0.3, in_progress=1.2)
+
+
+@pytest.fixture(scope="session")
+def ui_key() -> str:
+    """The key given to the keyed servers' kernels (never a real one)."""
+    return UI_KEY_PREFIX + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def ui_emulator() -> Iterator[EmulatorServer]:
+    """The emulator the keyed servers' kernels talk to. Tests that turn fault knobs clear
+    them when done. Rendering is off (every task reuses one small 5 s clip): rendering a
+    full-size video costs seconds of CPU per task; a test that shows the user's own image
+    turns it on (`state.render`)."""
+    from hfwidgets.emulator import serve
+
+    with serve(timing=fast_timing(), render=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def notebooks_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temp copy of `notebooks/`: the servers' root, so tests never touch the originals."""
+    root = tmp_path_factory.mktemp("ui-notebooks") / "notebooks"
+    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return root
+
+
+def keyed_env(emulator: EmulatorServer, key: str, home: Path) -> dict[str, str]:
+    """Kernel environment pointing every hfwidgets call at `emulator`."""
+    return {
+        "OPENAI_HK_API_KEY": key,
+        "OPENAI_HK_BASE_URL": emulator.base_url,
+        "HFWIDGETS_MOTIONS_URL": emulator.motions_url,
+        "HFWIDGETS_HOME": str(home),
+    }
+
+
+def _server(
+    app: JupyterApp, tmp_path_factory: pytest.TempPathFactory, root: Path, env: dict[str, str]
+) -> Iterator[JupyterServer]:
+    state = tmp_path_factory.mktemp(f"jupyter-{app}")
+    with jupyter_server(app, root_dir=root, state_dir=state, kernel_env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lab(
+    tmp_path_factory: pytest.TempPathFactory,
+    notebooks_root: Path,
+    ui_emulator: EmulatorServer,
+    ui_key: str,
+) -> Iterator[JupyterServer]:
+    """JupyterLab whose kernels use `ui_emulator` with a test key."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-lab")
+    yield from _server("lab", tmp_path_factory, notebooks_root, keyed_env(ui_emulator, ui_key, home))
+
+
+@pytest.fixture(scope="session")
+def lab_without_key(
+    tmp_path_factory: pytest.TempPathFactory, notebooks_root: Path
+) -> Iterator[JupyterServer]:
+    """JupyterLab whose kernels have no key and no base URL: widgets use the embedded emulator."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-nokey")
+    yield from _server("lab", tmp_path_factory, notebooks_root, {"HFWIDGETS_HOME": str(home)})
+
+
+@pytest.fixture(scope="session")
+def notebook7(
+    tmp_path_factory: pytest.TempPathFactory,
+    notebooks_root: Path,
+    ui_emulator: EmulatorServer,
+    ui_key: str,
+) -> Iterator[JupyterServer]:
+    """Notebook 7 whose kernels use `ui_emulator` with a test key."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-nb7")
+    yield from _server("notebook", tmp_path_factory, notebooks_root, keyed_env(ui_emulator, ui_key, home))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the session (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM is not None
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 640x480 JPEG made with Pillow: a small landscape, what a person would upload."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480))
+    draw = ImageDraw.Draw(image)
+    for y in range(300):  # sky, dusk at the top
+        draw.line([(0, y), (639, y)], fill=(70 + y // 3, 110 + y // 4, 190 - y // 6))
+    draw.ellipse((430, 70, 530, 170), fill=(255, 214, 110))  # sun
+    draw.polygon([(0, 300), (150, 170), (290, 300)], fill=(86, 96, 130))  # mountains
+    draw.polygon([(200, 300), (380, 140), (560, 300)], fill=(70, 80, 118))
+    draw.rectangle((0, 300, 639, 479), fill=(70, 130, 70))  # meadow
+    draw.rectangle((90, 330, 210, 420), fill=(200, 90, 60))  # a house
+    draw.polygon([(80, 330), (150, 280), (220, 330)], fill=(120, 50, 40))
+    draw.rectangle((135, 370, 165, 420), fill=(80, 50, 30))
+    path = tmp_path_factory.mktemp("images") / "sunny.jpg"
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+OpenNotebook = Callable[[JupyterServer, str], NotebookPage]
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for every page: Lab's large, content-hashed bundles are fetched once."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
+    """`open_notebook(server, "01_quickstart.ipynb")`: a NotebookPage in a new tab, notebook
+    open and kernel idle. At the end of the test the pages close and every session of the
+    servers used is deleted, so kernels never leak into the next test."""
+    opened: list[tuple[NotebookPage, JupyterServer]] = []
+
+    def open_(server: JupyterServer, notebook_path: str) -> NotebookPage:
+        page = browser_context.new_page()
+        notebook = NotebookPage(page, server)
+        # Only localhost is reachable: anything else is refused and recorded.
+        page.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), notebook.refuse)
+        opened.append((notebook, server))
+        notebook.open(notebook_path)
+        return notebook
+
+    yield open_
+    for notebook, server in opened:
+        if notebook.console_errors:
+            print(f"console errors on {notebook!r}: {notebook.console_errors}")
+        notebook.close()
+        notebook.page.close()
+        server.delete_sessions()

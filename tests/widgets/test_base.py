@@ -1,0 +1,70 @@
+"""The error area, and the functions that route callback and task failures into it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hfwidgets._errors import APIError
+from hfwidgets.widgets._base import ErrorArea, NoEventLoop, describe_error, shows_errors, start_task
+
+
+class Owner:
+    def __init__(self) -> None:
+        self.errors = ErrorArea()
+
+    @shows_errors
+    def explode(self, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"negative: {value}")
+        return value * 2
+
+
+def test_shows_errors_puts_type_and_message_in_the_area() -> None:
+    owner = Owner()
+    assert owner.explode(2) == 4
+    assert owner.errors.message == ""
+    assert owner.errors.layout.display == "none"
+    assert owner.explode(-1) is None
+    assert owner.errors.message == "⚠ ValueError: negative: -1"
+    assert owner.errors.layout.display is None
+    assert "hfw-error" in owner.errors._dom_classes
+
+
+def test_messages_are_escaped_and_keys_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_HK_API_KEY", "secret-value-123")
+    area = ErrorArea()
+    area.show(APIError("<b>bad</b> key hk-abcdef123456 and secret-value-123", status=401))
+    assert "<b>" not in area.value
+    assert "hk-abcdef123456" not in area.value and "secret-value-123" not in area.value
+    assert "HTTP 401" in area.message
+    assert describe_error(RuntimeError()) == "RuntimeError"
+
+
+async def test_start_task_reports_failures_but_not_cancellation() -> None:
+    area = ErrorArea()
+
+    async def fail() -> None:
+        raise APIError("boom", status=503)
+
+    task = start_task(fail(), area, name="test-fail")
+    with pytest.raises(APIError):
+        await task
+    await asyncio.sleep(0)  # done callbacks run on the next loop iteration
+    assert area.message == "⚠ APIError: HTTP 503: boom"
+
+    quiet = ErrorArea()
+    sleeper = start_task(asyncio.sleep(10), quiet, name="test-cancel")
+    sleeper.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sleeper
+    assert quiet.message == ""
+
+
+def test_start_task_without_a_loop_says_what_to_do() -> None:
+    async def never() -> None:  # pragma: no cover - closed unstarted
+        pass
+
+    with pytest.raises(NoEventLoop, match=r"hfwidgets\.run"):
+        start_task(never(), ErrorArea(), name="no-loop")

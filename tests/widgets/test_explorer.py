@@ -1,0 +1,92 @@
+"""Explorer against a real emulator: motions x seeds side by side, price and budget, errors per cell."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from conftest import fast_client, widget_tree
+
+from hfwidgets._catalog import resolve_motion
+from hfwidgets._errors import ValidationError
+from hfwidgets.widgets import Explorer
+
+if TYPE_CHECKING:
+    from hfwidgets._client import Client
+    from hfwidgets.emulator import EmulatorServer
+
+GENERATE = "POST /higgsfield/generate"
+
+
+async def test_two_motions_by_two_seeds(client: Client, fresh_emulator: EmulatorServer, photo: bytes) -> None:
+    explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
+    assert explorer.price == 20
+    assert "This run: 20 pts (4 × lite)" in explorer.cost.value
+    assert fresh_emulator.counters.get(GENERATE, 0) == 0  # nothing sent before Run
+
+    feeds = await explorer.wait()
+
+    assert len(feeds) == 4 and all(f.status == "completed" and f.video_url for f in feeds)
+    sent = {
+        (fresh_emulator.tasks[f.id].params["motion_id"], fresh_emulator.tasks[f.id].params["seed"])
+        for f in feeds
+    }
+    ids = [resolve_motion(m).id for m in ("Face Punch", "Bullet Time")]
+    assert sent == {(m, s) for m in ids for s in (1, 2)}
+    assert fresh_emulator.counters.get(GENERATE, 0) == 4
+    views = [w for w in explorer.grid.children]
+    assert len(views) == 4
+    assert all(cell.view.video_url == cell.feed.video_url for cell in explorer.cells if cell.feed)
+    assert client.spent == 20
+    state = json.dumps([w.get_state() for w in widget_tree(explorer)], default=str)
+    assert "base64" not in state and "hk-emulator" not in state
+
+
+async def test_the_whole_run_is_refused_when_over_budget(
+    fresh_emulator: EmulatorServer, photo: bytes
+) -> None:
+    client = fast_client(fresh_emulator, budget=15)
+    try:
+        explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
+        assert "over budget" in explorer.cost.value
+        explorer.run_button.click()
+        assert "BudgetExceeded" in explorer.errors.message
+        with pytest.raises(RuntimeError, match="BudgetExceeded"):
+            await explorer.wait()
+        assert fresh_emulator.counters.get(GENERATE, 0) == 0
+    finally:
+        await client.aclose()
+
+
+async def test_errors_stay_in_their_cell(
+    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+) -> None:
+    fresh_emulator.faults.task_outcome("failed", count=1)
+    explorer = Explorer(photo, motions=["Face Punch"], seeds=[5, 6], client=client)
+    feeds = await explorer.wait()
+    statuses = sorted(f.status for f in feeds)
+    assert statuses == ["completed", "failed"]
+    failed = next(c for c in explorer.cells if c.feed is not None and c.feed.status == "failed")
+    fine = next(c for c in explorer.cells if c is not failed)
+    assert "TaskFailed" in failed.view.error
+    assert fine.view.error == "" and fine.view.video_url
+    assert "1 failed" in explorer.status.value
+
+
+def test_arguments_are_checked_before_anything(photo: bytes, client: Client) -> None:
+    with pytest.raises(ValidationError, match="motions"):
+        Explorer(photo, motions=[], client=client)
+    with pytest.raises(ValidationError, match="seed"):
+        Explorer(photo, motions=["Face Punch"], seeds=[0], client=client)
+    with pytest.raises(ValidationError, match="model"):
+        Explorer(photo, motions=["Face Punch"], model="fast", client=client)
+    with pytest.raises(TypeError):
+        Explorer(photo, motions=["Face Punch"], sedes=[1], client=client)  # type: ignore[call-arg]
+
+
+def test_repr_is_stable(photo: bytes, client: Client) -> None:
+    explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], client=client)
+    assert repr(explorer) == (
+        "Explorer(motions=['Face Punch', 'Bullet Time'], seeds=1, model='lite', cells=2, done=0)"
+    )
