@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ._errors import MissingKeyError
 
@@ -10,14 +11,17 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_MOTIONS_URL",
+    "HOME_ENV",
     "KEY_ENV",
     "MOTIONS_URL_ENV",
     "ApiKey",
+    "home_dir",
     "resolve_base_url",
     "resolve_key",
     "resolve_motions_url",
 ]
 
+HOME_ENV = "HFWIDGETS_HOME"
 KEY_ENV = "OPENAI_HK_API_KEY"
 BASE_URL_ENV = "OPENAI_HK_BASE_URL"
 DEFAULT_BASE_URL = "https://api.openai-hk.com"
@@ -85,3 +89,9 @@ def _http_url(field: str, url: str) -> str:
 
         raise ValidationError(field, url, "an http:// or https:// URL")
     return url
+
+
+def home_dir() -> Path | None:
+    """`$HFWIDGETS_HOME` when set: the one folder holding the journal and the video cache."""
+    home = os.environ.get(HOME_ENV, "").strip()
+    return Path(home).expanduser() if home else None

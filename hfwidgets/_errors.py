@@ -6,6 +6,7 @@ and `redact` scrubs the key out of anything the server might have echoed back.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ __all__ = [
 ]
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
+
+
 class HiggsfieldError(Exception):
     """Base class of every error raised by hfwidgets."""
 
@@ -42,9 +47,7 @@ class ValidationError(HiggsfieldError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = _SHORT_REPR.repr(value)  # bounded: a 100 MB value never becomes a 100 MB message
         message = f"{field}={shown} is not allowed: {allowed}"
         if hint:
             message += f". {hint}"

@@ -44,9 +44,10 @@ __all__ = [
     "probe_size",
 ]
 
-ImageSource: TypeAlias = str | bytes | os.PathLike[str] | Image.Image | npt.NDArray[Any]
+ImageSource: TypeAlias = "str | bytes | os.PathLike[str] | Image.Image | npt.NDArray[Any] | LoadedImage"
 """What `image=` accepts: an http(s) URL, a `data:image/...;base64,` URL or a file path (as str),
-encoded image bytes, a path object, a Pillow image, or an HxW / HxWx3 / HxWx4 array."""
+encoded image bytes, a path object, a Pillow image, an HxW / HxWx3 / HxWx4 array, or an image
+already checked by `load_image` (used as is, so widgets convert an upload only once)."""
 
 ACCEPTED: Final = (
     "an http(s) URL, a data:image/...;base64, URL, a file path (str or pathlib.Path), "
@@ -127,6 +128,8 @@ def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
     only as far as their header here; the pixels are decoded once, by
     `prepare_image`, at the reduced scale the video needs.
     """
+    if isinstance(source, LoadedImage):
+        return source if source.field == field else dataclasses.replace(source, field=field)
     if isinstance(source, Image.Image):
         return _load_pil(source, field)
     if isinstance(source, np.ndarray):

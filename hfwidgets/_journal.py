@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._config import home_dir
 from ._errors import HiggsfieldError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Task
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "HOME_ENV",
     "JOURNAL_FILENAME",
     "MAX_THUMBNAIL_BYTES",
     "History",
@@ -51,7 +51,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-HOME_ENV = "HFWIDGETS_HOME"
 JOURNAL_FILENAME = "journal.sqlite3"
 MAX_THUMBNAIL_BYTES = 16 * 1024
 """Thumbnails above this size are not stored (the journal is not a media store)."""
@@ -128,9 +127,9 @@ class JournalError(HiggsfieldError):
 
 def default_journal_path() -> Path:
     """`$HFWIDGETS_HOME/journal.sqlite3`, else the same file in the per-user data directory."""
-    home = os.environ.get(HOME_ENV, "").strip()
+    home = home_dir()
     if home:
-        return Path(home).expanduser() / JOURNAL_FILENAME
+        return home / JOURNAL_FILENAME
     import platformdirs
 
     return Path(platformdirs.user_data_dir("hfwidgets")) / JOURNAL_FILENAME

@@ -33,6 +33,7 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 
+from ._config import home_dir
 from ._errors import APIError, MalformedResponse, TaskFailed, ValidationError
 from ._models import FAILED_STATUSES, Feed
 
@@ -55,7 +56,6 @@ VARIANTS: Final = ("raw", "min")
 DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 """Per operation, not overall: a large video may take minutes, but a stalled read fails in 60 s."""
 CHUNK_BYTES: Final = 256 * 1024
-HOME_ENV: Final = "HFWIDGETS_HOME"
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -234,9 +234,9 @@ def _check_not_empty(out: IO[bytes], feed: Feed, url: str) -> None:
 
 def cache_dir() -> Path:
     """Where decoded videos are cached: `$HFWIDGETS_HOME/cache`, else the per-user cache directory."""
-    home = os.environ.get(HOME_ENV, "").strip()
+    home = home_dir()
     if home:
-        return Path(home).expanduser() / "cache"
+        return home / "cache"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("hfwidgets"))

@@ -17,7 +17,7 @@ from ._base import ErrorArea, shows_errors, start_task
 from ._follow import follow
 from ._image_input import ImageInput
 from ._result_view import ResultView
-from ._studio import cost_line, emulator_banner, image_argument
+from ._studio import cost_line, emulator_banner
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -107,7 +107,7 @@ class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
             size = check_size(self.size.value)
             self.client.check_budget(self.client.price("ads"))
             task = start_task(
-                self._run(image_argument(images[0]), template_id, size), self.errors, name="hfwidgets-ads"
+                self._run(images[0], template_id, size), self.errors, name="hfwidgets-ads"
             )
         except Exception as error:
             self._submitting = False

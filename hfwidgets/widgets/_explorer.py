@@ -25,7 +25,7 @@ from ._base import ErrorArea, describe_error, shows_errors, start_task
 from ._controls import draw_seed
 from ._follow import follow
 from ._result_view import ResultView
-from ._studio import cost_line, emulator_banner, image_argument
+from ._studio import cost_line, emulator_banner
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -183,7 +183,7 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         """One cell; its failure is shown in its own view and never stops the others."""
         try:
             task = await self.client.generate(
-                image_argument(self.image),
+                self.image,
                 cell.motion,
                 self.prompt,
                 model=self.model,

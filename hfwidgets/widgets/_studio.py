@@ -35,17 +35,8 @@ from ._result_view import ResultView
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["Studio", "cost_line", "emulator_banner", "image_argument"]
+__all__ = ["Studio", "cost_line", "emulator_banner"]
 
-
-def image_argument(loaded: LoadedImage) -> ImageSource:
-    """What to hand `client.generate` for an image already checked by `load_image`."""
-    if loaded.url is not None:
-        return loaded.url
-    if loaded.encoded is not None:
-        return loaded.encoded
-    assert loaded.pixels is not None, "a LoadedImage holds a URL, encoded bytes or pixels"
-    return loaded.pixels
 
 
 def cost_line(client: Client, cost: int, what: str, *, label: str = "This call") -> str:
@@ -318,7 +309,7 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
         try:
             try:
                 task = await self.client.generate(
-                    [image_argument(i) for i in request.images],
+                    list(request.images),
                     request.motion,
                     v.prompt,
                     model=v.model,
