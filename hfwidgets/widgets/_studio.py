@@ -8,6 +8,7 @@ waits while other cells run, tasks an earlier kernel left pending are picked up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,7 +118,14 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
         self.client = client
         self.errors = ErrorArea()
         self.image_input = ImageInput(frames=2)
-        self.motion_grid = MotionGrid(motions if motions is not None else bundled_motions())
+        load_catalogue = motions is None
+        if motions is None:
+            motions = bundled_motions()
+            if client.emulated:
+                # Until the emulator's listing arrives, show names only: the snapshot's previews
+                # live on the provider's CDN, pointless traffic when the videos are synthetic.
+                motions = [dataclasses.replace(m, preview_url=None) for m in motions]
+        self.motion_grid = MotionGrid(motions)
         self.controls = Controls(
             model=model,
             seed=seed,
@@ -159,7 +167,10 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
             children.append(emulator_banner())
         children += [
             self.errors,
-            ipywidgets.HBox([self.image_input, self.controls]),
+            # wraps the controls under the images when the notebook is narrow, instead of clipping them
+            ipywidgets.HBox(
+                [self.image_input, self.controls], layout=ipywidgets.Layout(flex_flow="row wrap")
+            ),
             self.motion_grid,
             self.cost,
             ipywidgets.HBox([self.generate_button, self.cancel_button, self.copy_button]),
@@ -186,7 +197,7 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
         if last_image is not None:
             self.image_input.set_frame("last", last_image)
         self._refresh_cost()
-        self._start_background(load_catalogue=motions is None, resume_pending=resume_pending)
+        self._start_background(load_catalogue=load_catalogue, resume_pending=resume_pending)
 
     # ------------------------------------------------------------------ public API
 

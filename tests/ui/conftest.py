@@ -19,24 +19,32 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from ui_harness import CHROMIUM_ARGS, JupyterApp, JupyterServer, NotebookPage, find_chromium, jupyter_server
+from ui_harness import (
+    CHROMIUM_ARGS,
+    UI_KEY_PREFIX,
+    JupyterApp,
+    JupyterServer,
+    NotebookPage,
+    OpenNotebook,
+    fast_timing,
+    find_chromium,
+    jupyter_server,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ViewportSize
 
-    from hfwidgets.emulator import EmulatorServer, Timing
+    from hfwidgets.emulator import EmulatorServer
 
 UI_DIR = Path(__file__).parent
 REPO = UI_DIR.parent.parent
 NOTEBOOKS = REPO / "notebooks"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
-UI_KEY_PREFIX = "hk-ui-test-"
-"""Every key the kernels see starts with this, so a saved file can be searched for it."""
 
 CHROMIUM = find_chromium()
 
@@ -48,13 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.ui)
             if CHROMIUM is None:
                 item.add_marker(skip)
-
-
-def fast_timing() -> Timing:
-    """Emulator timings short enough for a browser suite, long enough to see `in_progress`."""
-    from hfwidgets.emulator import Timing
-
-    return Timing(queued=0.3, in_progress=1.2)
 
 
 @pytest.fixture(scope="session")
@@ -165,9 +166,6 @@ def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("images") / "sunny.jpg"
     image.save(path, "JPEG", quality=85)
     return path
-
-
-OpenNotebook = Callable[[JupyterServer, str], NotebookPage]
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conftest import OpenNotebook, fast_timing
-from ui_harness import JupyterServer, write_notebook
+from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 from hfwidgets import Motion
 from hfwidgets.emulator import EmulatorServer, serve

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import OpenNotebook, fast_timing
 from studio_page import StudioPage
-from ui_harness import JupyterServer, write_notebook
+from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
-from hfwidgets import Motion
-from hfwidgets._catalog import bundled_motions
+from hfwidgets import Motion, motions
 from hfwidgets.emulator import EmulatorServer, serve
 
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1;alert(1)">'
@@ -24,7 +22,7 @@ HOSTILE_ID = "0badc0de-0000-4000-8000-00000000a11e"
 def hostile_emulator() -> Iterator[EmulatorServer]:
     """An emulator whose catalogue leads with a motion named like an HTML injection."""
     hostile = Motion(id=HOSTILE_ID, name=HOSTILE_NAME, priority=-100, tags=("new",), categories=("trending",))
-    with serve(motions=[hostile, *bundled_motions()[:5]], timing=fast_timing()) as server:
+    with serve(motions=[hostile, *motions()[:5]], timing=fast_timing()) as server:
         yield server
 
 

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, UI_KEY_PREFIX, OpenNotebook
 from studio_page import StudioPage
-from ui_harness import JupyterServer, NotebookPage, write_notebook
+from ui_harness import UI_KEY_PREFIX, JupyterServer, NotebookPage, OpenNotebook, write_notebook
 
 from hfwidgets.emulator import EmulatorServer
 
 QUICKSTART = "01_quickstart.ipynb"
-STUDIO_PNG = REPO / "docs" / "studio.png"
+STUDIO_PNG = Path(__file__).resolve().parents[2] / "docs" / "studio.png"
 
 
 def open_quickstart(open_notebook: OpenNotebook, server: JupyterServer) -> tuple[NotebookPage, StudioPage]:
@@ -85,7 +84,7 @@ def test_quickstart_grid_previews_search_and_selection(
     before = studio.visible_tile_names()
     assert len(before) > 1
 
-    studio.part("input.hfw-motion-search").fill("punch")
+    studio.part("input.hfw-motion-search").press_sequentially("punch", delay=30)
     notebook.page.wait_for_function(
         """([root, before]) =>
             [...root.querySelectorAll('.hfw-motion-tile')].filter(t => !t.hidden).length < before""",
@@ -95,6 +94,7 @@ def test_quickstart_grid_previews_search_and_selection(
     assert after, "searching 'punch' left no tile"
     assert all("punch" in name.casefold() for name in after), after
     assert "Face Punch" in after
+    assert notebook.kernel.wait_for("studio.motion_grid.search == 'punch'")
 
     studio.choose_motion("Face Punch")
     assert studio.tile("Face Punch").get_attribute("aria-selected") == "true"

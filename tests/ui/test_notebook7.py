@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import OpenNotebook
 from studio_page import StudioPage
-from ui_harness import JupyterServer
+from ui_harness import JupyterServer, OpenNotebook
 
 
 def test_quickstart_runs_and_the_studio_renders(

@@ -26,17 +26,24 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 from jupyter_client.blocking.client import BlockingKernelClient
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, Route
 
+if TYPE_CHECKING:
+    from hfwidgets.emulator import Timing
+
 JupyterApp = Literal["lab", "notebook"]
+T = TypeVar("T")
+
+UI_KEY_PREFIX = "hk-ui-test-"
+"""Every key the test kernels see starts with this, so a saved file can be searched for it."""
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -80,7 +87,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until(predicate: Any, *, timeout: float, interval: float = 0.1, what: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], T], *, timeout: float, interval: float = 0.1, what: str = "condition"
+) -> T:
     """Poll `predicate()` until it returns something truthy; that value is returned."""
     deadline = time.monotonic() + timeout
     while True:
@@ -90,6 +99,14 @@ def wait_until(predicate: Any, *, timeout: float, interval: float = 0.1, what: s
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(interval)
+
+
+def fast_timing() -> Timing:
+    """Emulator timings short enough for a browser suite, long enough to see `queued` and
+    `in_progress` on screen."""
+    from hfwidgets.emulator import Timing
+
+    return Timing(queued=0.3, in_progress=1.2)
 
 
 # --------------------------------------------------------------------------- notebooks on disk
@@ -254,15 +271,14 @@ class JupyterServer:
     def kernel_id_for(self, notebook_path: str, *, timeout: float = 30.0) -> str:
         """The id of the kernel of the session open on `notebook_path` (relative to root_dir)."""
 
-        def find() -> str | None:
+        def find() -> str:
             for session in self.sessions():
                 if session.get("path") == notebook_path and session.get("kernel"):
                     kernel_id: str = session["kernel"]["id"]
                     return kernel_id
-            return None
+            return ""
 
-        found: str = wait_until(find, timeout=timeout, what=f"a kernel session for {notebook_path}")
-        return found
+        return wait_until(find, timeout=timeout, what=f"a kernel session for {notebook_path}")
 
     def delete_sessions(self) -> None:
         """Shut down every session and its kernel: the next test starts from a fresh kernel."""
@@ -377,7 +393,11 @@ class KernelProbe:
 
 @dataclass(repr=False)
 class NotebookPage:
-    """One Chromium page on one notebook of `server`, with what the page reported."""
+    """One Chromium page on one notebook of `server`, with what the page reported.
+
+    Timeouts of page operations are in milliseconds (Playwright's unit); those of kernel
+    operations (`KernelProbe`) in seconds.
+    """
 
     page: Page
     server: JupyterServer
@@ -442,7 +462,7 @@ class NotebookPage:
 
     def run_all(self, *, timeout: float = 120_000) -> None:
         """Run every cell (the menu's "Run All") and wait until they have all executed."""
-        self._execute_command("notebook:run-all-cells", timeout=timeout)
+        self._execute_command("notebook:run-all-cells")
         self.wait_idle(timeout=timeout)
 
     def run_cell(self, index: int, *, timeout: float = 120_000) -> None:
@@ -450,10 +470,10 @@ class NotebookPage:
         self.page.evaluate(
             "(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index
         )
-        self._execute_command("notebook:run-cell", timeout=timeout)
+        self._execute_command("notebook:run-cell")
         self.wait_idle(timeout=timeout)
 
-    def _execute_command(self, command: str, *, timeout: float) -> None:
+    def _execute_command(self, command: str) -> None:
         # The command's promise settles once the cells have been executed.
         self.page.evaluate(
             "async (command) => { await window.jupyterapp.commands.execute(command); }", command
@@ -508,6 +528,10 @@ class NotebookPage:
         if self._probe is not None:
             self._probe.close()
             self._probe = None
+
+
+OpenNotebook = Callable[[JupyterServer, str], NotebookPage]
+"""The `open_notebook` fixture: `open_notebook(server, "01_quickstart.ipynb") -> NotebookPage`."""
 
 
 @contextlib.contextmanager

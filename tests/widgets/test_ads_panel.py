@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from conftest import upload_value
+from widget_support import upload_value
 
 from hfwidgets.widgets import AdsPanel
 from hfwidgets.widgets._ads_panel import DEFAULT_TEMPLATE_ID

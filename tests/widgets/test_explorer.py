@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import fast_client, widget_tree
+from widget_support import fast_client, widget_tree
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._errors import ValidationError

@@ -6,8 +6,8 @@ import io
 from typing import Any
 
 import pytest
-from conftest import png_bytes, upload_value
 from PIL import Image
+from widget_support import png_bytes, upload_value
 
 from hfwidgets._errors import ValidationError
 from hfwidgets.widgets import ImageInput

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 import pytest
-from conftest import fast_client, png_bytes, upload_value, widget_tree
+from widget_support import fast_client, png_bytes, upload_value, widget_tree
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._models import SIZE_PRESETS, Feed
@@ -386,3 +386,15 @@ def test_public_names() -> None:
     assert hfwidgets.Studio is Studio and hfwidgets.ImageInput is ImageInput
     assert hfwidgets.MotionGrid is MotionGrid and hfwidgets.ResultView is ResultView
     assert hfwidgets.Explorer is Explorer and hfwidgets.AdsPanel is AdsPanel
+
+
+async def test_emulated_studio_shows_no_cdn_previews_until_the_emulator_listing_arrives(
+    client: Client, fresh_emulator: EmulatorServer
+) -> None:
+    studio = Studio(client)
+    assert studio.motion_grid.items
+    assert all(item["preview_url"] is None for item in studio.motion_grid.items)
+    await asyncio.gather(*studio._background)
+    previews = [item["preview_url"] for item in studio.motion_grid.items]
+    assert previews
+    assert all(url.startswith(fresh_emulator.base_url + "/previews/") for url in previews)
