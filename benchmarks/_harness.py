@@ -1,21 +1,15 @@
-"""Pieces the client-side benchmarks share: a request-counting transport, a tiny input image,
-and the emulator-facing helpers (start it, read when a task completed).
-"""
+"""What the client-side benchmarks share: an httpx transport that counts and times requests."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-if TYPE_CHECKING:
-    from hfwidgets.emulator import EmulatorServer
-
-__all__ = ["CountingTransport", "completed_at", "small_jpeg", "task_state"]
+__all__ = ["CountingTransport"]
 
 
 class CountingTransport(httpx.AsyncHTTPTransport):
@@ -68,45 +62,3 @@ class CountingTransport(httpx.AsyncHTTPTransport):
 
     def __repr__(self) -> str:
         return f"CountingTransport({dict(self.by_endpoint)})"
-
-
-def small_jpeg(size: tuple[int, int] = (368, 656)) -> bytes:
-    """A small generated JPEG: cheap to prepare, so benchmarks measure waiting, not encoding."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", size, (40, 90, 160))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((size[0] // 4, size[1] // 4, 3 * size[0] // 4, size[1] // 2), fill=(230, 200, 120))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def task_state(server: EmulatorServer, task_id: str) -> Any:
-    """The emulator's record of a task (whatever shape it has), or None."""
-    tasks: Any = server.tasks
-    try:
-        return tasks[task_id]
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
-def completed_at(server: EmulatorServer, task_id: str) -> float | None:
-    """Wall time (time.time()) at which the emulator marked the task completed, if it has."""
-    state = task_state(server, task_id)
-    if state is None:
-        return None
-    value = state.get("completed_at") if isinstance(state, dict) else getattr(state, "completed_at", None)
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def created_at(server: EmulatorServer, task_id: str) -> float | None:
-    """Wall time at which the emulator accepted the task, if it records it."""
-    state = task_state(server, task_id)
-    if state is None:
-        return None
-    for name in ("created_at", "submitted_at", "accepted_at"):
-        value = state.get(name) if isinstance(state, dict) else getattr(state, name, None)
-        if isinstance(value, (int, float)):
-            return float(value)
-    return None

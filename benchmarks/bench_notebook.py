@@ -44,6 +44,19 @@ def _cell_sizes(notebook: dict[str, Any]) -> list[tuple[int, str, int]]:
     return sorted(sizes, key=lambda row: row[2], reverse=True)
 
 
+def _state_by_model(widget_state: Any, top: int = 8) -> list[tuple[str, int, int]]:
+    """(widget model name, instances, bytes of their state) for the largest contributors."""
+    models = (widget_state or {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    totals: dict[str, list[int]] = {}
+    for entry in models.values():
+        name = str(entry.get("model_name", "?"))
+        count_and_bytes = totals.setdefault(name, [0, 0])
+        count_and_bytes[0] += 1
+        count_and_bytes[1] += len(json.dumps(entry).encode())
+    rows = sorted(totals.items(), key=lambda item: item[1][1], reverse=True)[:top]
+    return [(name, count, size) for name, (count, size) in rows]
+
+
 def _state_contributors(widget_state: Any, top: int = 6) -> list[tuple[str, str, int]]:
     """(widget model, trait, bytes) of the largest traits in the stored widget state."""
     models = (widget_state or {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
@@ -104,11 +117,11 @@ def run(quick: bool) -> Result:
         widget_count = len(
             (widget_state or {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
         )
-        result.details += [
-            "",
-            f"Largest traits in the stored widget state ({widget_count} widget models):",
-            "",
-        ]
+        result.details += ["", f"Stored widget state by widget model ({widget_count} models in all):", ""]
+        result.details += format_table(
+            ("widget model", "instances", "bytes (compact JSON)"), _state_by_model(widget_state)
+        )
+        result.details += ["", "Largest traits in the stored widget state (summed over instances):", ""]
         result.details += format_table(("widget model", "trait", "bytes (summed)"), contributors)
     result.details += ["", "Largest cell outputs:", ""]
     result.details += format_table(("cell", "source", "output bytes"), largest)

@@ -221,6 +221,12 @@ def run(quick: bool) -> Result:
         f"{median(limited.delays):.2f} s limited."
     )
     result.notes.append(f"server counters, limited run: {limited.server_counters}")
+    pool_timeouts = sum("PoolTimeout" in failure for r in runs for failure in r.lost)
+    if pool_timeouts:
+        result.notes.append(
+            f"{pool_timeouts} submissions failed with httpx's PoolTimeout: they waited longer than the "
+            "client's timeout for one of the pool's connections (nothing was sent)."
+        )
     for r in runs:
         for failure in r.lost[:3]:
             result.notes.append(f"{r.label}: lost {failure}")

@@ -12,6 +12,13 @@ if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for as long as its session fixtures live, which would break every asyncio test after it."""
+    items.sort(key=lambda item: item.get_closest_marker("ui") is not None or "ui" in item.path.parts)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
