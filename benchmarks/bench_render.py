@@ -27,6 +27,8 @@ MOTIONS: dict[str, tuple[str, tuple[tuple[str, float | None], ...]]] = {
     "fire": ("Set on Fire", ()),
     "disintegrate": ("Disintegration", ()),
     "glitch (Datamosh)": ("Datamosh", ()),
+    "3D rotation": ("3D Rotation", ()),
+    "shake (Face Punch)": ("Face Punch", ()),
     "mix (3D Rotation + Set on Fire)": ("mix", (("3D Rotation", 0.6), ("Set on Fire", 0.8))),
 }
 
