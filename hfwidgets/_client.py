@@ -3,6 +3,16 @@
 One Client serves several event loops (a Jupyter kernel's loop and the blocking
 facade's private loop thread): its `httpx.AsyncClient` is created lazily per
 running loop. The key is attached only to requests under the base URL.
+
+At most `MAX_IN_FLIGHT` API requests per event loop are on the wire at once
+(an `asyncio.Semaphore`, with a connection pool of the same size): with a
+thousand waits in one loop the rest queue on the semaphore, which is cheap,
+instead of in httpx's pool, whose bookkeeping grows with its queue and whose
+queued requests fail with `PoolTimeout` once they have waited `timeout`.
+
+`wait` polls on the `PollPolicy`'s time grid (the time a read took is taken off
+the next wait), each gap jittered, and the journal is written only when the
+task's status or result URLs change.
 """
 
 from __future__ import annotations
@@ -43,9 +53,15 @@ OnUpdate = Callable[[Feed], "Awaitable[None] | None"]
 GENERATE_PATH = "/higgsfield/generate"
 ADS_PATH = "/higgsfield/ads"
 FEED_PATH = "/higgsfield/feed/"
+FEED_ENDPOINT = f"GET {FEED_PATH}{{id}}"
 MOTIONS_PAGE_SIZE = 500
 """Motions asked for per listing request (the provider's own page asks for 30)."""
 MOTIONS_TIMEOUT = 10.0
+MAX_IN_FLIGHT = 16
+"""API requests on the wire at once per event loop (and the size of its connection pool).
+
+Enough for ~50 requests/s at 300 ms of latency; not more, because httpcore checks
+every pooled connection twice per request, so each idle connection costs CPU."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ class Client:
         self._journal: Journal | None = None
         self._transport = transport
         self._http_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._http_lock = threading.Lock()
         self._requester = Requester(
             key=self._key, base_url=self.base_url, max_retries=max_retries, sleep=sleep
@@ -139,14 +156,29 @@ class Client:
         with self._http_lock:
             for stale in [other for other in self._http_clients if other.is_closed()]:
                 del self._http_clients[stale]
+                self._slots.pop(stale, None)
             http = self._http_clients.get(loop)
             if http is None or http.is_closed:
                 # No default headers: the key is added per request, and only for the base URL.
                 http = httpx.AsyncClient(
-                    transport=self._transport, timeout=self.timeout, follow_redirects=False
+                    transport=self._transport,
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    limits=httpx.Limits(
+                        max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
+                    ),
                 )
                 self._http_clients[loop] = http
             return http
+
+    def _slots_of_loop(self) -> asyncio.Semaphore:
+        """The semaphore bounding this event loop's API requests in flight."""
+        loop = asyncio.get_running_loop()
+        with self._http_lock:
+            slots = self._slots.get(loop)
+            if slots is None:
+                slots = self._slots[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+            return slots
 
     async def aclose(self) -> None:
         """Close the connections of this loop (and of other loops that are still running)."""
@@ -154,6 +186,7 @@ class Client:
         with self._http_lock:
             clients = list(self._http_clients.items())
             self._http_clients.clear()
+            self._slots.clear()
         for loop, http in clients:
             if loop is current:
                 await http.aclose()
@@ -203,7 +236,11 @@ class Client:
 
             try:
                 payload = await self._requester.post_json(
-                    self._http(), self.base_url + path, body, endpoint=f"POST {path}"
+                    self._http(),
+                    self.base_url + path,
+                    body,
+                    endpoint=f"POST {path}",
+                    limit=self._slots_of_loop(),
                 )
             except SubmissionUncertain:
                 with self._money:
@@ -342,7 +379,12 @@ class Client:
     async def _read_feed(self, task_id: str, deadline: float | None = None) -> Feed:
         url = self.base_url + FEED_PATH + urllib.parse.quote(task_id, safe="")
         payload = await self._requester.get_json(
-            self._http(), url, endpoint=f"GET {FEED_PATH}{{id}}", task_id=task_id, deadline=deadline
+            self._http(),
+            url,
+            endpoint=FEED_ENDPOINT,
+            task_id=task_id,
+            deadline=deadline,
+            limit=self._slots_of_loop(),
         )
         return Feed.from_json(payload, task_id=task_id)
 
@@ -375,6 +417,8 @@ class Client:
         window = self.poll.window(key, self._history(key))
         last: Feed | None = None
         last_error: Exception | None = None
+        # When (in seconds since submission) the current poll was due: the grid the policy's gaps add to.
+        due = offset
         while True:
             try:
                 feed = await self._read_feed(target.id, deadline=deadline)
@@ -387,10 +431,11 @@ class Client:
                 if last is None and target.submitted is None and feed.created_at is not None:
                     # Waiting on a bare id: the service says when it was submitted.
                     offset = min(max(0.0, time.time() - feed.created_at.timestamp()), 24 * 3600.0)
+                    due = offset
                 if key is None and feed.params.model:
                     key = "ads" if feed.type == "ads" else feed.params.model
                     window = self.poll.window(key, self._history(key))
-                if last is None or feed.status != last.status or feed.video_url != last.video_url:
+                if last is None or _changed(last, feed):
                     self._journal_update(target.id, feed)
                     if last is not None and feed.status != last.status:
                         logger.debug("task %s: %s -> %s", target.id, last.status, feed.status)
@@ -408,8 +453,13 @@ class Client:
                 status = last.status if last is not None else None
                 # Chained to the last read failure, if the final reads failed: it explains the timeout.
                 raise TaskTimeout(target.id, timeout, status) from last_error
-            delay = self.poll.next_delay(offset + now - started, window)
-            await asyncio.sleep(min(delay, deadline - now))
+            elapsed = offset + now - started
+            due += self.poll.jittered(self.poll.next_delay(due, window))
+            if due <= elapsed:
+                # The read took longer than the gap (a slow service, retries): start the grid again from
+                # now rather than polling at once, which would add load to a struggling service.
+                due = elapsed + self.poll.jittered(self.poll.next_delay(elapsed, window))
+            await asyncio.sleep(min(due - elapsed, deadline - now))
 
     def _history(self, key: str | None) -> list[float]:
         journal = self.journal
@@ -472,7 +522,12 @@ class Client:
         try:
             payload = await asyncio.wait_for(
                 self._requester.get_json(
-                    self._http(), self.motions_url, endpoint="GET motions", params=params, max_retries=1
+                    self._http(),
+                    self.motions_url,
+                    endpoint="GET motions",
+                    params=params,
+                    max_retries=1,
+                    limit=self._slots_of_loop(),
                 ),
                 MOTIONS_TIMEOUT,
             )
@@ -481,6 +536,11 @@ class Client:
             logger.info("motion listing unavailable (%s); using the bundled snapshot", _short_reason(exc))
             return filter_motions(bundled_motions(), search)
         return items
+
+
+def _changed(before: Feed, after: Feed) -> bool:
+    """True when a poll brought news worth journalling: another status or other job states or URLs."""
+    return before.status != after.status or before.jobs != after.jobs  # Job equality skips `raw`
 
 
 def _task_id(task: Task | str) -> str:

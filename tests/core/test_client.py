@@ -553,3 +553,66 @@ async def test_persistently_malformed_feed_times_out_explaining_why(client: Clie
         await client.wait("garbled", timeout=0.2)
     assert isinstance(caught.value.__cause__, MalformedResponse)
     assert caught.value.__cause__.task_id == "garbled"
+
+
+class ConcurrencyCounter(httpx.AsyncBaseTransport):
+    """Answers every feed read after a short pause, noting how many requests were in flight at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+        self.served = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+        finally:
+            self.in_flight -= 1
+        self.served += 1
+        task_id = request.url.path.rsplit("/", 1)[1]
+        return httpx.Response(200, json=feed_json(task_id, "in_progress"))
+
+
+async def test_requests_in_flight_are_bounded_per_event_loop() -> None:
+    from hfwidgets._client import MAX_IN_FLIGHT
+
+    transport = ConcurrencyCounter()
+    client = Client(KEY, BASE, transport=transport, journal=False)
+    feeds = await asyncio.gather(*(client.feed(f"t{index}") for index in range(4 * MAX_IN_FLIGHT)))
+    await client.aclose()
+    # Every read was answered, never more than the bound at once, and the bound was actually reached.
+    assert [feed.id for feed in feeds] == [f"t{index}" for index in range(4 * MAX_IN_FLIGHT)]
+    assert transport.served == 4 * MAX_IN_FLIGHT
+    assert transport.most == MAX_IN_FLIGHT
+
+
+async def test_journal_is_written_only_when_the_task_changes(client: Client, api: FakeApi) -> None:
+    journal = client.journal
+    assert journal is not None
+    written: list[str] = []
+    update = journal.update
+
+    def counting_update(task_id: str, feed: Feed, **kwargs: Any) -> None:
+        written.append(feed.status)
+        update(task_id, feed, **kwargs)
+
+    journal.update = counting_update  # type: ignore[method-assign]
+    task = await client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
+    api.feeds[task.id] = [
+        ("queued",),
+        ("queued",),
+        ("in_progress",),
+        ("in_progress",),
+        ("in_progress",),
+        ("completed",),
+    ]
+    seen: list[str] = []
+    feed = await client.wait(task, timeout=10, on_update=lambda f: seen.append(f.status))
+    assert feed.status == "completed"
+    assert len(seen) == 6  # every poll still reaches the caller
+    # ... but the journal is written once per state change, and keeps the final URL.
+    assert written == ["queued", "in_progress", "completed"]
+    (record,) = [r for r in journal.records() if r.id == task.id]
+    assert record.status == "completed" and record.video_url == f"https://cdn.example.test/{task.id}-0.mp4"

@@ -21,7 +21,16 @@ from hfwidgets import (
     SubmissionUncertain,
 )
 from hfwidgets._config import ApiKey
-from hfwidgets._http import MAX_RETRY_AFTER, Backoff, Requester, error_message, map_error, parse_retry_after
+from hfwidgets._http import (
+    MAX_RETRY_AFTER,
+    RELEASE_SPREAD,
+    Backoff,
+    Pacer,
+    Requester,
+    error_message,
+    map_error,
+    parse_retry_after,
+)
 
 KEY = "hk-test-0123456789abcdef"
 BASE = "https://api.example.test"
@@ -284,6 +293,107 @@ async def test_post_is_resent_when_the_connection_was_refused() -> None:
     payload, sleeps = await post(recorder)
     assert payload == {"id": "t9"}
     assert len(recorder.requests) == 2 and len(sleeps) == 1
+
+
+async def test_post_that_never_got_a_pooled_connection_is_resent_exactly_once() -> None:
+    recorder = Recorder(httpx.PoolTimeout("no connection free in the pool"), ok({"id": "t9"}))
+    payload, sleeps = await post(recorder)
+    assert payload == {"id": "t9"}
+    assert len(recorder.requests) == 2 and len(sleeps) == 1
+
+
+async def test_post_pool_timeouts_give_up_as_a_plain_error_not_an_uncertain_one() -> None:
+    recorder = Recorder(httpx.PoolTimeout("no connection free in the pool"))
+    with pytest.raises(APIError, match="PoolTimeout") as caught:
+        await post(recorder, max_retries=1)
+    assert not isinstance(caught.value, SubmissionUncertain)
+    assert len(recorder.requests) == 2
+
+
+async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
+    events: list[tuple[str, Any]] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        events.append(("sleep", seconds))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        events.append(("sent", request.url.path))
+        if request.url.path.endswith("/t1") and sum(e[0] == "sent" for e in events) == 1:
+            return httpx.Response(429, headers={"Retry-After": "7"})
+        return ok({"id": request.url.path.rsplit("/", 1)[1]})
+
+    req = Requester(key=ApiKey(KEY), base_url=BASE, sleep=fake_sleep, rng=lambda: 0.5)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        assert req.paused_for == 0
+        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        assert 6.0 < req.paused_for <= 7.0  # the fake sleep took no time: the pause is still on
+        await req.get_json(http, BASE + "/higgsfield/feed/t2", endpoint="GET feed")
+    # t1 waited its own Retry-After once; t2, never refused, was sent only after waiting out the
+    # pause (plus its share of the release spread, and its place in the slowed-down pace).
+    assert [kind for kind, _ in events[:3]] == ["sent", "sleep", "sent"] and events[1][1] == 7.0
+    assert events[-1] == ("sent", "/higgsfield/feed/t2")
+    waited = [value for kind, value in events[3:-1] if kind == "sleep"]
+    assert len(waited) == len(events[3:-1]) >= 1
+    assert sum(waited) >= 7.0 - 0.5 + 0.5 * RELEASE_SPREAD
+
+
+async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
+    """A per-second limit (Retry-After: 1) is left to the pacer: the others are not paused."""
+    events: list[tuple[str, Any]] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        events.append(("sleep", seconds))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        events.append(("sent", request.url.path))
+        if request.url.path.endswith("/t1") and sum(e[0] == "sent" for e in events) == 1:
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        return ok({"id": request.url.path.rsplit("/", 1)[1]})
+
+    req = Requester(key=ApiKey(KEY), base_url=BASE, sleep=fake_sleep, rng=lambda: 0.5)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        assert req.paused_for == 0
+        assert req.pacer.rate is not None  # but the pace is now set
+        await req.get_json(http, BASE + "/higgsfield/feed/t2", endpoint="GET feed")
+    assert events[:3] == [("sent", "/higgsfield/feed/t1"), ("sleep", 1.0), ("sent", "/higgsfield/feed/t1")]
+    paced = [value for kind, value in events[3:-1] if kind == "sleep"]
+    assert sum(paced) < 1.0  # at most a pacing gap, never the refused request's second
+    assert events[-1] == ("sent", "/higgsfield/feed/t2")
+
+
+def test_pacer_grows_back_in_proportion_to_its_rate() -> None:
+    pacer = Pacer(floor=1.0, recovery=1.0, cut=0.5, growth=0.1)
+    for i in range(100):
+        pacer.reserve(200.0 + i / 100)
+    pacer.refused(200.99)
+    assert pacer.rate == pytest.approx(50.0)
+    pacer.reserve(201.0)
+    pacer.reserve(205.0)  # four seconds at 10 % a second of ~50/s: about 20 requests/s more
+    assert pacer.rate == pytest.approx(70.0, abs=0.5)
+
+
+def test_pacer_slows_down_after_a_refusal_and_recovers() -> None:
+    pacer = Pacer(floor=1.0, recovery=1.0, cut=0.5, growth=0.0)
+    # Not pacing before any 429: 40 requests in one second go at once.
+    assert all(pacer.reserve(100.0 + i / 40) == 0.0 for i in range(40))
+    pacer.refused(100.99)
+    assert pacer.rate == pytest.approx(20.0)  # half of the 40 sent over the last second
+    pacer.refused(101.2)  # the same overload reported again within a second: no second cut
+    assert pacer.rate == pytest.approx(20.0)
+    waits = [pacer.reserve(101.0) for _ in range(5)]
+    assert waits[0] == pytest.approx(0.0) and waits[1:] == pytest.approx([0.05, 0.1, 0.15, 0.2], abs=1e-3)
+    pacer.reserve(111.0)  # ten seconds later the rate has grown back by ten requests/s
+    assert pacer.rate == pytest.approx(30.0, abs=0.05)
+
+
+async def test_reads_are_not_held_back_without_a_429() -> None:
+    recorder = Recorder(ok({"id": "t1"}))
+    req, sleeps = requester()
+    async with http_for(recorder) as http:
+        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        await req.get_json(http, FEED_URL, endpoint="GET feed")
+    assert sleeps == [] and len(recorder.requests) == 2
 
 
 async def test_post_is_resent_after_429_honouring_retry_after() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -31,9 +32,12 @@ def test_schedule_phases(model: str) -> None:
     # Inside the window every gap is at most the window interval (<= 1 s).
     inside = [g for t, g in zip(times, gaps, strict=True) if low < t <= high]
     assert inside and max(inside) <= policy.window_interval + 1e-9 <= 1.0
-    # Past the window the gaps never shrink and never exceed the cap.
+    # Just past the window the in-window interval holds for `hold` seconds.
+    held = [g for t, g in zip(times, gaps, strict=True) if high < t <= high + policy.hold]
+    assert held and max(held) <= policy.window_interval + 1e-9
+    # Then the gaps never shrink and never exceed the cap.
     after = [g for t, g in zip(times, gaps, strict=True) if t > high + policy.window_interval]
-    assert after == sorted(after)
+    assert all(later >= earlier - 1e-9 for earlier, later in itertools.pairwise(after))
     assert max(after) == pytest.approx(policy.cap)
 
 
@@ -92,3 +96,29 @@ def test_print_requests_and_detection_delay_against_a_fixed_poller() -> None:
             f"\n{model}: p95 detection delay {p95:.2f} s, requests {ours / fixed:.2f} of a fixed 0.5 s poller"
         )
         assert 0 <= delays[0] <= p95
+
+
+def test_jitter_stays_within_its_bounds() -> None:
+    policy = PollPolicy(jitter=0.12)
+    # The extremes of the random source give the extremes of the range, and nothing beyond.
+    assert policy.jittered(2.0, lambda: 0.0) == pytest.approx(2.0 * 0.88)
+    assert policy.jittered(2.0, lambda: 1.0) == pytest.approx(2.0 * 1.12)
+    rng = random.Random(5)
+    spread = [policy.jittered(1.0, rng.random) for _ in range(2000)]
+    assert all(0.88 - 1e-12 <= value <= 1.12 + 1e-12 for value in spread)
+    # Both sides are used (it is a spread, not a constant offset).
+    assert min(spread) < 0.9 and max(spread) > 1.1
+    assert PollPolicy(jitter=0.0).jittered(1.5, rng.random) == 1.5
+
+
+@pytest.mark.parametrize("options", [{"jitter": -0.1}, {"jitter": 0.5}, {"hold": -1.0}])
+def test_bad_policy_options_are_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"jitter|hold"):
+        PollPolicy(**options)
+
+
+def test_a_task_a_little_past_its_window_is_still_seen_within_the_interval() -> None:
+    policy = PollPolicy()
+    _, high = policy.window("lite")
+    # 3 s past the window: still inside the hold, so the in-window interval applies.
+    assert policy.detection_delay("lite", high + 3.0) <= policy.window_interval + 1e-9
