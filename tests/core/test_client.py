@@ -29,6 +29,8 @@ from hfwidgets import (
 )
 from hfwidgets._journal import Journal
 
+MOTIONS_SNAPSHOT = Path(__file__).parent.parent.parent / "hfwidgets" / "data" / "motions.json"
+
 KEY = "hk-unit-secret-abcdef0123"
 BASE = "https://api.example.test"
 MOTIONS = "https://motions.example.test/motions"
@@ -74,9 +76,7 @@ class FakeApi:
         if request.url.host == "images.example.test":
             return httpx.Response(200, content=png(400, 300), headers={"content-type": "image/png"})
         if request.url.host == "motions.example.test":
-            return httpx.Response(
-                200, json=json.loads(Path("/work/shared/api/fixtures/motions.json").read_text())
-            )
+            return httpx.Response(200, json=json.loads((MOTIONS_SNAPSHOT).read_text()))
         if request.method == "POST":
             if self.post_answer is not None:
                 return self.post_answer(request)

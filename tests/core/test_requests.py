@@ -24,7 +24,7 @@ from hfwidgets._requests import (
     parse_size,
 )
 
-FIXTURES = Path("/work/shared/api/fixtures")
+FIXTURES = Path(__file__).parent.parent / "data"  # the provider's example payloads
 MOTION_ID = "cd5bfd11-5a1a-46e0-9294-b22b0b733b1e"
 URL = "https://example.test/cat.jpg"
 
