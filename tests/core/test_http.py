@@ -310,7 +310,10 @@ async def test_post_pool_timeouts_give_up_as_a_plain_error_not_an_uncertain_one(
     assert len(recorder.requests) == 2
 
 
-async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
+def refusing_t1_once(
+    retry_after: str,
+) -> tuple[list[tuple[str, Any]], Requester, httpx.MockTransport]:
+    """A requester whose sleeps are recorded, and a transport answering 429 to the first read of t1."""
     events: list[tuple[str, Any]] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -319,11 +322,16 @@ async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         events.append(("sent", request.url.path))
         if request.url.path.endswith("/t1") and sum(e[0] == "sent" for e in events) == 1:
-            return httpx.Response(429, headers={"Retry-After": "7"})
+            return httpx.Response(429, headers={"Retry-After": retry_after})
         return ok({"id": request.url.path.rsplit("/", 1)[1]})
 
     req = Requester(key=ApiKey(KEY), base_url=BASE, sleep=fake_sleep, rng=lambda: 0.5)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+    return events, req, httpx.MockTransport(answer)
+
+
+async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
+    events, req, transport = refusing_t1_once("7")
+    async with httpx.AsyncClient(transport=transport) as http:
         assert req.paused_for == 0
         await req.get_json(http, FEED_URL, endpoint="GET feed")
         assert 6.0 < req.paused_for <= 7.0  # the fake sleep took no time: the pause is still on
@@ -339,19 +347,8 @@ async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
 
 async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
     """A per-second limit (Retry-After: 1) is left to the pacer: the others are not paused."""
-    events: list[tuple[str, Any]] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        events.append(("sleep", seconds))
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        events.append(("sent", request.url.path))
-        if request.url.path.endswith("/t1") and sum(e[0] == "sent" for e in events) == 1:
-            return httpx.Response(429, headers={"Retry-After": "1"})
-        return ok({"id": request.url.path.rsplit("/", 1)[1]})
-
-    req = Requester(key=ApiKey(KEY), base_url=BASE, sleep=fake_sleep, rng=lambda: 0.5)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+    events, req, transport = refusing_t1_once("1")
+    async with httpx.AsyncClient(transport=transport) as http:
         await req.get_json(http, FEED_URL, endpoint="GET feed")
         assert req.paused_for == 0
         assert req.pacer.rate is not None  # but the pace is now set
