@@ -432,8 +432,8 @@ class Client:
                     # Waiting on a bare id: the service says when it was submitted.
                     offset = min(max(0.0, time.time() - feed.created_at.timestamp()), 24 * 3600.0)
                     due = offset
-                if key is None and feed.params.model:
-                    key = "ads" if feed.type == "ads" else feed.params.model
+                if key is None and (feed.is_ad or feed.params.model):
+                    key = "ads" if feed.is_ad else feed.params.model
                     window = self.poll.window(key, self._history(key))
                 if last is None or _changed(last, feed):
                     self._journal_update(target.id, feed)

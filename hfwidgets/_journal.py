@@ -404,8 +404,7 @@ class Journal:
             if cursor.rowcount or base_url is None:
                 return
             created = feed.created_at or datetime.fromtimestamp(now, tz=timezone.utc)
-            is_ad = feed.type == "ads" or bool(params.raw.get("product_placement_sample"))
-            kind = "ads" if is_ad else "image2video"
+            kind = "ads" if feed.is_ad else "image2video"
             conn.execute(
                 """INSERT INTO tasks (id, kind, model, motion_id, motion_name, seed, width, height, prompt,
                        cost, created_at, base_url, status, video_url, min_url, finished_at, duration,

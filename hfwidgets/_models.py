@@ -368,6 +368,11 @@ class Feed:
         return bool(self.jobs) and all(j.done for j in self.jobs)
 
     @property
+    def is_ad(self) -> bool:
+        """True for an ad task (a product placement), False for image-to-video."""
+        return self.type == "ads" or bool(self.params.raw.get("product_placement_sample"))
+
+    @property
     def video_url(self) -> str | None:
         """URL of the finished mp4 (the first job's result), or None before it exists."""
         return next((j.video_url for j in self.jobs if j.video_url), None)

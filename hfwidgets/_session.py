@@ -9,7 +9,6 @@ A notice says so once.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,6 @@ logger = logging.getLogger("hfwidgets")
 
 _lock = threading.Lock()
 _server: EmulatorServer | None = None
-_stack: contextlib.ExitStack | None = None
 
 
 def default_client(**kwargs: Any) -> Client:
@@ -46,15 +44,13 @@ def default_client(**kwargs: Any) -> Client:
 
 def shared_emulator() -> EmulatorServer:
     """The process-wide embedded emulator, started on first call and stopped at exit."""
-    global _server, _stack
+    global _server
     with _lock:
         if _server is None:
             from .emulator import serve
 
-            stack = contextlib.ExitStack()
-            server = stack.enter_context(serve())
-            atexit.register(stack.close)
-            _server, _stack = server, stack
+            server = _server = serve().start()
+            atexit.register(server.stop)
             logger.warning(
                 "hfwidgets: no API key (%s is not set), so requests go to a local emulator at %s and the "
                 "videos are synthetic. Set %s (or pass api_key=...) to use the real service.",

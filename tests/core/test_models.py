@@ -130,3 +130,10 @@ def test_task_repr_shows_what_was_asked() -> None:
     assert repr(task) == "Task('t-1', model='lite', motion='Face Punch', seed=7, size=736x1312, cost=5)"
     ads = Task(id="t-2", kind="ads", cost=13, template_id="3hpZ2HB0xS688KnzMIwU16", size="1024x1024")
     assert repr(ads) == "Task('t-2', kind='ads', template='3hpZ2HB0xS688KnzMIwU16', cost=13)"
+
+
+def test_an_ad_feed_is_recognised_by_its_product_placement(feed_json: dict[str, Any]) -> None:
+    assert not Feed.from_json(feed_json).is_ad
+    feed_json["type"] = "product_placement"
+    feed_json["params"]["product_placement_sample"] = {"id": "3hpZ2HB0xS688KnzMIwU16"}
+    assert Feed.from_json(feed_json).is_ad
