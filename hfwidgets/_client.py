@@ -318,7 +318,9 @@ class Client:
                 size = await probe_size(first.url, self._http())
             if size is None:
                 raise ValidationError(
-                    "width", None, "width and height in pixels",
+                    "width",
+                    None,
+                    "width and height in pixels",
                     hint="the size of the image URL could not be read; pass width= and height=",
                 )
             _, (width, height) = size_for_aspect(*size)
@@ -326,13 +328,27 @@ class Client:
         if seed is None:
             seed = random.randint(SEED_MIN, SEED_MAX)
         body = rq.build_generate_body(
-            images=[p.value for p in prepared], motion_id=chosen.id, prompt=prompt, model=model,
-            seed=seed, width=width, height=height, enhance_prompt=enhance_prompt,
+            images=[p.value for p in prepared],
+            motion_id=chosen.id,
+            prompt=prompt,
+            model=model,
+            seed=seed,
+            width=width,
+            height=height,
+            enhance_prompt=enhance_prompt,
         )
         task_id = await self._submit(GENERATE_PATH, body, cost)
         task = Task(
-            id=task_id, kind="image2video", cost=cost, model=model, motion=chosen, seed=seed,
-            width=width, height=height, prompt=prompt, enhance_prompt=enhance_prompt,
+            id=task_id,
+            kind="image2video",
+            cost=cost,
+            model=model,
+            motion=chosen,
+            seed=seed,
+            width=width,
+            height=height,
+            prompt=prompt,
+            enhance_prompt=enhance_prompt,
         )
         logger.info("submitted %r", task)
         self._record(task, prepared[0])
@@ -356,8 +372,13 @@ class Client:
         body = rq.build_ads_body(images=[p.value for p in prepared], template_id=template_id, size=size)
         task_id = await self._submit(ADS_PATH, body, cost)
         task = Task(
-            id=task_id, kind="ads", cost=cost, template_id=template_id, size=body["size"],
-            width=target[0], height=target[1],
+            id=task_id,
+            kind="ads",
+            cost=cost,
+            template_id=template_id,
+            size=body["size"],
+            width=target[0],
+            height=target[1],
         )
         logger.info("submitted %r", task)
         self._record(task, prepared[0])

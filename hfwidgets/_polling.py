@@ -136,9 +136,7 @@ class PollPolicy:
         overdue = elapsed - high - self.hold
         return min(max(self.window_interval, overdue * (self.backoff - 1)), self.cap)
 
-    def poll_times(
-        self, model: str | None, history: Iterable[float] = (), *, until: float
-    ) -> list[float]:
+    def poll_times(self, model: str | None, history: Iterable[float] = (), *, until: float) -> list[float]:
         """Seconds after submission at which polls happen, up to and including `until`'s poll."""
         window = self.window(model, history)
         times: list[float] = []

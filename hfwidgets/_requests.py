@@ -100,9 +100,7 @@ def check_prompt(prompt: Any) -> str:
             "prompt", prompt, "text that is valid Unicode (no unpaired surrogate characters)"
         ) from None
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValidationError(
-            "prompt", prompt, f"at most {MAX_PROMPT_CHARS} characters (got {len(prompt)})"
-        )
+        raise ValidationError("prompt", prompt, f"at most {MAX_PROMPT_CHARS} characters (got {len(prompt)})")
     return prompt
 
 
@@ -170,9 +168,7 @@ def check_image_values(values: Any, *, most: int = 2) -> list[str]:
     out = []
     for index, value in enumerate(values):
         if not isinstance(value, str) or not _is_image_value(value):
-            raise ValidationError(
-                f"image[{index}]", value, "an http(s) URL or a data:image/...;base64, URL"
-            )
+            raise ValidationError(f"image[{index}]", value, "an http(s) URL or a data:image/...;base64, URL")
         out.append(value)
     return out
 

@@ -54,6 +54,8 @@ def shared_emulator() -> EmulatorServer:
             logger.warning(
                 "hfwidgets: no API key (%s is not set), so requests go to a local emulator at %s and the "
                 "videos are synthetic. Set %s (or pass api_key=...) to use the real service.",
-                KEY_ENV, server.base_url, KEY_ENV,
+                KEY_ENV,
+                server.base_url,
+                KEY_ENV,
             )
         return _server

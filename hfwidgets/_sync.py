@@ -100,7 +100,13 @@ def run(
     async def submit_and_wait() -> Feed:
         try:
             task = await chosen.generate(
-                image, motion, prompt, model=model, seed=seed, width=width, height=height,
+                image,
+                motion,
+                prompt,
+                model=model,
+                seed=seed,
+                width=width,
+                height=height,
                 enhance_prompt=enhance_prompt,
             )
             state.task_id, state.status = task.id, "queued"

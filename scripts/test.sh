@@ -12,7 +12,7 @@ HFWIDGETS_HOME=$(mktemp -d -t hfwidgets-home.XXXXXX)
 export HFWIDGETS_HOME
 trap 'rm -rf "$HFWIDGETS_HOME"' EXIT
 
-echo "== ruff"; ruff check hfwidgets tests benchmarks scripts
+echo "== ruff"; ruff format --check hfwidgets tests benchmarks scripts; ruff check hfwidgets tests benchmarks scripts
 echo "== mypy"; mypy
 echo "== pytest"
 set +e

@@ -106,9 +106,7 @@ class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
                 raise ValidationError("image", [], "one product image: upload it or paste its URL")
             size = check_size(self.size.value)
             self.client.check_budget(self.client.price("ads"))
-            task = start_task(
-                self._run(images[0], template_id, size), self.errors, name="hfwidgets-ads"
-            )
+            task = start_task(self._run(images[0], template_id, size), self.errors, name="hfwidgets-ads")
         except Exception as error:
             self._submitting = False
             self.errors.show(error)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["Studio", "cost_line", "emulator_banner"]
 
 
-
 def cost_line(client: Client, cost: int, what: str, *, label: str = "This call") -> str:
     """The cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
     with a warning when the cost is more than the budget has left."""

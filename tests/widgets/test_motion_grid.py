@@ -19,8 +19,15 @@ from hfwidgets.widgets._motion_grid import MotionGrid
 
 STATIC = Path(__file__).resolve().parents[2] / "hfwidgets" / "widgets" / "static"
 ITEM_KEYS = {
-    "id", "name", "preview_url", "preview_width", "preview_height",
-    "priority", "tags", "categories", "parts",
+    "id",
+    "name",
+    "preview_url",
+    "preview_width",
+    "preview_height",
+    "priority",
+    "tags",
+    "categories",
+    "parts",
 }
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -45,8 +52,13 @@ def test_default_catalogue_is_the_bundled_one_sorted_by_priority() -> None:
 
 
 def test_given_motions_are_sorted_by_priority_then_name() -> None:
-    grid = MotionGrid([_motion("b", _uuid(1), priority=2), _motion("a", _uuid(2), priority=2),
-                       _motion("z", _uuid(3), priority=-1)])
+    grid = MotionGrid(
+        [
+            _motion("b", _uuid(1), priority=2),
+            _motion("a", _uuid(2), priority=2),
+            _motion("z", _uuid(3), priority=-1),
+        ]
+    )
     assert [m.name for m in grid.motions] == ["z", "a", "b"]
     assert [item["name"] for item in grid.items] == ["z", "a", "b"]
 
@@ -64,7 +76,10 @@ def test_mix_parts_are_serialised_with_their_strengths() -> None:
 def test_value_accepts_a_motion_an_id_or_a_name(how: str) -> None:
     target = next(m for m in bundled_motions() if m.name == "Face Punch")
     given: Motion | str = {
-        "motion": target, "id": target.id, "name": "Face Punch", "name in other case": "fAcE pUnCh",
+        "motion": target,
+        "id": target.id,
+        "name": "Face Punch",
+        "name in other case": "fAcE pUnCh",
     }[how]
     grid = MotionGrid(value=given)
     assert grid.value == target
@@ -159,7 +174,10 @@ def test_category_filter_and_all() -> None:
 
 def test_hostile_strings_are_kept_as_data() -> None:
     hostile = Motion(
-        id=_uuid(7), name=HOSTILE, preview_url='javascript:alert("x")', tags=("new", "<b>"),
+        id=_uuid(7),
+        name=HOSTILE,
+        preview_url='javascript:alert("x")',
+        tags=("new", "<b>"),
         categories=("<script>alert(1)</script>",),
         parts=(MotionPart(id=_uuid(8), name="</div><svg onload=alert(1)>", strength=0.5),),
     )
@@ -208,16 +226,33 @@ def test_repr_is_stable_and_readable() -> None:
 
 def test_grid_root_and_hooks_are_in_the_front_end() -> None:
     source = (STATIC / "motion_grid.js").read_text("utf-8")
-    for hook in ("hfw-motion-grid", "hfw-motion-search", "hfw-chip", "hfw-motion-tile", "data-motion-id",
-                 "aria-selected", "hfw-motion-name", "hfw-motion-preview", "hfw-badge", "data-tag",
-                 "data-category", "IntersectionObserver", "createDocumentFragment"):
+    for hook in (
+        "hfw-motion-grid",
+        "hfw-motion-search",
+        "hfw-chip",
+        "hfw-motion-tile",
+        "data-motion-id",
+        "aria-selected",
+        "hfw-motion-name",
+        "hfw-motion-preview",
+        "hfw-badge",
+        "data-tag",
+        "data-category",
+        "IntersectionObserver",
+        "createDocumentFragment",
+    ):
         assert hook in source
 
 
 def test_a_thousand_motions_serialise_quickly() -> None:
     catalogue = [
-        _motion(f"Motion {n:04d}", _uuid(n), preview_url=f"http://127.0.0.1:9/{n}.webp", priority=n % 7,
-                categories=("vfx",) if n % 3 else ("trending",))
+        _motion(
+            f"Motion {n:04d}",
+            _uuid(n),
+            preview_url=f"http://127.0.0.1:9/{n}.webp",
+            priority=n % 7,
+            categories=("vfx",) if n % 3 else ("trending",),
+        )
         for n in range(1000)
     ]
     started = time.perf_counter()

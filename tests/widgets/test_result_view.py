@@ -93,9 +93,10 @@ def test_pending_feed_shows_status_and_no_video(completed_json: dict[str, Any], 
     assert "<video" not in view.static_html()
 
 
-@pytest.mark.parametrize(("status", "reason"), [("failed", "failed on the server"),
-                                                ("nsfw", "refused by the content filter"),
-                                                ("canceled", "canceled")])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [("failed", "failed on the server"), ("nsfw", "refused by the content filter"), ("canceled", "canceled")],
+)
 def test_failed_feed_shows_a_clear_message(completed_json: dict[str, Any], status: str, reason: str) -> None:
     view = ResultView(Feed.from_json(_with_status(completed_json, status)))
     assert view.status == status
@@ -327,8 +328,17 @@ def test_unknown_messages_are_ignored(completed_json: dict[str, Any]) -> None:
 
 def test_front_end_hooks_are_present() -> None:
     source = (STATIC / "result_view.js").read_text("utf-8")
-    for hook in ("hfw-result", "hfw-video", "hfw-result-status", "hfw-prompt-text", "hfw-params",
-                 "hfw-json-tree", "hfw-download", "hfw-error", "model.send"):
+    for hook in (
+        "hfw-result",
+        "hfw-video",
+        "hfw-result-status",
+        "hfw-prompt-text",
+        "hfw-params",
+        "hfw-json-tree",
+        "hfw-download",
+        "hfw-error",
+        "model.send",
+    ):
         assert hook in source
 
 
