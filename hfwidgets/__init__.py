@@ -1,6 +1,7 @@
 """hfwidgets: make videos from images with the Higgsfield video API, from Python and Jupyter.
 
-Core (async, no widgets): `Client`, `Feed`, `Task`, `Motion`, `motions`, `run`, `history`.
+Core (async, no widgets): `Client`, `GenerateRequest`, `AdsRequest`, `Feed`, `Task`, `Motion`,
+`motions`, `run`, `history`.
 Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`.
 A local emulator of the API: `hfwidgets.emulator`.
 
@@ -29,6 +30,7 @@ from ._errors import (
     ValidationError,
 )
 from ._models import MODELS, PRICES, Feed, Job, Motion, MotionPart, Params, Task
+from ._requests import AdsRequest, GenerateRequest
 
 if TYPE_CHECKING:
     from . import emulator
@@ -78,11 +80,13 @@ __all__ = [
     "PRICES",
     "APIError",
     "AdsPanel",
+    "AdsRequest",
     "AuthError",
     "BudgetExceeded",
     "Client",
     "Explorer",
     "Feed",
+    "GenerateRequest",
     "HiggsfieldError",
     "History",
     "ImageInput",

@@ -18,6 +18,7 @@ task's status or result URLs change.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import random
@@ -31,16 +32,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _requests as rq
-from ._catalog import bundled_motions, filter_motions, parse_motions, resolve_motion
+from ._catalog import bundled_motions, filter_motions, parse_motions
 from ._config import ApiKey, resolve_base_url, resolve_key, resolve_motions_url
 from ._errors import BudgetExceeded, HiggsfieldError, TaskFailed, TaskTimeout, ValidationError
 from ._http import Requester, Sleep, is_transient
 from ._models import FAILED_STATUSES, PRICES, SEED_MAX, SEED_MIN, Feed, Motion, Task, size_for_aspect
 from ._polling import PollPolicy
+from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 
 if TYPE_CHECKING:
-    from ._images import PreparedImage
+    from ._images import LoadedImage, PreparedImage
     from ._journal import Journal
 
 __all__ = ["Client", "OnUpdate"]
@@ -273,7 +274,7 @@ class Client:
     async def generate(
         self,
         image: Any,
-        motion: Motion | str,
+        motion: Motion | str | None = None,
         prompt: str = "",
         *,
         model: str = "lite",
@@ -284,34 +285,30 @@ class Client:
     ) -> Task:
         """Submit an image-to-video task; returns the accepted Task (wait on it with `wait`).
 
-        `image` is one image (path, URL, bytes, PIL image, numpy array, data: URL) or a
-        list of two (first and last frame). `motion` is a Motion, an id or a name.
-        `seed=None` draws one. `width`/`height` default to the preset closest to the
-        first image's aspect ratio. Everything is validated before anything is sent.
+        Takes a `GenerateRequest`, or the arguments of one: `image` is one image
+        (path, URL, bytes, PIL image, numpy array, data: URL) or a list of two (first
+        and last frame); `motion` a Motion, an id or a name. `seed=None` draws one.
+        `width`/`height` default to the preset closest to the first image's aspect
+        ratio. Everything is validated before anything is sent.
         """
-        inputs = rq.image_inputs(image)
-        rq.check_model(model)
-        rq.check_prompt(prompt)
-        rq.check_enhance_prompt(enhance_prompt)
-        if seed is not None:
-            rq.check_seed(seed)
-        if (width is None) != (height is None):
-            missing = "height" if height is None else "width"
-            raise ValidationError(missing, None, "both width and height, or neither (sized from the image)")
-        if width is not None and height is not None:
-            rq.check_side("width", width)
-            rq.check_side("height", height)
-        chosen = resolve_motion(motion)
-        cost = self.price(model)
+        request = GenerateRequest.from_args(
+            image,
+            motion,
+            prompt,
+            model=model,
+            seed=seed,
+            width=width,
+            height=height,
+            enhance_prompt=enhance_prompt,
+        )
+        cost = self.price(request.model)
         self.check_budget(cost)  # early, before any image work; checked again right before sending
 
-        from ._images import load_image, probe_size
+        from ._images import probe_size
 
-        loaded = [
-            await asyncio.to_thread(load_image, item, field="image" if len(inputs) == 1 else f"image[{i}]")
-            for i, item in enumerate(inputs)
-        ]
-        if width is None or height is None:
+        loaded = await self._load(request.image)
+        size = request.size
+        if size is None:
             first = loaded[0]
             size = first.size
             if size is None and first.url is not None:
@@ -323,66 +320,41 @@ class Client:
                     "width and height in pixels",
                     hint="the size of the image URL could not be read; pass width= and height=",
                 )
-            _, (width, height) = size_for_aspect(*size)
-        prepared = await self._prepare(loaded, (width, height))
-        if seed is None:
-            seed = random.randint(SEED_MIN, SEED_MAX)
-        body = rq.build_generate_body(
-            images=[p.value for p in prepared],
-            motion_id=chosen.id,
-            prompt=prompt,
-            model=model,
-            seed=seed,
-            width=width,
-            height=height,
-            enhance_prompt=enhance_prompt,
+            _, size = size_for_aspect(*size)
+        prepared = await self._prepare(loaded, size)
+        request = dataclasses.replace(
+            request,
+            seed=request.seed if request.seed is not None else random.randint(SEED_MIN, SEED_MAX),
+            width=size[0],
+            height=size[1],
         )
-        task_id = await self._submit(GENERATE_PATH, body, cost)
-        task = Task(
-            id=task_id,
-            kind="image2video",
-            cost=cost,
-            model=model,
-            motion=chosen,
-            seed=seed,
-            width=width,
-            height=height,
-            prompt=prompt,
-            enhance_prompt=enhance_prompt,
-        )
+        task_id = await self._submit(GENERATE_PATH, request.to_body([p.value for p in prepared]), cost)
+        task = request.to_task(task_id, cost)
         logger.info("submitted %r", task)
         self._record(task, prepared[0])
         return task
 
-    async def ads(self, image: Any, template_id: str, *, size: str = "1024x1024") -> Task:
-        """Submit an ad task with an ad template id; returns the accepted Task."""
-        inputs = rq.image_inputs(image, most=rq.MAX_ADS_IMAGES)
-        rq.check_template_id(template_id)
-        target = rq.parse_size(size)
+    async def ads(self, image: Any, template_id: str | None = None, *, size: str = DEFAULT_AD_SIZE) -> Task:
+        """Submit an ad task (an `AdsRequest`, or its arguments); returns the accepted Task."""
+        request = AdsRequest.from_args(image, template_id, size=size)
         cost = self.price("ads")
         self.check_budget(cost)
-
-        from ._images import load_image
-
-        loaded = [
-            await asyncio.to_thread(load_image, item, field="image" if len(inputs) == 1 else f"image[{i}]")
-            for i, item in enumerate(inputs)
-        ]
-        prepared = await self._prepare(loaded, target)
-        body = rq.build_ads_body(images=[p.value for p in prepared], template_id=template_id, size=size)
-        task_id = await self._submit(ADS_PATH, body, cost)
-        task = Task(
-            id=task_id,
-            kind="ads",
-            cost=cost,
-            template_id=template_id,
-            size=body["size"],
-            width=target[0],
-            height=target[1],
-        )
+        loaded = await self._load(request.image)
+        prepared = await self._prepare(loaded, (request.width, request.height))
+        task_id = await self._submit(ADS_PATH, request.to_body([p.value for p in prepared]), cost)
+        task = request.to_task(task_id, cost)
         logger.info("submitted %r", task)
         self._record(task, prepared[0])
         return task
+
+    @staticmethod
+    async def _load(images: Sequence[Any]) -> list[LoadedImage]:
+        from ._images import load_image
+
+        return [
+            await asyncio.to_thread(load_image, item, field="image" if len(images) == 1 else f"image[{i}]")
+            for i, item in enumerate(images)
+        ]
 
     @staticmethod
     async def _prepare(loaded: Sequence[Any], target: tuple[int, int]) -> list[PreparedImage]:

@@ -1,8 +1,15 @@
-"""Pure request building and validation: every field is checked before anything is sent.
+"""Requests: `GenerateRequest` and `AdsRequest`, validated once, and the JSON bodies built from them.
 
-The functions here do no I/O. The client, the widgets and the property tests all
-use them, so a value refused here is refused everywhere with the same message:
-a `ValidationError` naming the field, the value given and what is allowed.
+A request object is frozen and valid by construction: its constructor is the one
+place the parameters of a submission are checked, and it raises a
+`ValidationError` naming the field, the value given and what is allowed.
+`Client.generate`/`Client.ads`, `hfwidgets.run`, the widgets and copy-as-code
+all build one, so a value refused anywhere is refused with the same message,
+before anything is sent. Nothing here does I/O: images stay as given (a path,
+URL, bytes, PIL image, array...) until the client loads them.
+
+`build_generate_body`/`build_ads_body` check the wire body (images by then are
+URLs or data: URLs); the property tests drive them with arbitrary values.
 
 Local rules (the service documents fewer; these keep requests inside what it is
 known to accept):
@@ -23,19 +30,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
+import os
 import re
+import reprlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._catalog import is_motion_id
+from ._catalog import is_motion_id, resolve_motion
 from ._errors import ValidationError
-from ._models import MAX_SIDE, MIN_SIDE, MODELS, SEED_MAX, SEED_MIN
+from ._models import MAX_SIDE, MIN_SIDE, MODELS, SEED_MAX, SEED_MIN, Motion, Task
 
 __all__ = [
+    "DEFAULT_AD_SIZE",
     "MAX_ADS_IMAGES",
     "MAX_PROMPT_CHARS",
     "SIDE_MULTIPLE",
+    "AdsRequest",
+    "GenerateRequest",
     "build_ads_body",
     "build_generate_body",
     "check_enhance_prompt",
@@ -58,6 +72,9 @@ SIDE_MULTIPLE = 8
 
 MAX_ADS_IMAGES = 4
 """Most reference images sent with one ad task."""
+
+DEFAULT_AD_SIZE = "1024x1024"
+"""The size of an ad video unless another is asked for."""
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 _TEMPLATE_ID = re.compile(r"^[^\s/?#]+$")
@@ -208,6 +225,235 @@ def build_ads_body(*, images: Sequence[str], template_id: str, size: str = "1024
         "image": check_image_values(images, most=MAX_ADS_IMAGES),
         "size": check_size(size),
     }
+
+
+# --------------------------------------------------------------------------- request objects
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class GenerateRequest:
+    """An image-to-video submission, validated: what `Client.generate` sends.
+
+    >>> request = GenerateRequest("cat.jpg", "Face Punch", "the cat eats", seed=7)
+    >>> request.image, request.motion.name, request.model, request.size
+    (('cat.jpg',), 'Face Punch', 'lite', None)
+
+    Built with the same arguments as `Client.generate`; every field is checked
+    here and a `ValidationError` names the first bad one. `image` is kept as given
+    (one image, or a first and last frame) and loaded only when submitted.
+    `seed=None` means a seed is drawn at submission; `width`/`height` None means
+    the size preset closest to the first image's aspect ratio. A request is
+    frozen: `dataclasses.replace(request, seed=8)` makes a new, re-validated one.
+    """
+
+    image: tuple[Any, ...]
+    """One image, or two (first and last frame)."""
+    motion: Motion
+    prompt: str
+    model: str
+    seed: int | None
+    width: int | None
+    height: int | None
+    enhance_prompt: bool
+
+    def __init__(
+        self,
+        image: Any,
+        motion: Motion | str,
+        prompt: str = "",
+        *,
+        model: str = "lite",
+        seed: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        enhance_prompt: bool = True,
+    ) -> None:
+        images = tuple(image_inputs(image))
+        check_model(model)
+        check_prompt(prompt)
+        check_enhance_prompt(enhance_prompt)
+        if seed is not None:
+            check_seed(seed)
+        if (width is None) != (height is None):
+            missing = "height" if height is None else "width"
+            raise ValidationError(missing, None, "both width and height, or neither (sized from the image)")
+        if width is not None and height is not None:
+            check_side("width", width)
+            check_side("height", height)
+        chosen = resolve_motion(motion)
+        for name, value in [
+            ("image", images),
+            ("motion", chosen),
+            ("prompt", prompt),
+            ("model", model),
+            ("seed", seed),
+            ("width", width),
+            ("height", height),
+            ("enhance_prompt", enhance_prompt),
+        ]:
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_args(
+        cls, image: Any, motion: Motion | str | None = None, prompt: str = "", **options: Any
+    ) -> GenerateRequest:
+        """The request `image` already is, or one built from the arguments of the constructor.
+
+        What `Client.generate` and `run` do with their arguments: they take either
+        a ready GenerateRequest alone, or the fields of one.
+        """
+        if isinstance(image, GenerateRequest):
+            _only_the_request(cls, {"motion": motion, "prompt": prompt, **options})
+            return image
+        if motion is None:
+            raise ValidationError("motion", None, "a Motion, a motion id (uuid) or a motion name")
+        return cls(image, motion, prompt, **options)
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height), or None when it is chosen from the first image at submission."""
+        if self.width is None or self.height is None:
+            return None
+        return self.width, self.height
+
+    def to_body(self, image_values: Sequence[str]) -> dict[str, Any]:
+        """The JSON body of `POST /higgsfield/generate`, with the images as prepared URLs.
+
+        Seed and size must be set by then (the client draws and sizes them first).
+        """
+        if self.seed is None:
+            raise ValidationError(
+                "seed", None, f"an int from {SEED_MIN} to {SEED_MAX} (drawn before sending)"
+            )
+        if self.width is None or self.height is None:
+            raise ValidationError("width", None, "width and height in pixels (sized before sending)")
+        return build_generate_body(
+            images=image_values,
+            motion_id=self.motion.id,
+            prompt=self.prompt,
+            model=self.model,
+            seed=self.seed,
+            width=self.width,
+            height=self.height,
+            enhance_prompt=self.enhance_prompt,
+        )
+
+    def to_task(self, task_id: str, cost: int) -> Task:
+        """The Task the service accepted for this request (seed and size set, as sent)."""
+        return Task(
+            id=task_id,
+            kind="image2video",
+            cost=cost,
+            model=self.model,
+            motion=self.motion,
+            seed=self.seed,
+            width=self.width,
+            height=self.height,
+            prompt=self.prompt,
+            enhance_prompt=self.enhance_prompt,
+        )
+
+    def __repr__(self) -> str:
+        size = f"{self.width}x{self.height}" if self.size else "auto"
+        return (
+            f"GenerateRequest(image={_describe_images(self.image)}, motion={self.motion.name!r}, "
+            f"model={self.model!r}, seed={self.seed}, size={size}, prompt={_SHORT.repr(self.prompt)}, "
+            f"enhance_prompt={self.enhance_prompt})"
+        )
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class AdsRequest:
+    """An ad (product placement) submission, validated: what `Client.ads` sends.
+
+    >>> AdsRequest("bottle.png", "3hpZ2HB0xS688KnzMIwU16", size=" 1024 X 768 ")
+    AdsRequest(image='bottle.png', template_id='3hpZ2HB0xS688KnzMIwU16', size='1024x768')
+
+    `image` holds 1 to `MAX_ADS_IMAGES` product images, kept as given; `size` is
+    normalised to "WxH".
+    """
+
+    image: tuple[Any, ...]
+    template_id: str
+    size: str
+
+    def __init__(self, image: Any, template_id: str, *, size: str = DEFAULT_AD_SIZE) -> None:
+        images = tuple(image_inputs(image, most=MAX_ADS_IMAGES))
+        check_template_id(template_id)
+        normalised = check_size(size)
+        for name, value in [("image", images), ("template_id", template_id), ("size", normalised)]:
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_args(cls, image: Any, template_id: str | None = None, **options: Any) -> AdsRequest:
+        """The request `image` already is, or one built from the arguments of the constructor."""
+        if isinstance(image, AdsRequest):
+            _only_the_request(cls, {"template_id": template_id, **options})
+            return image
+        if template_id is None:
+            raise ValidationError("template_id", None, "an ad template id, e.g. '3hpZ2HB0xS688KnzMIwU16'")
+        return cls(image, template_id, **options)
+
+    @property
+    def width(self) -> int:
+        return parse_size(self.size)[0]
+
+    @property
+    def height(self) -> int:
+        return parse_size(self.size)[1]
+
+    def to_body(self, image_values: Sequence[str]) -> dict[str, Any]:
+        """The JSON body of `POST /higgsfield/ads`, with the images as prepared URLs."""
+        return build_ads_body(images=image_values, template_id=self.template_id, size=self.size)
+
+    def to_task(self, task_id: str, cost: int) -> Task:
+        """The Task the service accepted for this request."""
+        return Task(
+            id=task_id,
+            kind="ads",
+            cost=cost,
+            template_id=self.template_id,
+            size=self.size,
+            width=self.width,
+            height=self.height,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"AdsRequest(image={_describe_images(self.image)}, template_id={self.template_id!r}, "
+            f"size={self.size!r})"
+        )
+
+
+def _only_the_request(cls: type, arguments: dict[str, Any]) -> None:
+    """Refuse arguments given beside a ready request (they would be silently ignored otherwise)."""
+    defaults = inspect.signature(cls).parameters
+    for name, value in arguments.items():
+        default = defaults[name].default if name in defaults else None
+        if value is not None and value != default:
+            raise ValidationError(
+                name, value, f"nothing besides a {cls.__name__}: use dataclasses.replace(request, ...)"
+            )
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
+def _describe_images(images: tuple[Any, ...]) -> str:
+    """Images as a repr shows them: file names and URLs (shortened), other inputs by type; never bytes."""
+    shown = [_describe_image(item) for item in images]
+    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+
+
+def _describe_image(item: Any) -> str:
+    if isinstance(item, str):
+        if item.startswith("data:"):
+            return f"<data URL, {len(item)} chars>"
+        return _SHORT.repr(item)
+    if isinstance(item, os.PathLike):
+        return _SHORT.repr(os.fspath(item))
+    return f"<{type(item).__name__}>"
 
 
 def _is_image_value(value: str) -> bool:

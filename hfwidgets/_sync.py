@@ -73,7 +73,7 @@ class _Progress:
 
 def run(
     image: Any,
-    motion: Motion | str,
+    motion: Motion | str | None = None,
     prompt: str = "",
     *,
     model: str = "lite",
@@ -87,28 +87,31 @@ def run(
 ) -> Feed:
     """Submit an image-to-video task and wait for its video; blocking. Returns the final Feed.
 
+    Takes a `GenerateRequest`, or the arguments of one (as `Client.generate`).
     Without `client`, uses `default_client()` (the real service when
     OPENAI_HK_API_KEY is set, else the local emulator). Raises like
     `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
     """
+    from ._requests import GenerateRequest
     from ._session import default_client
 
+    request = GenerateRequest.from_args(
+        image,
+        motion,
+        prompt,
+        model=model,
+        seed=seed,
+        width=width,
+        height=height,
+        enhance_prompt=enhance_prompt,
+    )
     owned = client is None
     chosen = client if client is not None else default_client()
     state = _Progress()
 
     async def submit_and_wait() -> Feed:
         try:
-            task = await chosen.generate(
-                image,
-                motion,
-                prompt,
-                model=model,
-                seed=seed,
-                width=width,
-                height=height,
-                enhance_prompt=enhance_prompt,
-            )
+            task = await chosen.generate(request)
             state.task_id, state.status = task.id, "queued"
 
             def note(feed: Feed) -> None:
@@ -119,7 +122,7 @@ def run(
             if owned:
                 await chosen.aclose()
 
-    return _block_on(submit_and_wait(), state, label=f"hfwidgets {model}", progress=progress)
+    return _block_on(submit_and_wait(), state, label=f"hfwidgets {request.model}", progress=progress)
 
 
 def resume(*, client: Client | None = None, timeout: float = 600, progress: bool = True) -> list[Feed]:

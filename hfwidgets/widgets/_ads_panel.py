@@ -12,7 +12,7 @@ import traitlets
 from .._errors import ValidationError
 from .._images import ImageSource
 from .._models import SIZE_PRESETS, Feed
-from .._requests import check_size, check_template_id
+from .._requests import AdsRequest, check_size
 from ._base import ErrorArea, shows_errors, start_task
 from ._follow import follow
 from ._image_input import ImageInput
@@ -100,13 +100,12 @@ class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         self._submitting = True
         self.errors.clear()
         try:
-            template_id = check_template_id(self.template.value.strip())
             images = self.image_input.value
             if not images:
                 raise ValidationError("image", [], "one product image: upload it or paste its URL")
-            size = check_size(self.size.value)
+            request = AdsRequest(images[0], self.template.value.strip(), size=self.size.value)
             self.client.check_budget(self.client.price("ads"))
-            task = start_task(self._run(images[0], template_id, size), self.errors, name="hfwidgets-ads")
+            task = start_task(self._run(request), self.errors, name="hfwidgets-ads")
         except Exception as error:
             self._submitting = False
             self.errors.show(error)
@@ -121,10 +120,10 @@ class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
             await asyncio.gather(self._submission, return_exceptions=True)
         return self.result
 
-    async def _run(self, image: ImageSource, template_id: str, size: str) -> Feed:
+    async def _run(self, request: AdsRequest) -> Feed:
         self.status.value = "Submitting the ad task…"
         try:
-            task = await self.client.ads(image, template_id, size=size)
+            task = await self.client.ads(request)
             self._refresh_cost()
             feed = await follow(
                 self.client,

@@ -1,7 +1,7 @@
 """Copy as code: the Python call that reproduces a widget's current settings.
 
-The settings are validated with the same `_requests` checks the client applies,
-so the code shown is code the client accepts.
+The settings go through the same `GenerateRequest` the client builds, so the
+code shown is code the client accepts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from .._models import Motion
-from .._requests import check_enhance_prompt, check_model, check_prompt, check_seed, check_side
+from .._requests import GenerateRequest, check_seed
 from ._controls import ControlValues
 
 __all__ = ["CodeStyle", "generate_code"]
@@ -27,21 +27,26 @@ def generate_code(
     Images appear as the uploaded file's name or the URL given; the motion by its
     id, with its name in a comment (ids are stable, names are not unique).
     """
-    if not image_sources:
-        from .._errors import ValidationError
-
-        raise ValidationError("image", [], "1 or 2 images (first and last frame)")
-    image = repr(image_sources[0]) if len(image_sources) == 1 else repr(list(image_sources))
-    seed = check_seed(values.seed)
+    request = GenerateRequest(
+        list(image_sources),
+        motion,
+        values.prompt,
+        model=values.model,
+        seed=check_seed(values.seed),  # the code repeats this very video: its seed is part of it
+        width=values.width,
+        height=values.height,
+        enhance_prompt=values.enhance_prompt,
+    )
+    image = repr(request.image[0]) if len(request.image) == 1 else repr(list(request.image))
     arguments = [
         f"    {image},",
-        f"    motion={motion.id!r},  # {_one_line(motion.name)}",
-        f"    prompt={check_prompt(values.prompt)!r},",
-        f"    model={check_model(values.model)!r},",
-        f"    seed={seed},",
-        f"    width={check_side('width', values.width)},",
-        f"    height={check_side('height', values.height)},",
-        f"    enhance_prompt={check_enhance_prompt(values.enhance_prompt)!r},",
+        f"    motion={request.motion.id!r},  # {_one_line(request.motion.name)}",
+        f"    prompt={request.prompt!r},",
+        f"    model={request.model!r},",
+        f"    seed={request.seed},",
+        f"    width={request.width},",
+        f"    height={request.height},",
+        f"    enhance_prompt={request.enhance_prompt!r},",
     ]
     body = "\n".join(arguments)
     if style == "run":

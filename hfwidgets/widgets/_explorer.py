@@ -9,6 +9,7 @@ checked for the whole run at once: either every cell is submitted or none.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from .._catalog import resolve_motion
 from .._errors import TaskFailed, ValidationError
 from .._images import ImageSource, LoadedImage, load_image
 from .._models import Feed, Motion, size_for_aspect
-from .._requests import check_model, check_prompt, check_seed, check_side
+from .._requests import GenerateRequest, check_seed
 from ._base import ErrorArea, describe_error, shows_errors, start_task
 from ._controls import draw_seed
 from ._follow import follow
@@ -79,22 +80,29 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
 
             client = default_client()
         self.client = client
-        self.model = check_model(model)
-        self.prompt = check_prompt(prompt)
-        self.enhance_prompt = enhance_prompt
-        self.image: LoadedImage = load_image(image)
         if not motions:
             raise ValidationError("motions", list(motions), "at least one motion (a Motion, id or name)")
         self.motions = [resolve_motion(m) for m in motions]
         self.seeds = [check_seed(s) for s in seeds] or [draw_seed()]
-        if (width is None) != (height is None):
-            raise ValidationError(
-                "width" if width is None else "height", None, "both width and height, or neither"
-            )
-        if width is None and self.image.size is not None:
+        # Validated once here; each cell's request differs only in motion and seed.
+        request = GenerateRequest(
+            image,
+            self.motions[0],
+            prompt,
+            model=model,
+            width=width,
+            height=height,
+            enhance_prompt=enhance_prompt,
+        )
+        self.image: LoadedImage = load_image(image)
+        if request.size is None and self.image.size is not None:
             _, (width, height) = size_for_aspect(*self.image.size)
-        self.width = None if width is None else check_side("width", width)
-        self.height = None if height is None else check_side("height", height)
+            request = dataclasses.replace(request, width=width, height=height)
+        self._request = dataclasses.replace(request, image=(self.image,))
+        self.model = request.model
+        self.prompt = request.prompt
+        self.enhance_prompt = request.enhance_prompt
+        self.width, self.height = request.width, request.height
 
         self.errors = ErrorArea()
         self.cost = ipywidgets.HTML()
@@ -183,14 +191,7 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         """One cell; its failure is shown in its own view and never stops the others."""
         try:
             task = await self.client.generate(
-                self.image,
-                cell.motion,
-                self.prompt,
-                model=self.model,
-                seed=cell.seed,
-                width=self.width,
-                height=self.height,
-                enhance_prompt=self.enhance_prompt,
+                dataclasses.replace(self._request, motion=cell.motion, seed=cell.seed)
             )
             self._refresh_cost()
             cell.feed = await follow(self.client, task, cell.view, label=cell.label)

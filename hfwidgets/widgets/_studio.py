@@ -20,10 +20,10 @@ import traitlets
 from .._catalog import bundled_motions
 from .._config import KEY_ENV
 from .._errors import TaskFailed, TaskTimeout, ValidationError
-from .._images import ImageSource, LoadedImage
+from .._images import ImageSource
 from .._journal import TaskRecord
 from .._models import Feed, Motion, Task
-from .._requests import check_enhance_prompt, check_model, check_prompt, check_seed, check_side
+from .._requests import GenerateRequest
 from ._base import ErrorArea, NoEventLoop, shows_errors, start_task
 from ._codegen import CodeStyle, generate_code
 from ._controls import Controls, ControlValues
@@ -70,12 +70,11 @@ def emulator_banner() -> ipywidgets.HTML:
 
 @dataclass(frozen=True)
 class _Request:
-    """A validated Generate, ready to send."""
+    """A validated Generate, ready to send, with what the history strip shows of it."""
 
-    images: tuple[LoadedImage, ...]
+    request: GenerateRequest
     sources: tuple[str, ...]
     thumbnail: bytes | None
-    motion: Motion
     values: ControlValues
 
 
@@ -223,7 +222,7 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
         self.errors.clear()
         try:
             request = self._validated_request()
-            self.client.check_budget(self.client.price(request.values.model))
+            self.client.check_budget(self.client.price(request.request.model))
             task = start_task(
                 self._run(request), self.errors, name="hfwidgets-studio-generate", on_error=self._on_run_error
             )
@@ -279,55 +278,41 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
         if motion is None:
             raise ValidationError("motion", None, "a motion: pick one in the grid")
         shown = self.controls.values
-        check_model(shown.model)
-        check_side("width", shown.width)
-        check_side("height", shown.height)
-        check_prompt(shown.prompt)
-        check_enhance_prompt(shown.enhance_prompt)
-        if self.controls.seed_lock.value:
-            check_seed(shown.seed)
-        seed = self.controls.seed_for_submit()  # a fresh one unless locked
-        values = ControlValues(
+        request = GenerateRequest(
+            images,
+            motion,
+            shown.prompt,
             model=shown.model,
-            seed=seed,
+            seed=shown.seed if self.controls.seed_lock.value else None,
             width=shown.width,
             height=shown.height,
-            prompt=shown.prompt,
             enhance_prompt=shown.enhance_prompt,
         )
+        request = dataclasses.replace(request, seed=self.controls.seed_for_submit())  # fresh unless locked
         thumbnails = self.image_input.thumbnails
         return _Request(
-            images=images,
+            request=request,
             sources=tuple(self.image_input.sources),
             thumbnail=thumbnails[0] if thumbnails else None,
-            motion=motion,
-            values=values,
+            values=dataclasses.replace(shown, seed=request.seed),
         )
 
     async def _run(self, request: _Request) -> Feed | None:
         entry = self.history.add(
             HistoryEntry(
                 number=len(self.history.entries) + 1,
-                motion=request.motion,
+                motion=request.request.motion,
                 values=request.values,
                 image_sources=request.sources,
                 thumbnail=request.thumbnail,
             )
         )
-        self._set_status(f"Submitting #{entry.number} ({request.motion.name}, {request.values.model})…")
-        v = request.values
+        self._set_status(
+            f"Submitting #{entry.number} ({request.request.motion.name}, {request.request.model})…"
+        )
         try:
             try:
-                task = await self.client.generate(
-                    list(request.images),
-                    request.motion,
-                    v.prompt,
-                    model=v.model,
-                    seed=v.seed,
-                    width=v.width,
-                    height=v.height,
-                    enhance_prompt=v.enhance_prompt,
-                )
+                task = await self.client.generate(request.request)
             except BaseException:
                 entry.status = "not submitted"
                 self.history.refresh(entry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hfwidgets import ValidationError
+from hfwidgets import AdsRequest, GenerateRequest, ValidationError
 from hfwidgets._models import MAX_SIDE, MIN_SIDE, MODELS
 from hfwidgets._requests import (
     MAX_ADS_IMAGES,
@@ -223,3 +224,108 @@ def test_side_rule_is_exactly_range_and_multiple_of_8(side: int) -> None:
     else:
         with pytest.raises(ValidationError):
             check_side("width", side)
+
+
+# --------------------------------------------------------------------------- request objects
+
+
+def test_generate_request_takes_the_arguments_of_client_generate() -> None:
+    request = GenerateRequest(URL, "Face Punch", "eating", model="turbo", seed=5, width=736, height=1312)
+    assert request.image == (URL,)
+    assert request.motion.name == "Face Punch"
+    assert (request.model, request.seed, request.size, request.enhance_prompt) == (
+        "turbo",
+        5,
+        (736, 1312),
+        True,
+    )
+    body = request.to_body(["data:image/jpeg;base64,/9j/"])
+    assert body["motion_id"] == request.motion.id
+    assert body["image"] == ["data:image/jpeg;base64,/9j/"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"model": "pro"}, "model"),
+        ({"seed": 0}, "seed"),
+        ({"width": 730, "height": 736}, "width"),
+        ({"width": 736}, "height"),
+        ({"prompt": None}, "prompt"),
+        ({"enhance_prompt": 1}, "enhance_prompt"),
+        ({"image": None}, "image"),
+        ({"image": [URL, URL, URL]}, "image"),
+        ({"motion": "no such motion at all"}, "motion"),
+    ],
+)
+def test_generate_request_refuses_each_bad_field_by_name(overrides: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {"image": URL, "motion": "Face Punch"}
+    arguments.update(overrides)
+    with pytest.raises(ValidationError) as caught:
+        GenerateRequest(**arguments)
+    assert caught.value.field == field
+
+
+def test_generate_request_is_frozen_and_replace_validates_again() -> None:
+    request = GenerateRequest(URL, "Face Punch")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.seed = 3  # type: ignore[misc]
+    assert dataclasses.replace(request, seed=3).seed == 3
+    with pytest.raises(ValidationError, match="seed"):
+        dataclasses.replace(request, seed=-3)
+
+
+def test_generate_request_needs_seed_and_size_for_a_body() -> None:
+    request = GenerateRequest(URL, "Face Punch")
+    assert request.seed is None and request.size is None
+    with pytest.raises(ValidationError, match="seed"):
+        request.to_body([URL])
+    with pytest.raises(ValidationError, match="width"):
+        dataclasses.replace(request, seed=1).to_body([URL])
+
+
+def test_from_args_takes_a_request_alone_or_the_fields_of_one() -> None:
+    request = GenerateRequest(URL, "Face Punch", seed=9)
+    assert GenerateRequest.from_args(request) is request
+    assert GenerateRequest.from_args(URL, "Face Punch", seed=9) == request
+    with pytest.raises(ValidationError) as caught:
+        GenerateRequest.from_args(request, seed=10)
+    assert caught.value.field == "seed"
+    with pytest.raises(ValidationError) as caught:
+        GenerateRequest.from_args(URL)
+    assert caught.value.field == "motion"
+
+
+def test_request_reprs_show_no_image_bytes() -> None:
+    request = GenerateRequest(
+        [b"\x89PNG secret pixels", "data:image/png;base64," + "A" * 5000], "Face Punch", seed=3
+    )
+    shown = repr(request)
+    assert "secret" not in shown and "AAAA" not in shown
+    assert shown.startswith("GenerateRequest(image=[<bytes>, <data URL, 5022 chars>], motion='Face Punch'")
+    ads = AdsRequest(Path("bottle.png"), "abc", size="512X512")
+    assert repr(ads) == "AdsRequest(image='bottle.png', template_id='abc', size='512x512')"
+
+
+def test_ads_request_validates_and_builds_the_body() -> None:
+    request = AdsRequest([URL, URL], "3hpZ2HB0xS688KnzMIwU16", size=" 1024 X 768 ")
+    assert (request.size, request.width, request.height) == ("1024x768", 1024, 768)
+    assert request.to_body([URL, URL]) == {
+        "product_placement_sample_id": "3hpZ2HB0xS688KnzMIwU16",
+        "image": [URL, URL],
+        "size": "1024x768",
+    }
+    for arguments, field in [
+        (([URL], "a b"), "template_id"),
+        (([URL] * (MAX_ADS_IMAGES + 1), "abc"), "image"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            AdsRequest(*arguments)
+        assert caught.value.field == field
+    with pytest.raises(ValidationError) as caught:
+        AdsRequest(URL, "abc", size="10x10")
+    assert caught.value.field == "size"
+    assert AdsRequest.from_args(request) is request
+    with pytest.raises(ValidationError) as caught:
+        AdsRequest.from_args(URL)
+    assert caught.value.field == "template_id"
