@@ -18,10 +18,11 @@ documented in `hfwidgets.emulator._faults`.
 
 from __future__ import annotations
 
-from ._app import Counters, EmulatorState, create_app
+from ._app import create_app
 from ._faults import Faults
 from ._imagery import SAMPLE_NAMES
 from ._server import API_KEY, EmulatorServer, serve
+from ._state import Counters, EmulatorState
 from ._tasks import REALISTIC_MEDIANS, TaskState, TaskStore, Timing
 
 __all__ = [

@@ -31,15 +31,35 @@ Account and proxy:
     max_requests_per_second(n)      global limit over the API endpoints: beyond it 429 + Retry-After
 
 `clear()` resets everything (credits back to unlimited).
+
+`FaultInjector` is the ASGI middleware that applies them, before any route runs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ENDPOINTS", "FAULT_ENDPOINTS", "Fault", "Faults", "TaskFate"]
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "ENDPOINTS",
+    "FAULT_ENDPOINTS",
+    "ConnectionDropped",
+    "DropFilter",
+    "Fault",
+    "FaultInjector",
+    "Faults",
+    "TaskFate",
+    "endpoint_of",
+]
 
 ENDPOINTS: tuple[str, ...] = ("generate", "ads", "feed", "motions")
 """The API endpoints, as fault knobs and counters name them."""
@@ -84,6 +104,7 @@ class Faults:
         self._jobs = 1
         self._credits: int | None = None
         self._rps: float | None = None
+        self._recent: deque[float] = deque()  # request times, for the requests-per-second limit
 
     # ------------------------------------------------------------------ per endpoint
 
@@ -224,6 +245,20 @@ class Faults:
                     self._outcomes.popleft()
             return TaskFate(outcome=outcome, jobs=self._jobs)
 
+    def admit(self) -> float | None:
+        """Count an API request against the requests-per-second limit; seconds to wait when over it."""
+        limit = self.requests_per_second
+        if limit is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= limit:
+                return max(0.0, self._recent[0] + 1.0 - now)
+            self._recent.append(now)
+            return None
+
     def charge(self, points: int) -> int | None:
         """Take `points` from the credits; returns None when charged, else the points left."""
         with self._lock:
@@ -247,6 +282,117 @@ class Faults:
                 f"Faults(queued={queued}, delays={dict(self._delays)}, outcomes={outcomes}, "
                 f"jobs_per_task={self._jobs}, credits={self._credits}, max_rps={self._rps})"
             )
+
+
+class ConnectionDropped(Exception):
+    """Raised on purpose to make the server abort a connection mid-answer (a fault knob)."""
+
+
+def endpoint_of(scope: Scope) -> str:
+    """The counter and fault name of a request: an API endpoint, "files", "previews", ... or "other"."""
+    path: str = scope.get("path", "")
+    method: str = scope.get("method", "GET")
+    if method == "POST" and path == "/higgsfield/generate":
+        return "generate"
+    if method == "POST" and path == "/higgsfield/ads":
+        return "ads"
+    if path.startswith("/higgsfield/feed/"):
+        return "feed"
+    if path == "/motions":
+        return "motions"
+    for prefix in ("files", "previews", "samples", "inputs"):
+        if path.startswith(f"/{prefix}/"):
+            return prefix
+    return "other"
+
+
+class FaultInjector:
+    """ASGI middleware: counts requests (`count(endpoint)`), then applies the rate limit, delays
+    and queued faults of `faults`."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, count: Callable[[str], None]) -> None:
+        self.app = app
+        self.faults = faults
+        self.count = count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = endpoint_of(scope)
+        self.count(endpoint)
+        faults = self.faults
+        if endpoint in ENDPOINTS:
+            wait = faults.admit()
+            if wait is not None:
+                seconds = str(max(1, math.ceil(wait)))
+                body = {"detail": "rate limit exceeded: too many requests per second"}
+                await JSONResponse(body, 429, headers={"Retry-After": seconds})(scope, receive, send)
+                return
+        delay = faults.take_delay(endpoint)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        fault = faults.take(endpoint)
+        if fault is None:
+            await self.app(scope, receive, send)
+        elif fault.kind == "drop_connection":
+            await self._drop(fault, scope, receive, send)
+        else:
+            await _fault_response(fault)(scope, receive, send)
+
+    async def _drop(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+        body = b'{"id": "a-task-id-that-never-arrives", "detail": "this answer is cut short"}'
+        if fault.processed:
+            captured: list[Message] = []
+
+            async def capture(message: Message) -> None:
+                captured.append(message)
+
+            await self.app(scope, receive, capture)
+            start = next(m for m in captured if m["type"] == "http.response.start")
+            body = b"".join(m.get("body", b"") for m in captured if m["type"] == "http.response.body")
+        else:
+            while (await receive()).get("more_body", False):
+                pass
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body[: max(1, len(body) // 2)], "more_body": True})
+        raise ConnectionDropped("connection dropped on purpose by a fault knob")
+
+
+def _fault_response(fault: Fault) -> Response:
+    if fault.kind == "rate_limit":
+        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        return JSONResponse({"detail": "rate limited: too many requests"}, 429, headers=headers)
+    if fault.kind == "server_error":
+        reasons = {
+            500: "internal server error",
+            502: "bad gateway",
+            503: "service unavailable",
+            504: "gateway timeout",
+        }
+        return JSONResponse({"detail": reasons.get(fault.status, "server error")}, fault.status)
+    if fault.kind == "html_error":
+        page = (
+            f"<!DOCTYPE html><html><head><title>{fault.status} Error</title></head>"
+            f"<body><center><h1>{fault.status} Error</h1></center><hr><center>nginx</center></body></html>"
+        )
+        return Response(page, fault.status, media_type="text/html")
+    # malformed_json: a 200 whose JSON was cut off
+    return Response(b'{"id": "3f6c1e2a-9b7d-4c1e-8f0a-', 200, media_type="application/json")
+
+
+class DropFilter(logging.Filter):
+    """Keeps the server's log free of the tracebacks of connections dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 def _check_endpoint(endpoint: str) -> None:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from .._models import Motion
-from ._app import Counters, DropFilter, EmulatorState, create_app
-from ._faults import Faults
+from ._app import create_app
+from ._faults import DropFilter, Faults
+from ._state import Counters, EmulatorState
 from ._tasks import TaskStore, Timing
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._models import overall_status
+from .._models import Motion, overall_status
 from ._render import effect_for_name
 
 __all__ = [
@@ -28,7 +28,9 @@ __all__ = [
     "TaskState",
     "TaskStore",
     "Timing",
+    "ads_params",
     "enhanced_prompt",
+    "image2video_params",
 ]
 
 REALISTIC_MEDIANS: Mapping[str, float] = {"lite": 35.0, "turbo": 50.0, "standard": 75.0, "ads": 60.0}
@@ -293,6 +295,54 @@ class TaskStore(Mapping[str, TaskState]):
 
     def __repr__(self) -> str:
         return f"TaskStore({len(self)} tasks, timing={self.timing!r})"
+
+
+# --------------------------------------------------------------------------- what the feed says was run
+
+
+def image2video_params(fields: Mapping[str, Any], motion: Motion, prompt: str) -> dict[str, Any]:
+    """The feed's `params` of an image-to-video task: the checked fields, the motion, the prompt run."""
+    return {
+        "prompt": prompt,
+        "seed": fields["seed"],
+        "steps": 20,
+        "guide_scale": 6,
+        "frames": 81,
+        "width": fields["width"],
+        "height": fields["height"],
+        "strength": 1,
+        "model": fields["model"],
+        "motion_id": motion.id,
+        "motion_name": motion.name,
+        "enhance_prompt": fields["enhance_prompt"],
+        "guide_end": 1,
+        "is_chain": False,
+        "chain_sample": None,
+        "product_placement_sample": None,
+    }
+
+
+def ads_params(template_id: str, width: int, height: int, *, seed: int) -> dict[str, Any]:
+    """The feed's `params` of an ad task."""
+    return {
+        "prompt": "",
+        "seed": seed,
+        "steps": 20,
+        "guide_scale": 6,
+        "frames": 81,
+        "width": width,
+        "height": height,
+        "strength": 1,
+        "model": None,
+        "motion_id": None,
+        "motion": None,
+        "enhance_prompt": False,
+        "guide_end": 1,
+        "is_chain": False,
+        "chain_sample": None,
+        "product_placement_sample": {"id": template_id},
+        "size": f"{width}x{height}",
+    }
 
 
 # --------------------------------------------------------------------------- prompt enhancement

@@ -1,0 +1,101 @@
+"""Producing a task's clip: fetch or decode the inputs, keep a copy of each, render the mp4 in the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from ._imagery import placeholder_image
+from ._render import recipe_for, render_clip
+from ._state import EmulatorState
+from ._tasks import ClipFiles, TaskState
+
+__all__ = ["produce"]
+
+FETCH_TIMEOUT = 2.0  # seconds to fetch an input image given by URL
+
+log = logging.getLogger("hfwidgets.emulator")
+
+
+async def fetch_image(url: str) -> Image.Image:
+    async def get() -> bytes:
+        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            return response.content
+
+    content = await asyncio.wait_for(get(), FETCH_TIMEOUT + 0.5)
+    picture = Image.open(io.BytesIO(content))
+    picture.load()
+    return picture.convert("RGB")
+
+
+async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Image | str], fit: str) -> None:
+    """Fetch the inputs, keep a copy of each, and render the clip in the pool."""
+    width, height = int(task.params["width"]), int(task.params["height"])
+    loop = asyncio.get_running_loop()
+    try:
+        pictures: list[Image.Image] = []
+        for index, source in enumerate(sources):
+            if isinstance(source, str):
+                try:
+                    source = await fetch_image(source)
+                except (
+                    httpx.HTTPError,
+                    OSError,
+                    ValueError,
+                    asyncio.TimeoutError,
+                    Image.DecompressionBombError,
+                ) as exc:
+                    reason = f"could not fetch image[{index}]: {type(exc).__name__}: {exc}".strip().rstrip(
+                        ":"
+                    )
+                    task.notes.update(input_image="placeholder", reason=reason[:300])
+                    source = placeholder_image(width, height, "placeholder")
+            path = state.directory / "inputs" / f"{task.input_ids[index]}.jpg"
+            await loop.run_in_executor(state.executor, save_jpeg, source, path)
+            state.inputs[task.input_ids[index]] = path
+            pictures.append(source)
+        if state.render:
+            files = ClipFiles(state.directory / f"{task.id}.mp4", state.directory / f"{task.id}_min.mp4")
+            motion_name = str(task.params.get("motion_name") or "")
+            motion = state.motion(str(task.params["motion_id"])) if task.params.get("motion_id") else None
+            recipe = (
+                recipe_for(motion.name, [(p.name, p.strength) for p in motion.parts])
+                if motion
+                else (("showcase", 1.0),)
+                if task.kind == "ads"
+                else recipe_for(motion_name)
+            )
+            await loop.run_in_executor(
+                state.executor,
+                lambda: render_clip(
+                    pictures,
+                    recipe,
+                    width,
+                    height,
+                    files.raw,
+                    files.min,
+                    seed=int(task.params.get("seed") or 0),
+                    fit=fit,
+                ),
+            )
+        else:
+            files = await asyncio.wrap_future(state.shared_clip())
+        task.clip = files
+        task.rendered_at = time.time()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a render that fails must show as a failed task, not vanish
+        log.exception("rendering task %s failed", task.id)
+        task.render_error = f"{type(exc).__name__}: {exc}"
+
+
+def save_jpeg(picture: Image.Image, path: Path) -> None:
+    picture.convert("RGB").save(path, format="JPEG", quality=90)
