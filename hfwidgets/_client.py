@@ -83,7 +83,9 @@ class Client:
     ...     feed.video_url
 
     The key comes from `api_key`, else `OPENAI_HK_API_KEY`; the base URL from
-    `base_url`, else `OPENAI_HK_BASE_URL`, else the provider's. `budget` (points)
+    `base_url`, else `OPENAI_HK_BASE_URL`, else the provider's. With neither a key
+    nor a base URL, the client talks to the local emulator hfwidgets starts once
+    per process (`emulated` is then True), like `run()` and the Studio. `budget` (points)
     refuses any submission that would take `spent` past it, before sending.
     `journal` (True, False or a `Journal`) records every accepted task so it can
     be resumed after a crash. `transport` is handed to httpx (tests plug in a
@@ -105,6 +107,14 @@ class Client:
         emulated: bool = False,
         sleep: Sleep | None = None,
     ) -> None:
+        from ._session import shared_emulator, wants_emulator
+
+        if wants_emulator(api_key, base_url):  # the embedded default (see _session)
+            server = shared_emulator()
+            from .emulator import API_KEY
+
+            api_key, base_url, emulated = API_KEY, server.base_url, True
+            motions_url = motions_url or server.motions_url
         self._key = resolve_key(api_key)
         self.base_url = resolve_base_url(base_url)
         self.motions_url = resolve_motions_url(motions_url)

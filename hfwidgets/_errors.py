@@ -20,6 +20,7 @@ __all__ = [
     "HiggsfieldError",
     "InsufficientCredits",
     "MalformedResponse",
+    "MissingExtra",
     "MissingKeyError",
     "RateLimited",
     "SubmissionUncertain",
@@ -55,13 +56,45 @@ class ValidationError(HiggsfieldError, ValueError):
 
 
 class MissingKeyError(HiggsfieldError):
-    """No API key was given and OPENAI_HK_API_KEY is not set."""
+    """No API key was given and OPENAI_HK_API_KEY is not set, where one is needed.
 
-    def __init__(self) -> None:
+    Without a key and without a base URL, hfwidgets uses its local emulator
+    instead; this is raised when a base URL was set but no key, or when the
+    emulator is not installed (`emulator_installed=False`, the message then says
+    how to get either).
+    """
+
+    def __init__(self, *, emulator_installed: bool = True) -> None:
+        if emulator_installed:
+            alternative = (
+                "Any value works for a local emulator; to use the one hfwidgets starts by itself, "
+                "set neither the key nor OPENAI_HK_BASE_URL."
+            )
+        else:
+            alternative = (
+                "To try everything without a key, install the local emulator: "
+                'pip install "hfwidgets[emulator]".'
+            )
         super().__init__(
-            "No API key: pass Client(api_key=...) or set the OPENAI_HK_API_KEY environment "
-            "variable. To try everything without a key, use the local emulator: "
-            "`with hfwidgets.emulator.serve() as server: client = server.client()`."
+            "No API key: pass Client(api_key=...) or set the OPENAI_HK_API_KEY environment variable "
+            f"(the service's keys look like hk-...). {alternative}"
+        )
+
+
+class MissingExtra(HiggsfieldError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the extra.
+
+    `extra` is the name to install (`pip install "hfwidgets[EXTRA]"`), `feature` what needs
+    it, `module` the import that failed. Also an ImportError, so existing handlers still apply.
+    """
+
+    def __init__(self, extra: str, feature: str, module: str) -> None:
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f'{feature} needs the "{extra}" extra (module {module!r} is not installed): '
+            f'pip install "hfwidgets[{extra}]"',
+            name=module,
         )
 
 

@@ -22,18 +22,18 @@ import io
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard
 
-import numpy as np
-import numpy.typing as npt
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ._errors import ValidationError
 
 if TYPE_CHECKING:
     import httpx
+    import numpy.typing as npt
 
 __all__ = [
     "ImageSource",
@@ -132,7 +132,7 @@ def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
         return source if source.field == field else dataclasses.replace(source, field=field)
     if isinstance(source, Image.Image):
         return _load_pil(source, field)
-    if isinstance(source, np.ndarray):
+    if _is_ndarray(source):
         return _load_array(source, field)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _load_encoded(bytes(source), field, kind="bytes", shown=_brief(source))
@@ -273,7 +273,15 @@ def _load_pil(image: Image.Image, field: str) -> LoadedImage:
     return LoadedImage(kind="pil", digest=digest, size=size, field=field, pixels=image)
 
 
+def _is_ndarray(value: object) -> TypeGuard[npt.NDArray[Any]]:
+    """True for a numpy array, without importing numpy (an array exists only once numpy is imported)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
 def _load_array(array: npt.NDArray[Any], field: str) -> LoadedImage:
+    import numpy as np
+
     shapes = "an array of shape HxW (gray), HxWx3 (RGB) or HxWx4 (RGBA)"
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValidationError(field, array, shapes, hint=f"its shape is {array.shape}")

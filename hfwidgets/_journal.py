@@ -531,13 +531,12 @@ class History(list[TaskRecord]):
     """Journalled tasks, newest first: a list of TaskRecord that shows itself as a table."""
 
     def to_dataframe(self) -> pd.DataFrame:
-        """A pandas DataFrame, one row per task (thumbnails left out). Needs pandas."""
-        try:
-            import pandas as pd
-        except ImportError as error:
-            raise ImportError(
-                "History.to_dataframe() needs pandas: pip install 'hfwidgets[pandas]'"
-            ) from error
+        """A pandas DataFrame, one row per task (thumbnails left out). Needs the "analysis" extra."""
+        from ._extras import require
+
+        require("analysis", "History.to_dataframe()")
+        import pandas as pd
+
         columns = [name for name in _COLUMNS if name not in ("thumbnail", "updated_at")]
         return pd.DataFrame([record.to_dict() for record in self], columns=columns)
 

@@ -1,25 +1,29 @@
-"""The default client: the real service when a key is set, else a shared embedded emulator.
+"""The embedded default: with neither a key nor a base URL, hfwidgets talks to a local emulator.
 
-Without `OPENAI_HK_API_KEY` the Studio and the blocking facade still work: they
-talk to one emulator server started on first need in this process (a real HTTP
-server on 127.0.0.1 making synthetic videos) and stopped when the process exits.
-A notice says so once.
+One rule for `Client()`, `run()`, `resume()` and the widgets: without a key
+(`api_key=` or `OPENAI_HK_API_KEY`) and without a base URL (`base_url=` or
+`OPENAI_HK_BASE_URL`), requests go to one emulator server started on first need
+in this process (a real HTTP server on 127.0.0.1 making synthetic videos) and
+stopped when the process exits. A notice says so once. With a base URL but no
+key, `MissingKeyError`; without the "emulator" extra, `MissingKeyError` saying
+how to get either a key or the emulator.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ._config import KEY_ENV, key_from_environment
+from ._config import BASE_URL_ENV, KEY_ENV, ApiKey, key_from_environment
 
 if TYPE_CHECKING:
     from ._client import Client
     from .emulator import EmulatorServer
 
-__all__ = ["default_client", "shared_emulator"]
+__all__ = ["default_client", "shared_emulator", "wants_emulator"]
 
 logger = logging.getLogger("hfwidgets")
 
@@ -27,26 +31,34 @@ _lock = threading.Lock()
 _server: EmulatorServer | None = None
 
 
-def default_client(**kwargs: Any) -> Client:
-    """A Client on the real service when a key is given or set, else on the shared embedded emulator.
+def wants_emulator(api_key: str | ApiKey | None, base_url: str | None) -> bool:
+    """True when neither a key nor a base URL is given or set: the embedded emulator applies."""
+    if isinstance(api_key, ApiKey) or (api_key or "").strip() or key_from_environment():
+        return False
+    return not ((base_url or "").strip() or os.environ.get(BASE_URL_ENV, "").strip())
 
-    Keyword arguments go to `Client` (or to `server.client()` for the emulator).
-    """
+
+def default_client(**kwargs: Any) -> Client:
+    """`Client(**kwargs)`: the configured service, or the shared embedded emulator (see above)."""
     from ._client import Client
 
-    if kwargs.get("api_key") or key_from_environment():
-        return Client(**kwargs)
-    server = shared_emulator()
-    kwargs.pop("api_key", None)
-    kwargs.pop("base_url", None)
-    return server.client(**kwargs)
+    return Client(**kwargs)
 
 
 def shared_emulator() -> EmulatorServer:
-    """The process-wide embedded emulator, started on first call and stopped at exit."""
+    """The process-wide embedded emulator, started on first call and stopped at exit.
+
+    Raises MissingKeyError (saying how to get a key or the emulator) when the
+    "emulator" extra is not installed.
+    """
     global _server
     with _lock:
         if _server is None:
+            from ._errors import MissingKeyError
+            from ._extras import available
+
+            if not available("emulator"):
+                raise MissingKeyError(emulator_installed=False)
             from .emulator import serve
 
             server = _server = serve().start()

@@ -27,15 +27,18 @@ import tempfile
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import httpx
-import numpy as np
-import numpy.typing as npt
 
 from ._config import home_dir
 from ._errors import APIError, MalformedResponse, TaskFailed, ValidationError
+from ._extras import require
 from ._models import FAILED_STATUSES, Feed
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "VARIANTS",
@@ -276,7 +279,9 @@ def read_frames(feed: Feed, *, variant: str = "raw") -> npt.NDArray[np.uint8]:
 
 def decode_frames(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
     """Decode a video file's first video stream to a (T, H, W, 3) uint8 RGB array."""
+    require("video", "Decoding video frames (Feed.frames())")
     import av
+    import numpy as np
 
     try:
         with av.open(os.fspath(path)) as container:
@@ -300,6 +305,8 @@ def decode_frames(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
 
 def _collect(frames: Iterator[npt.NDArray[np.uint8]], *, expected: int) -> npt.NDArray[np.uint8]:
     """Stack frames into one array without holding two copies when the count is known upfront."""
+    import numpy as np
+
     first = next(frames, None)
     if first is None:
         return np.empty((0, 0, 0, 3), np.uint8)
@@ -319,6 +326,7 @@ def _collect(frames: Iterator[npt.NDArray[np.uint8]], *, expected: int) -> npt.N
 
 def video_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Frames, fps, duration (s), width, height, codec, pixel format and file size of a video file."""
+    require("video", "Reading a video's information")
     import av
 
     try:

@@ -18,12 +18,17 @@ documented in `hfwidgets.emulator._faults`.
 
 from __future__ import annotations
 
-from ._app import create_app
-from ._faults import Faults
-from ._imagery import SAMPLE_NAMES
-from ._server import API_KEY, EmulatorServer, serve
-from ._state import Counters, EmulatorState
-from ._tasks import REALISTIC_MEDIANS, TaskState, TaskStore, Timing
+from .._extras import require
+
+# Checked before the imports below, so a missing library names the extra to install.
+require("emulator", "The local emulator (hfwidgets.emulator)")
+
+from ._app import create_app  # noqa: E402
+from ._faults import Faults  # noqa: E402
+from ._imagery import SAMPLE_NAMES  # noqa: E402
+from ._server import API_KEY, EmulatorServer, serve  # noqa: E402
+from ._state import Counters, EmulatorState  # noqa: E402
+from ._tasks import REALISTIC_MEDIANS, TaskState, TaskStore, Timing  # noqa: E402
 
 __all__ = [
     "API_KEY",

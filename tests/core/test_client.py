@@ -127,9 +127,9 @@ def client(api: FakeApi, sleeps: list[float], tmp_path: Path) -> Client:
 # --------------------------------------------------------------------------- construction
 
 
-def test_missing_key_names_the_variable_and_the_emulator() -> None:
+def test_a_base_url_without_a_key_names_the_variable_and_the_emulator() -> None:
     with pytest.raises(MissingKeyError, match="OPENAI_HK_API_KEY") as caught:
-        Client()
+        Client(base_url="http://127.0.0.1:9")
     assert "emulator" in str(caught.value)
 
 

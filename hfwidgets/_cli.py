@@ -1,0 +1,642 @@
+"""The command line: `hfwidgets` (also `python -m hfwidgets`), built on click.
+
+Every command goes through the core (`Client`, the journal); none speaks HTTP
+itself. Results go to stdout (`--json` for piping), progress and messages to
+stderr. A billable request is sent at most once: on any error nothing is
+resubmitted, and Ctrl-C leaves an accepted task in the journal for `resume`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from . import __version__
+from ._errors import (
+    BudgetExceeded,
+    HiggsfieldError,
+    MissingExtra,
+    MissingKeyError,
+    SubmissionUncertain,
+    TaskFailed,
+    TaskTimeout,
+    ValidationError,
+)
+from ._models import MODELS, SIZE_PRESETS
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._journal import TaskRecord
+    from ._models import Feed, Motion, Task
+
+__all__ = [
+    "EXIT_DONE",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_TIMEOUT",
+    "EXIT_UNCERTAIN",
+    "EXIT_USAGE",
+    "cli",
+    "emulator_main",
+    "main",
+]
+
+T = TypeVar("T")
+
+EXIT_DONE = 0
+"""The command did what it was asked (the task completed)."""
+EXIT_FAILED = 1
+"""The task failed (failed, nsfw, canceled), or the service refused or broke the request."""
+EXIT_USAGE = 2
+"""Bad arguments or setup (a field's value, the budget, a missing key or extra): nothing was sent."""
+EXIT_TIMEOUT = 3
+"""The task was not finished by --timeout; it continues on the server (`wait ID` picks it up)."""
+EXIT_UNCERTAIN = 4
+"""A submission may have reached the service without an answer; it was NOT resent."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: an accepted task stays in the journal (`resume` picks it up)."""
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done
+  1  the task failed, or the service refused the request
+  2  usage: bad arguments, budget, missing key or extra (nothing sent)
+  3  timeout: the task continues on the server (hfwidgets wait ID)
+  4  uncertain submission: it may have been charged; never resent
+  130  interrupted (Ctrl-C); accepted tasks stay in the journal (hfwidgets resume)
+"""
+
+logger = logging.getLogger("hfwidgets")
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return None
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=_json_default, ensure_ascii=False))
+
+
+def _say(message: str) -> None:
+    """A message for the person at the terminal (stderr), never part of the output."""
+    click.echo(message, err=True)
+
+
+def _task_json(task: Task) -> dict[str, Any]:
+    """Every field of the Task, the motion as its id and name."""
+    row = {item.name: getattr(task, item.name) for item in dataclasses.fields(task)}
+    motion = row.pop("motion")
+    row["motion_id"], row["motion"] = (motion.id, motion.name) if motion else (None, None)
+    return row
+
+
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    """The feed as the service answered it, plus the overall status hfwidgets derived."""
+    return {**feed.raw, "status": feed.status, "video_url": feed.video_url}
+
+
+def _describe_task(task: Task) -> str:
+    if task.kind == "ads":
+        return f"task {task.id} (ad, template {task.template_id}, {task.cost} points)"
+    motion = task.motion.name if task.motion else "?"
+    return f"task {task.id} ({task.model}, {motion!r}, seed {task.seed}, {task.cost} points)"
+
+
+class _Progress:
+    """Waiting status on stderr: a tqdm bar on a terminal, one line per status change otherwise."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.task_id: str | None = None
+        self._bar: Any = None
+        self._status: str | None = None
+
+    def start(self, task_id: str) -> None:
+        self.task_id = task_id
+        if self.quiet or not sys.stderr.isatty():
+            return
+        from tqdm import tqdm
+
+        self._bar = tqdm(
+            total=None, desc=f"task {task_id}", bar_format="{desc}: {postfix} [{elapsed}]", file=sys.stderr
+        )
+
+    def update(self, feed: Feed) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(feed.status)
+        elif not self.quiet and feed.status != self._status:
+            _say(f"task {feed.id}: {feed.status}")
+        self._status = feed.status
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+# --------------------------------------------------------------------------- errors and exit codes
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _say(f"hfwidgets: {message}")
+    sys.exit(code)
+
+
+@contextmanager
+def _outcomes(progress: _Progress | None = None, *, json_output: bool = False) -> Iterator[None]:
+    """Turn the core's errors into a message on stderr and the documented exit code."""
+    try:
+        yield
+    except TaskFailed as error:
+        if json_output:
+            _print_json(_feed_json(error.feed))
+        _fail(str(error), EXIT_FAILED)
+    except TaskTimeout as error:
+        _fail(f"{error} (hfwidgets wait {error.task_id})", EXIT_TIMEOUT)
+    except SubmissionUncertain as error:
+        _fail(
+            f"{error}\nThe submission may have been charged and was NOT resent: check `hfwidgets history` "
+            "or the provider's dashboard before trying again.",
+            EXIT_UNCERTAIN,
+        )
+    except (ValidationError, BudgetExceeded, MissingKeyError, MissingExtra) as error:
+        _fail(str(error), EXIT_USAGE)
+    except HiggsfieldError as error:
+        _fail(str(error), EXIT_FAILED)
+    except KeyboardInterrupt:
+        task_id = progress.task_id if progress is not None else None
+        if task_id:
+            message = (
+                f"interrupted; task {task_id} continues on the server and is in the journal: "
+                f"`hfwidgets resume` or `hfwidgets wait {task_id}` picks it up"
+            )
+        else:
+            message = "interrupted"
+        _fail(message, EXIT_INTERRUPTED)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; on Ctrl-C it is cancelled (its `async with` blocks close)."""
+    return asyncio.run(coroutine)
+
+
+def _client(budget: int | None = None) -> Client:
+    """The client every command uses: the configured service, or the embedded emulator without a key."""
+    from ._client import Client
+
+    return Client(budget=budget)
+
+
+# --------------------------------------------------------------------------- the command group
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="hfwidgets")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the client does (requests, retries) to stderr.")
+def cli(verbose: bool) -> None:
+    """Make videos from images with the Higgsfield video API.
+
+    The key comes from OPENAI_HK_API_KEY (the base URL from OPENAI_HK_BASE_URL).
+    With neither set, every command uses a local emulator started for the
+    command (pip install "hfwidgets[emulator]"); its videos are synthetic.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def _json_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "json_output", is_flag=True, help="Print JSON on stdout (for piping).")(
+        function
+    )
+
+
+def _timeout_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=600.0,
+        show_default=True,
+        help="Seconds to wait for the task before exiting with code 3 (the task continues).",
+    )(function)
+
+
+def _budget_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--budget",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Refuse, before sending, a submission costing more points than this.",
+    )(function)
+
+
+def _quiet_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(function)
+
+
+def _generate_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of `run` and `submit`: what to generate."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.argument("images", nargs=-1, required=True, metavar="IMAGE..."),
+        click.option(
+            "-m", "--motion", required=True, help="Motion template: a name (e.g. 'Face Punch') or an id."
+        ),
+        click.option("-p", "--prompt", default="", help="What happens in the video."),
+        click.option("--model", type=click.Choice(MODELS), default="lite", show_default=True),
+        click.option("--seed", type=int, default=None, help="1..1000000; random when omitted."),
+        click.option(
+            "--size",
+            default=None,
+            help=f"Video size WxH (e.g. 736x1312) or an aspect ratio ({', '.join(SIZE_PRESETS)}); "
+            "by default the preset closest to the image's.",
+        ),
+        click.option("--no-enhance", is_flag=True, help="Send the prompt as written (no enhancement)."),
+        _budget_option,
+        _json_option,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _video_size(size: str | None) -> tuple[int | None, int | None]:
+    if size is None:
+        return None, None
+    if size in SIZE_PRESETS:
+        return SIZE_PRESETS[size]
+    from ._requests import parse_size
+
+    return parse_size(size)
+
+
+def _image_argument(images: Sequence[str]) -> Any:
+    """One image as itself, two (first and last frame) as a list; the core checks the rest."""
+    return images[0] if len(images) == 1 else list(images)
+
+
+async def _generate(client: Client, images: Sequence[str], options: dict[str, Any]) -> Task:
+    width, height = _video_size(options["size"])
+    return await client.generate(
+        _image_argument(images),
+        options["motion"],
+        options["prompt"],
+        model=options["model"],
+        seed=options["seed"],
+        width=width,
+        height=height,
+        enhance_prompt=not options["no_enhance"],
+    )
+
+
+async def _follow(
+    client: Client, task: Task, progress: _Progress, *, timeout: float, out: str | None
+) -> tuple[Feed, Path]:
+    """After a submission: say what was accepted, wait with progress, download the video."""
+    if not progress.quiet:
+        _say(f"submitted {_describe_task(task)}")
+    progress.start(task.id)
+    feed = await client.wait(task, timeout=timeout, on_update=progress.update)
+    progress.close()
+    return feed, await feed.adownload(out)
+
+
+def _print_result(task: Task, feed: Feed, path: Path, *, json_output: bool) -> None:
+    if json_output:
+        _print_json({"task": _task_json(task), "feed": _feed_json(feed), "file": str(path)})
+    else:
+        click.echo(str(path))
+
+
+# --------------------------------------------------------------------------- submitting
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_generate_options
+@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@_timeout_option
+@_quiet_option
+def run(images: tuple[str, ...], out: str | None, timeout: float, quiet: bool, **options: Any) -> None:
+    """Make a video: submit, wait (progress on stderr), download; print the file's path.
+
+    IMAGE is a file or an http(s) URL; give two for the first and last frame.
+    The mp4 goes to --out (default ./TASK_ID.mp4).
+    """
+    progress = _Progress(quiet=quiet)
+
+    async def go() -> tuple[Task, Feed, Path]:
+        async with _client(options["budget"]) as client:
+            task = await _generate(client, images, options)
+            return task, *await _follow(client, task, progress, timeout=timeout, out=out)
+
+    with _outcomes(progress, json_output=options["json_output"]):
+        task, feed, path = _run(go())
+    _print_result(task, feed, path, json_output=options["json_output"])
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_generate_options
+def submit(images: tuple[str, ...], **options: Any) -> None:
+    """Submit a video task and print its id (nothing else); `wait ID` or `download ID` follows it."""
+
+    async def go() -> Task:
+        async with _client(options["budget"]) as client:
+            return await _generate(client, images, options)
+
+    with _outcomes():
+        task = _run(go())
+    if options["json_output"]:
+        _print_json(_task_json(task))
+    else:
+        click.echo(task.id)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
+@click.option("-t", "--template", "template_id", required=True, help="Ad template id.")
+@click.option("--size", default="1024x1024", show_default=True, help="Ad size WxH.")
+@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@click.option("--no-wait", is_flag=True, help="Print the task id once accepted, like `submit`.")
+@_budget_option
+@_timeout_option
+@_json_option
+@_quiet_option
+def ads(
+    images: tuple[str, ...],
+    template_id: str,
+    size: str,
+    out: str | None,
+    no_wait: bool,
+    budget: int | None,
+    timeout: float,
+    json_output: bool,
+    quiet: bool,
+) -> None:
+    """Make an ad from product images (1 to 4) and an ad template: submit, wait, download."""
+    progress = _Progress(quiet=quiet)
+
+    async def go() -> tuple[Task, Feed | None, Path | None]:
+        async with _client(budget) as client:
+            task = await client.ads(_image_argument(images), template_id, size=size)
+            if no_wait:
+                return task, None, None
+            return task, *await _follow(client, task, progress, timeout=timeout, out=out)
+
+    with _outcomes(progress, json_output=json_output):
+        task, feed, path = _run(go())
+    if feed is None or path is None:
+        _print_json(_task_json(task)) if json_output else click.echo(task.id)
+    else:
+        _print_result(task, feed, path, json_output=json_output)
+
+
+# --------------------------------------------------------------------------- following tasks
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("task_id", metavar="ID")
+@_timeout_option
+@_json_option
+@_quiet_option
+def wait(task_id: str, timeout: float, json_output: bool, quiet: bool) -> None:
+    """Wait for a task to finish; print its video URL (or its feed with --json)."""
+    progress = _Progress(quiet=quiet)
+
+    async def go() -> Feed:
+        async with _client() as client:
+            progress.start(task_id)
+            return await client.wait(task_id, timeout=timeout, on_update=progress.update)
+
+    with _outcomes(progress, json_output=json_output):
+        feed = _run(go())
+    if json_output:
+        _print_json(_feed_json(feed))
+    else:
+        click.echo(feed.video_url or "")
+
+
+@cli.command()
+@click.argument("task_id", metavar="ID")
+def feed(task_id: str) -> None:
+    """Print a task's current state as JSON (one request, no waiting)."""
+
+    async def go() -> Feed:
+        async with _client() as client:
+            return await client.feed(task_id)
+
+    with _outcomes():
+        current = _run(go())
+    _print_json(_feed_json(current))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("task_id", metavar="ID")
+@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@click.option(
+    "--variant",
+    type=click.Choice(["raw", "min"]),
+    default="raw",
+    show_default=True,
+    help="raw: the full video; min: the reduced one.",
+)
+@_timeout_option
+@_json_option
+@_quiet_option
+def download(
+    task_id: str, out: str | None, variant: str, timeout: float, json_output: bool, quiet: bool
+) -> None:
+    """Wait for a task if needed, save its mp4 and print the file's path."""
+    progress = _Progress(quiet=quiet)
+
+    async def go() -> tuple[Feed, Path]:
+        async with _client() as client:
+            progress.start(task_id)
+            finished = await client.wait(task_id, timeout=timeout, on_update=progress.update)
+            progress.close()
+            return finished, await finished.adownload(out, variant=variant)
+
+    with _outcomes(progress, json_output=json_output):
+        finished, path = _run(go())
+    if json_output:
+        _print_json({"feed": _feed_json(finished), "file": str(path)})
+    else:
+        click.echo(str(path))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_timeout_option
+@_json_option
+@_quiet_option
+def resume(timeout: float, json_output: bool, quiet: bool) -> None:
+    """Wait for every unfinished task in the journal (on this base URL); print each result.
+
+    Exits 0 when all completed, 1 when one failed, 3 when one is still running.
+    """
+    progress = _Progress(quiet=quiet)
+
+    async def go() -> list[Feed]:
+        async with _client() as client:
+            journal = client.journal
+            pending = journal.pending(client.base_url) if journal is not None else []
+            if not quiet:
+                _say(f"resuming {len(pending)} unfinished task(s) on {client.base_url}")
+            return await client.resume(timeout=timeout, on_update=progress.update)
+
+    with _outcomes(progress):
+        feeds = _run(go())
+    if json_output:
+        _print_json([_feed_json(one) for one in feeds])
+    else:
+        for one in feeds:
+            click.echo(f"{one.id}\t{one.status}\t{one.video_url or ''}")
+    if any(one.status in ("failed", "nsfw", "canceled") for one in feeds):
+        sys.exit(EXIT_FAILED)
+    if any(not one.done for one in feeds):
+        sys.exit(EXIT_TIMEOUT)
+
+
+# --------------------------------------------------------------------------- catalogue and journal
+
+
+@cli.command()
+@click.option("-s", "--search", default=None, help="Part of a motion's name (case-insensitive).")
+@click.option("-c", "--category", default=None, help="Only motions in this category.")
+@click.option("-t", "--tag", default=None, help="Only motions with this tag (e.g. mix).")
+@click.option("--live", is_flag=True, help="Ask the service's listing instead of the bundled catalogue.")
+@_json_option
+def motions(search: str | None, category: str | None, tag: str | None, live: bool, json_output: bool) -> None:
+    """List motion templates: name, id and categories (tab-separated)."""
+    from ._catalog import filter_motions
+    from ._catalog import motions as bundled
+
+    if live:
+
+        async def go() -> list[Motion]:
+            async with _client() as client:
+                return await client.motions(search)
+
+        with _outcomes():
+            found = filter_motions(_run(go()), search, category, tag)
+    else:
+        found = bundled(search, category, tag)
+    if json_output:
+        _print_json([motion.to_json() for motion in found])
+        return
+    for motion in found:
+        click.echo(f"{motion.name}\t{motion.id}\t{','.join(motion.categories)}")
+
+
+_HISTORY_COLUMNS = (
+    "created_at",
+    "id",
+    "kind",
+    "model",
+    "motion_name",
+    "template_id",
+    "seed",
+    "width",
+    "height",
+    "status",
+    "cost",
+    "video_url",
+    "base_url",
+)
+
+
+@cli.command()
+@click.option("--json", "json_output", is_flag=True, help="Every field of every task, as a JSON list.")
+@click.option("--csv", "csv_output", is_flag=True, help="One CSV row per task, with a header.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=None, help="Only the newest N tasks.")
+def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
+    """Every task journalled on this machine, newest first (tab-separated by default)."""
+    if json_output and csv_output:
+        raise click.UsageError("--json and --csv exclude each other")
+    from ._journal import history as journal_history
+
+    with _outcomes():
+        records: list[TaskRecord] = list(journal_history())
+    if limit is not None:
+        records = records[:limit]
+    rows = [record.to_dict() for record in records]
+    if json_output:
+        _print_json(rows)
+    elif csv_output:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else _HISTORY_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {key: _json_default(v) if isinstance(v, datetime) else v for key, v in row.items()}
+            )
+    else:
+        for record in records:
+            what = record.template_id if record.kind == "ads" else record.motion_name
+            click.echo(
+                "\t".join(
+                    str(value)
+                    for value in (
+                        record.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        record.id,
+                        record.model or record.kind,
+                        what or "",
+                        record.status,
+                        record.cost,
+                        record.video_url or "",
+                    )
+                )
+            )
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def emulator(arguments: tuple[str, ...]) -> None:
+    """Run the local emulator of the API in the foreground (--help for its options)."""
+    with _outcomes():
+        from ._extras import require
+
+        require("emulator", "hfwidgets emulator")
+    from .emulator.__main__ import main as serve
+
+    sys.exit(serve(list(arguments)))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The `hfwidgets` command."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="hfwidgets")
+
+
+def emulator_main() -> None:
+    """The `hfwidgets-emulator` command: `hfwidgets emulator` under its older name."""
+    main(["emulator", *sys.argv[1:]])
