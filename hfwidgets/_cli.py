@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._journal import TaskRecord
     from ._models import Feed, Motion, Task
+    from ._requests import AdsRequest, GenerateRequest
 
 __all__ = [
     "EXIT_DONE",
@@ -299,9 +300,12 @@ def _image_argument(images: Sequence[str]) -> Any:
     return images[0] if len(images) == 1 else list(images)
 
 
-async def _generate(client: Client, images: Sequence[str], options: dict[str, Any]) -> Task:
+def _generate_request(images: Sequence[str], options: dict[str, Any]) -> GenerateRequest:
+    """The validated request: a bad value exits with code 2 before anything starts or is sent."""
+    from ._requests import GenerateRequest
+
     width, height = _video_size(options["size"])
-    return await client.generate(
+    return GenerateRequest(
         _image_argument(images),
         options["motion"],
         options["prompt"],
@@ -348,13 +352,13 @@ def run(images: tuple[str, ...], out: str | None, timeout: float, quiet: bool, *
     """
     progress = _Progress(quiet=quiet)
 
-    async def go() -> tuple[Task, Feed, Path]:
+    async def go(request: GenerateRequest) -> tuple[Task, Feed, Path]:
         async with _client(options["budget"]) as client:
-            task = await _generate(client, images, options)
+            task = await client.generate(request)
             return task, *await _follow(client, task, progress, timeout=timeout, out=out)
 
     with _outcomes(progress, json_output=options["json_output"]):
-        task, feed, path = _run(go())
+        task, feed, path = _run(go(_generate_request(images, options)))
     _print_result(task, feed, path, json_output=options["json_output"])
 
 
@@ -363,12 +367,12 @@ def run(images: tuple[str, ...], out: str | None, timeout: float, quiet: bool, *
 def submit(images: tuple[str, ...], **options: Any) -> None:
     """Submit a video task and print its id (nothing else); `wait ID` or `download ID` follows it."""
 
-    async def go() -> Task:
+    async def go(request: GenerateRequest) -> Task:
         async with _client(options["budget"]) as client:
-            return await _generate(client, images, options)
+            return await client.generate(request)
 
     with _outcomes():
-        task = _run(go())
+        task = _run(go(_generate_request(images, options)))
     if options["json_output"]:
         _print_json(_task_json(task))
     else:
@@ -399,15 +403,17 @@ def ads(
     """Make an ad from product images (1 to 4) and an ad template: submit, wait, download."""
     progress = _Progress(quiet=quiet)
 
-    async def go() -> tuple[Task, Feed | None, Path | None]:
+    async def go(request: AdsRequest) -> tuple[Task, Feed | None, Path | None]:
         async with _client(budget) as client:
-            task = await client.ads(_image_argument(images), template_id, size=size)
+            task = await client.ads(request)
             if no_wait:
                 return task, None, None
             return task, *await _follow(client, task, progress, timeout=timeout, out=out)
 
+    from ._requests import AdsRequest
+
     with _outcomes(progress, json_output=json_output):
-        task, feed, path = _run(go())
+        task, feed, path = _run(go(AdsRequest(_image_argument(images), template_id, size=size)))
     if feed is None or path is None:
         _print_json(_task_json(task)) if json_output else click.echo(task.id)
     else:
