@@ -15,11 +15,11 @@ from ._models import Motion
 
 __all__ = ["bundled_motions", "filter_motions", "motions", "parse_motions", "resolve_motion"]
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def is_motion_id(text: str) -> bool:
-    return bool(_UUID.match(text))
+    return bool(_UUID.fullmatch(text))
 
 
 def parse_motions(payload: Any) -> list[Motion]:

@@ -77,7 +77,7 @@ DEFAULT_AD_SIZE = "1024x1024"
 """The size of an ad video unless another is asked for."""
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
-_TEMPLATE_ID = re.compile(r"^[^\s/?#]+$")
+_TEMPLATE_ID = re.compile(r"[^\s/?#]+")
 _DATA_IMAGE = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,(?=.)", re.ASCII)
 
 
@@ -130,7 +130,7 @@ def check_enhance_prompt(enhance_prompt: Any) -> bool:
 
 def check_template_id(template_id: Any) -> str:
     """An ad template id, or ValidationError: a non-empty string without spaces or slashes."""
-    if not isinstance(template_id, str) or not _TEMPLATE_ID.match(template_id):
+    if not isinstance(template_id, str) or not _TEMPLATE_ID.fullmatch(template_id):
         raise ValidationError(
             "template_id",
             template_id,

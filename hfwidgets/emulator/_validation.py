@@ -39,7 +39,7 @@ MAX_DATA_URL = 30_000_000  # characters; a data: URL beyond this is refused
 
 _DATA_URL = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,", re.ASCII)
 _BEARER = re.compile(r"^bearer\s+\S+", re.IGNORECASE | re.ASCII)
-_SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+_SIZE = re.compile(r"(\d{1,5})x(\d{1,5})")
 
 
 class Invalid(Exception):
@@ -153,7 +153,7 @@ def validate_ads(body: Mapping[str, Any]) -> tuple[str, int, int]:
     if not isinstance(template, str) or not template.strip():
         raise Invalid("product_placement_sample_id must be a non-empty string")
     size = body.get("size", "1024x1024")
-    match = _SIZE.match(size) if isinstance(size, str) else None
+    match = _SIZE.fullmatch(size) if isinstance(size, str) else None
     if match is None:
         raise Invalid('size must be a string like "1024x1024"')
     width, height = int(match.group(1)), int(match.group(2))

@@ -152,9 +152,10 @@ def test_two_images_are_first_and_last_frame() -> None:
     assert body["image"] == [URL, "data:image/jpeg;base64,/9j/"]
 
 
-def test_empty_motion_id_is_refused() -> None:
+@pytest.mark.parametrize("motion_id", [" ", "cd5bfd11-5a1a-46e0-9294-b22b0b733b1e\n"])
+def test_blank_or_newline_motion_id_is_refused(motion_id: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        generate(motion_id=" ")
+        generate(motion_id=motion_id)
     assert caught.value.field == "motion"
 
 
@@ -179,7 +180,7 @@ def test_image_inputs_never_show_image_bytes_in_the_error() -> None:
     assert "3 images" in str(caught.value)
 
 
-@pytest.mark.parametrize("template_id", ["", " ", "a b", "a/b", None, 12])
+@pytest.mark.parametrize("template_id", ["", " ", "a b", "a/b", "abc\n", None, 12])
 def test_ads_template_id_must_be_a_plain_non_empty_string(template_id: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         build_ads_body(images=[URL], template_id=template_id)
