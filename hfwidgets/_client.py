@@ -4,23 +4,38 @@ One Client serves several event loops (a Jupyter kernel's loop and the blocking
 facade's private loop thread): its `httpx.AsyncClient` is created lazily per
 running loop. The key is attached only to requests under the base URL.
 
-At most `MAX_IN_FLIGHT` API requests per event loop are on the wire at once
-(an `asyncio.Semaphore`, with a connection pool of the same size): with a
-thousand waits in one loop the rest queue on the semaphore, which is cheap,
-instead of in httpx's pool, whose bookkeeping grows with its queue and whose
-queued requests fail with `PoolTimeout` once they have waited `timeout`.
+Every request passes the requester's one `Throttle` (`_http`): at most
+`MAX_IN_FLIGHT` per event loop on the wire (with a connection pool of the same
+size, so a thousand waits queue cheaply there instead of in httpx's pool, whose
+queued requests fail with `PoolTimeout`), then the pace the service accepts.
+
+The HTTP transport is httpx's own, or aiohttp's through `httpx-aiohttp`
+(`pip install "hfwidgets[aiohttp]"`, then `Client(transport="aiohttp")`, or
+`HFWIDGETS_TRANSPORT=aiohttp` for the clients the widgets and `run()` build):
+the same API and errors, at about a third of the CPU per request.
+
+Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+`NO_PROXY`), as httpx reads them. A configured proxy sees every request it
+carries, including the `Authorization` header for plain-HTTP base URLs (an
+HTTPS base URL is tunnelled through it, encrypted). An unusable setting (an
+unknown scheme, or SOCKS without `pip install "httpx[socks]"`) is a
+ValidationError naming the variable, raised on the first request.
 
 `wait` polls on the `PollPolicy`'s time grid (the time a read took is taken off
 the next wait), each gap jittered, and the journal is written only when the
-task's status or result URLs change.
+task's status or result URLs change. Its `timeout` is a hard deadline: whatever
+the service does (a stalled read, a long Retry-After, a trickling answer),
+`wait` returns or raises TaskTimeout by then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import inspect
 import logging
+import os
 import random
 import threading
 import time
@@ -35,7 +50,7 @@ import httpx
 from ._catalog import bundled_motions, filter_motions, parse_motions
 from ._config import ApiKey, resolve_base_url, resolve_key, resolve_motions_url
 from ._errors import BudgetExceeded, HiggsfieldError, TaskFailed, TaskTimeout, ValidationError
-from ._http import Requester, Sleep, is_transient
+from ._http import MAX_IN_FLIGHT, Requester, Sleep, is_transient
 from ._models import FAILED_STATUSES, PRICES, SEED_MAX, SEED_MIN, Feed, Motion, Task, size_for_aspect
 from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
@@ -58,11 +73,20 @@ FEED_ENDPOINT = f"GET {FEED_PATH}{{id}}"
 MOTIONS_PAGE_SIZE = 500
 """Motions asked for per listing request (the provider's own page asks for 30)."""
 MOTIONS_TIMEOUT = 10.0
-MAX_IN_FLIGHT = 16
-"""API requests on the wire at once per event loop (and the size of its connection pool).
+SUBMISSION_TIMEOUT = 600.0
+"""Default seconds a submission refused with 429 keeps waiting its turn before RateLimited."""
+TRANSPORT_ENV = "HFWIDGETS_TRANSPORT"
+"""Environment variable choosing the default transport: "httpx" (default) or "aiohttp"."""
+TRANSPORTS = ("httpx", "aiohttp")
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
-Enough for ~50 requests/s at 300 ms of latency; not more, because httpcore checks
-every pooled connection twice per request, so each idle connection costs CPU."""
+
+@dataclass
+class _Seen:
+    """What a wait has learnt so far: the last feed read and the last read failure since."""
+
+    feed: Feed | None = None
+    error: HiggsfieldError | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +112,13 @@ class Client:
     per process (`emulated` is then True), like `run()` and the Studio. `budget` (points)
     refuses any submission that would take `spent` past it, before sending.
     `journal` (True, False or a `Journal`) records every accepted task so it can
-    be resumed after a crash. `transport` is handed to httpx (tests plug in a
-    `MockTransport` there).
+    be resumed after a crash. `timeout` bounds each request (a billable POST gets
+    four times as long). A submission refused with 429 waits its turn for up to
+    `submission_timeout` seconds (10 minutes) before RateLimited; it is charged
+    once at most either way. `transport` is "httpx" (default), "aiohttp" (needs
+    `pip install "hfwidgets[aiohttp]"`; the default comes from `HFWIDGETS_TRANSPORT`)
+    or an `httpx.AsyncBaseTransport` (tests plug in a `MockTransport` there).
+    A proxy configured in the environment sees the requests it carries.
     """
 
     def __init__(
@@ -103,9 +132,10 @@ class Client:
         max_retries: int = 4,
         poll: PollPolicy | None = None,
         journal: Journal | bool = True,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | str | None = None,
         emulated: bool = False,
         sleep: Sleep | None = None,
+        submission_timeout: float = SUBMISSION_TIMEOUT,
     ) -> None:
         from ._session import shared_emulator, wants_emulator
 
@@ -124,9 +154,16 @@ class Client:
             raise ValidationError("max_retries", max_retries, "an int >= 0")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise ValidationError("timeout", timeout, "a number of seconds > 0")
+        if (
+            not isinstance(submission_timeout, (int, float))
+            or isinstance(submission_timeout, bool)
+            or not submission_timeout > 0
+        ):
+            raise ValidationError("submission_timeout", submission_timeout, "a number of seconds > 0")
         self.budget = budget
         self.emulated = emulated
         self.timeout = float(timeout)
+        self.submission_timeout = float(submission_timeout)
         self.poll = poll or PollPolicy()
         self.spent = 0
         """Points charged for submissions this client made (accepted by the service)."""
@@ -136,12 +173,11 @@ class Client:
         self._money = threading.Lock()
         self._journal_option = journal
         self._journal: Journal | None = None
-        self._transport = transport
+        self._transport, self.transport = _choose_transport(transport)
         self._http_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._http_lock = threading.Lock()
         self._requester = Requester(
-            key=self._key, base_url=self.base_url, max_retries=max_retries, sleep=sleep
+            key=self._key, base_url=self.base_url, max_retries=max_retries, timeout=self.timeout, sleep=sleep
         )
 
     # ------------------------------------------------------------------ plumbing
@@ -167,29 +203,32 @@ class Client:
         with self._http_lock:
             for stale in [other for other in self._http_clients if other.is_closed()]:
                 del self._http_clients[stale]
-                self._slots.pop(stale, None)
             http = self._http_clients.get(loop)
             if http is None or http.is_closed:
-                # No default headers: the key is added per request, and only for the base URL.
-                http = httpx.AsyncClient(
-                    transport=self._transport,
-                    timeout=self.timeout,
-                    follow_redirects=False,
-                    limits=httpx.Limits(
-                        max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT
-                    ),
-                )
-                self._http_clients[loop] = http
+                http = self._http_clients[loop] = self._new_http_client()
             return http
 
-    def _slots_of_loop(self) -> asyncio.Semaphore:
-        """The semaphore bounding this event loop's API requests in flight."""
-        loop = asyncio.get_running_loop()
-        with self._http_lock:
-            slots = self._slots.get(loop)
-            if slots is None:
-                slots = self._slots[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
-            return slots
+    def _new_http_client(self) -> httpx.AsyncClient:
+        # No default headers: the key is added per request, and only for the base URL.
+        options: dict[str, Any] = {
+            "timeout": self.timeout,
+            "follow_redirects": False,
+            "limits": httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+        }
+        if self._transport is not None:
+            return httpx.AsyncClient(transport=self._transport, **options)
+        _check_proxy_environment(self.transport)
+        try:
+            if self.transport == "aiohttp":
+                from httpx_aiohttp import HttpxAiohttpClient
+
+                return HttpxAiohttpClient(**options)
+            return httpx.AsyncClient(**options)
+        except (ImportError, ValueError) as exc:  # a proxy setting httpx cannot use
+            problem = _short_reason(exc)
+        raise ValidationError(
+            "proxy environment", None, "proxy settings httpx can use", hint=f"httpx refused them: {problem}"
+        )
 
     async def aclose(self) -> None:
         """Close the connections of this loop (and of other loops that are still running)."""
@@ -197,7 +236,6 @@ class Client:
         with self._http_lock:
             clients = list(self._http_clients.items())
             self._http_clients.clear()
-            self._slots.clear()
         for loop, http in clients:
             if loop is current:
                 await http.aclose()
@@ -251,7 +289,7 @@ class Client:
                     self.base_url + path,
                     body,
                     endpoint=f"POST {path}",
-                    limit=self._slots_of_loop(),
+                    deadline=time.monotonic() + self.submission_timeout,
                 )
             except SubmissionUncertain:
                 with self._money:
@@ -387,7 +425,6 @@ class Client:
             endpoint=FEED_ENDPOINT,
             task_id=task_id,
             deadline=deadline,
-            limit=self._slots_of_loop(),
         )
         return Feed.from_json(payload, task_id=task_id)
 
@@ -410,6 +447,19 @@ class Client:
         return await self._wait(target, float(timeout), on_update)
 
     async def _wait(self, target: _Waited, timeout: float, on_update: OnUpdate | None) -> Feed:
+        seen = _Seen()
+        try:
+            # The loop below stops at its deadline by itself; this bounds what it cannot see
+            # coming (a read stalled in the service, a long pause, a trickling answer).
+            return await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
+        except asyncio.TimeoutError:
+            pass
+        status = seen.feed.status if seen.feed is not None else None
+        # Raised here, outside the handler: the chain is the last read failure (if the final
+        # reads failed, it explains the timeout), never the cancelled request.
+        raise TaskTimeout(target.id, timeout, status) from seen.error
+
+    async def _poll(self, target: _Waited, timeout: float, on_update: OnUpdate | None, seen: _Seen) -> Feed:
         started = time.monotonic()
         deadline = started + timeout
         # Seconds already elapsed since submission when waiting started (resumed or late waits).
@@ -418,31 +468,29 @@ class Client:
             offset = max(0.0, (datetime.now(timezone.utc) - target.submitted).total_seconds())
         key = target.schedule_key
         window = self.poll.window(key, self._history(key))
-        last: Feed | None = None
-        last_error: Exception | None = None
         # When (in seconds since submission) the current poll was due: the grid the policy's gaps add to.
         due = offset
         while True:
             try:
                 feed = await self._read_feed(target.id, deadline=deadline)
-            except (HiggsfieldError, httpx.TransportError) as exc:
+            except HiggsfieldError as exc:
                 if not is_transient(exc):
                     raise
-                last_error = exc
+                seen.error = exc
                 logger.info("task %s: reading its state failed (%s); trying again", target.id, exc)
             else:
-                if last is None and target.submitted is None and feed.created_at is not None:
+                if seen.feed is None and target.submitted is None and feed.created_at is not None:
                     # Waiting on a bare id: the service says when it was submitted.
                     offset = min(max(0.0, time.time() - feed.created_at.timestamp()), 24 * 3600.0)
                     due = offset
                 if key is None and (feed.is_ad or feed.params.model):
                     key = "ads" if feed.is_ad else feed.params.model
                     window = self.poll.window(key, self._history(key))
-                if last is None or _changed(last, feed):
+                if seen.feed is None or _changed(seen.feed, feed):
                     self._journal_update(target.id, feed)
-                    if last is not None and feed.status != last.status:
-                        logger.debug("task %s: %s -> %s", target.id, last.status, feed.status)
-                last, last_error = feed, None
+                    if seen.feed is not None and feed.status != seen.feed.status:
+                        logger.debug("task %s: %s -> %s", target.id, seen.feed.status, feed.status)
+                seen.feed, seen.error = feed, None
                 if on_update is not None:
                     result = on_update(feed)
                     if inspect.isawaitable(result):
@@ -453,9 +501,7 @@ class Client:
                     return feed
             now = time.monotonic()
             if now >= deadline:
-                status = last.status if last is not None else None
-                # Chained to the last read failure, if the final reads failed: it explains the timeout.
-                raise TaskTimeout(target.id, timeout, status) from last_error
+                raise asyncio.TimeoutError  # reported by `_wait`
             elapsed = offset + now - started
             due += self.poll.jittered(self.poll.next_delay(due, window))
             if due <= elapsed:
@@ -530,7 +576,6 @@ class Client:
                     endpoint="GET motions",
                     params=params,
                     max_retries=1,
-                    limit=self._slots_of_loop(),
                 ),
                 MOTIONS_TIMEOUT,
             )
@@ -552,6 +597,48 @@ def _task_id(task: Task | str) -> str:
     if not isinstance(task, str) or not task.strip() or len(task) > 200:
         raise ValidationError("task", task, "a Task or a task id (non-empty string)")
     return task.strip()
+
+
+def _choose_transport(
+    transport: httpx.AsyncBaseTransport | str | None,
+) -> tuple[httpx.AsyncBaseTransport | None, str]:
+    """(a transport object, or None to build one) and the transport's name."""
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        return transport, type(transport).__name__
+    choice = transport if transport is not None else (os.environ.get(TRANSPORT_ENV) or "httpx")
+    field = "transport" if transport is not None else TRANSPORT_ENV
+    if choice not in TRANSPORTS:
+        raise ValidationError(field, choice, '"httpx", "aiohttp" or an httpx.AsyncBaseTransport')
+    if choice == "aiohttp" and importlib.util.find_spec("httpx_aiohttp") is None:
+        raise ValidationError(
+            field, choice, "a transport that is installed", hint='pip install "hfwidgets[aiohttp]"'
+        )
+    return None, choice
+
+
+def _check_proxy_environment(transport: str) -> None:
+    """Refuse proxy settings the transport cannot use, naming the variable (never its credentials)."""
+    schemes = ("http", "https") if transport == "aiohttp" else ("http", "https", "socks5", "socks5h")
+    for variable in _PROXY_VARIABLES:
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        scheme = value.split("://", 1)[0].lower() if "://" in value else "http"  # httpx assumes http
+        shown = f"{scheme}://..."
+        if scheme not in schemes:
+            raise ValidationError(
+                variable,
+                shown,
+                f"a proxy URL with a scheme {transport} supports ({', '.join(s + '://' for s in schemes)})",
+                hint=f"fix or unset {variable}",
+            )
+        if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+            raise ValidationError(
+                variable,
+                shown,
+                "a proxy this installation can use",
+                hint=f'SOCKS proxies need pip install "httpx[socks]"; or unset {variable}',
+            )
 
 
 def _short_reason(exc: BaseException) -> str:

@@ -1,39 +1,52 @@
-"""Sending one API request: retries for reads, no blind retries for billable POSTs, typed errors.
+"""Sending one API request: one retry loop, one throttle, typed errors.
 
-Reads (GET feed, GET motions) are idempotent, so 429, 5xx and transport errors
-are retried with jittered exponential backoff, honouring `Retry-After`.
+**The loop** (`Requester.request`) makes an attempt, turns whatever happened into
+either the answer's JSON or a `Failure`, and asks two small policy functions what
+to do next, as openai-python's client does:
 
-Billable POSTs (generate, ads) create a task and charge for it. They are retried
-only when the request provably never reached the service:
+- `should_retry(failure, ...)`: never when the request may have been delivered
+  and it is billable (a generate or ads POST creates and charges a task); for
+  reads, when the failure is transient (429, 5xx, network) and retries remain;
+  for billable POSTs, only when the request provably never reached the service:
 
-- `httpx.ConnectError` / `httpx.ConnectTimeout`: no connection was established,
-  so not one byte of the request was written;
-- `httpx.PoolTimeout`: the request waited for a free connection of the client's
-  own pool longer than the timeout, and was never handed to a connection, so
-  nothing of it was written either;
-- HTTP 429: the service (or its proxy) answered that it refused the request
-  before doing anything with it.
+  - `httpx.ConnectError` / `ConnectTimeout` (including a refused CONNECT through
+    a proxy, `ProxyError`): no connection to the service, not one byte written;
+  - `httpx.PoolTimeout`: the request never got a connection of the client's own pool;
+  - HTTP 429: the service refused it before doing anything. A refused submission
+    waits its turn (paced, Retry-After honoured) until its submission deadline
+    (`Client(submission_timeout=...)`, 10 minutes by default), then `RateLimited`.
 
-Anything else after the request may have been written — a read timeout, a
-dropped connection, a 5xx from a proxy that may have forwarded it, a 2xx whose
-body cannot be read — raises `SubmissionUncertain`: the task may exist and may
-have been charged, and it is never resubmitted.
+- `retry_delay(attempt, retry_after)`: the server's `Retry-After` when it gave
+  one (capped at `MAX_RETRY_AFTER`), else jittered exponential backoff.
 
-Rate limits are handled in two ways. Every 429 makes the requester pace itself
-(`Pacer`): its request rate is cut to 85 % of what it was sending, then grows
-again by 10 % a second (at least 1 request/s): a throttled service sees the
-client settle near what it accepts, not a retry storm. The refused request
-itself waits out its `Retry-After`. A long `Retry-After` (at least
-`SHARED_PAUSE_MIN` seconds: the service asks everyone to back off, not just to
-slow down) also holds back every other request of this `Requester` (one per
-Client) until then; they are released spread over up to `RELEASE_SPREAD`
-seconds, so they do not all arrive again in the same instant. Short ones (a
-per-second limit) are left to the pacer: pausing everybody for each of them
-starves the client.
+Anything that goes wrong once a billable POST may have been written — a read
+timeout, a dropped connection, a 5xx, an answer whose body cannot be decoded
+(a `Content-Encoding` lie, a truncated body, invalid UTF-8), JSON that is
+invalid or nested too deeply, a 2xx without a string task id — is
+`SubmissionUncertain`: the task may exist and may have been charged, and it is
+never resubmitted. Reads get `MalformedResponse` naming the task instead. No raw
+httpx, `RecursionError`, `UnicodeError` or `ValueError` escapes, and every error
+is raised outside the `except` block that saw the cause, so neither
+`__cause__` nor `__context__` links to an httpx exception (whose request holds
+the `Authorization` header).
 
-`limit` (an `asyncio.Semaphore`, one per event loop) bounds how many requests
-are on the wire at once; the waits for a retry or a rate-limit pause happen
-outside it, so a sleeping retry never holds a slot.
+**The throttle** (`Throttle`) is the one gate every request passes, in this
+order: an in-flight slot of its event loop (at most `MAX_IN_FLIGHT`, of which
+billable POSTs may hold at most `MAX_IN_FLIGHT - READ_SHARE`, so feed reads are
+never stuck behind a thousand submissions), then one FIFO queue released at the
+pace the service accepts (`Pacer`). Because the pace is checked after the slot,
+nothing queued reaches the wire without it. Sleeps before a retry happen outside
+both, so a sleeping retry holds no slot.
+
+`Pacer` starts unpaced. A 429 sets the rate to `cut` (85 %) of the rate the
+service *accepted* over the last second (not of what was asked; with nothing
+accepted yet there is no rate to learn from, and the backoff alone acts), once per
+overload (a 429 for a request released before the last cut is the same
+overload). While nothing is refused the rate grows additively, by `increase`
+(5 %) of the rate set at the last cut per second, and after `forget` seconds
+without a refusal pacing stops. A `Retry-After` of at least `SHARED_PAUSE_MIN`
+seconds (the service asks the client to back off, not only to slow down) holds
+the whole queue until then.
 
 The `Authorization` header is attached only to URLs under the configured base
 URL, and redirects are never followed on API calls. Log lines (logger
@@ -43,6 +56,7 @@ URL, and redirects are never followed on API calls. Log lines (logger
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import html
 import json
@@ -51,7 +65,10 @@ import math
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -69,17 +86,22 @@ from ._errors import (
 
 __all__ = [
     "MAX_BODY_EXCERPT",
+    "MAX_IN_FLIGHT",
     "MAX_RETRY_AFTER",
-    "RELEASE_SPREAD",
+    "READ_SHARE",
     "SHARED_PAUSE_MIN",
-    "Backoff",
+    "Failure",
     "MalformedSubmission",
     "Pacer",
     "Requester",
+    "Throttle",
     "error_message",
     "is_transient",
     "map_error",
+    "may_have_been_delivered",
     "parse_retry_after",
+    "retry_delay",
+    "should_retry",
 ]
 
 logger = logging.getLogger("hfwidgets")
@@ -94,10 +116,19 @@ MAX_RETRY_AFTER = 60.0
 """A Retry-After longer than this is capped: a notebook user should not wait minutes silently."""
 
 SHARED_PAUSE_MIN = 2.0
-"""A Retry-After at least this long pauses every request of the client, not just the refused one."""
+"""A Retry-After at least this long holds back every request of the client, not just the refused one."""
 
-RELEASE_SPREAD = 1.0
-"""Seconds over which requests held back by a rate-limit pause are released (at random)."""
+MAX_IN_FLIGHT = 16
+"""API requests on the wire at once per event loop (and the size of the connection pool).
+
+Enough for ~50 requests/s at 300 ms of latency; not more, because httpcore checks
+every pooled connection twice per request, so each idle connection costs CPU."""
+
+READ_SHARE = 4
+"""In-flight slots billable POSTs leave to reads, so polls go on while submissions queue."""
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -105,90 +136,225 @@ _API_URL_CACHE_SIZE = 4096
 
 _CREDITS = re.compile(r"credit|balance|quota|insufficient[ _]funds|payment required|额度|余额", re.IGNORECASE)
 
+_NOT_RESUBMITTED = (
+    "the task may exist and may have been charged. It was NOT resubmitted: check "
+    "hfwidgets.history() or the provider's dashboard before trying again"
+)
+
 
 class MalformedSubmission(SubmissionUncertain, MalformedResponse):
-    """A billable POST was answered 2xx but the answer holds no task id.
+    """A billable POST was answered 2xx but the answer holds no usable task id.
 
     The service most likely created (and charged) the task; it is not resubmitted.
     """
 
 
-class Pacer:
-    """Spaces requests once the service has refused some (429).
+# --------------------------------------------------------------------------- retry policy
 
-    Until the first 429 it does nothing (no rate is known to be too high). Then
-    `rate` is `cut` times the rate sent over the last second, at least `floor`,
-    and grows each second by `growth` of itself (at least `recovery` requests/s),
-    so it climbs back to a high limit in seconds, not minutes; one cut per second
-    at most, since a burst of 429s reports one overload.
+
+@dataclass(frozen=True)
+class Failure:
+    """One attempt that did not produce an answer: the typed error and what is known of delivery."""
+
+    error: APIError
+    delivered: bool
+    """True when the request may have reached the service (it may have acted on it)."""
+    retry_after: float | None = None
+
+
+def may_have_been_delivered(exc: BaseException) -> bool:
+    """False only for failures that prove not one byte of the request reached the service."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.split(".")[0] == "aiohttp":
+        # httpx-aiohttp maps every aiohttp.ClientConnectionError (a reset mid-answer too) to
+        # ConnectTimeout: judge by aiohttp's own exception instead.
+        return not _aiohttp_never_sent(cause)
+    return not isinstance(
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+    )
+
+
+def _aiohttp_never_sent(exc: BaseException) -> bool:
+    import aiohttp
+
+    # Connecting failed (refused, DNS, TLS, a proxy refusing CONNECT) or timed out connecting.
+    never_sent: tuple[type[BaseException], ...] = (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError)
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", None)
+    if connect_timeout is not None:
+        never_sent = (*never_sent, connect_timeout)
+    return isinstance(exc, never_sent)
+
+
+def should_retry(failure: Failure, *, billable: bool, attempt: int, max_retries: int) -> bool:
+    """Whether to send again after `failure` (retry number `attempt`, 0-based, would be next)."""
+    if billable and failure.delivered:
+        return False  # it may have been charged: never resent blindly
+    error = failure.error
+    if isinstance(error, RateLimited):
+        # A refused submission waits its turn until its deadline (checked by the caller).
+        return billable or attempt < max_retries
+    if attempt >= max_retries:
+        return False
+    if billable:
+        return True  # never delivered (connection-level): sending again cannot double-charge
+    return is_transient(error) and not isinstance(error, MalformedResponse)
+
+
+def retry_delay(
+    attempt: int, retry_after: float | None = None, rng: Callable[[], float] = random.random
+) -> float:
+    """Seconds before retry number `attempt` (0-based): the server's Retry-After when given,
+    else about `BACKOFF_BASE * 2**attempt` (at most `BACKOFF_CAP`), jittered into [0.5, 1] of it
+    so many clients do not retry in step."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+    return float(ceiling * (0.5 + 0.5 * rng()))
+
+
+# --------------------------------------------------------------------------- the throttle
+
+
+class Pacer:
+    """The request rate the service accepts, learnt from its 429s (see the module documentation).
+
+    Pure bookkeeping on `time.monotonic()` values; `Throttle` does the waiting.
     """
 
     def __init__(
-        self, *, floor: float = 1.0, recovery: float = 1.0, cut: float = 0.85, growth: float = 0.1
+        self, *, floor: float = 1.0, cut: float = 0.85, increase: float = 0.05, forget: float = 30.0
     ) -> None:
         self.floor = floor
-        self.recovery = recovery
         self.cut = cut
-        self.growth = growth
+        self.increase = increase
+        self.forget = forget
         self.rate: float | None = None
-        """Requests per second allowed (None: not pacing)."""
+        """Requests per second released (None: not pacing)."""
+        self.not_before = 0.0
+        """No request is released before this time (a long Retry-After)."""
         self._rate_at = 0.0
-        self._next_slot = 0.0
+        self._step = 0.0
         self._last_cut = -math.inf
-        self._second = 0
-        self._this_second = 0
-        self._last_second = 0
+        self._accepted: collections.deque[float] = collections.deque()
+        self._released = -math.inf
 
-    def reserve(self, now: float) -> float:
-        """Count one request sent at `now`; seconds it must wait for its slot first (0: none)."""
-        second = int(now)
-        if second != self._second:
-            self._last_second = self._this_second if second == self._second + 1 else 0
-            self._second, self._this_second = second, 0
-        self._this_second += 1
-        if self.rate is None:
-            return 0.0
-        self.rate += max(self.recovery, self.growth * self.rate) * max(now - self._rate_at, 0.0)
-        self._rate_at = now
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + 1.0 / self.rate
-        return slot - now
+    def accepted(self, now: float) -> None:
+        """The service answered a request (anything but 429) at `now`."""
+        accepted = self._accepted
+        accepted.append(now)
+        while accepted and accepted[0] < now - 1.0:
+            accepted.popleft()
 
-    def refused(self, now: float) -> None:
-        """The service answered 429 at `now`: slow down (once per second)."""
-        if now - self._last_cut < 1.0:
-            return
+    def accepted_rate(self, now: float) -> float:
+        """Answers accepted per second over the last second."""
+        return float(sum(1 for t in self._accepted if t >= now - 1.0))
+
+    def refused(self, now: float, *, released_at: float, retry_after: float | None = None) -> None:
+        """A request released at `released_at` was answered 429 at `now`."""
+        if retry_after is not None and retry_after >= SHARED_PAUSE_MIN:
+            self.not_before = max(self.not_before, now + min(retry_after, MAX_RETRY_AFTER))
+        if released_at < self._last_cut:
+            return  # sent before the last cut: the same overload, already answered
+        accepted = self.accepted_rate(now)
+        current = self.current(now)
+        if not accepted:
+            if current is None:
+                return  # no rate is known to work yet: the refused request's backoff is enough
+            accepted = current  # everything refused for a second: cut the pace itself
         self._last_cut = now
-        sent = max(self._this_second, self._last_second)
-        current = sent if self.rate is None else min(self.rate, max(sent, self.floor))
-        self.rate = max(self.floor, self.cut * current)
+        self.rate = max(self.floor, self.cut * accepted)
+        self._step = max(self.increase * self.rate, 1.0)
         self._rate_at = now
+
+    def current(self, now: float) -> float | None:
+        """The rate at `now` (grown since the last cut), or None when not pacing."""
+        if self.rate is None:
+            return None
+        if now - self._last_cut > self.forget:
+            self.rate = None
+            return None
+        self.rate += self._step * max(now - self._rate_at, 0.0)
+        self._rate_at = now
+        return self.rate
+
+    def release_time(self, now: float) -> float:
+        """When the next request in the queue may go (>= now)."""
+        rate = self.current(now)
+        gap = 0.0 if rate is None else 1.0 / rate
+        return max(now, self.not_before, self._released + gap)
+
+    def released(self, when: float) -> None:
+        self._released = when
 
     def __repr__(self) -> str:
         rate = "off" if self.rate is None else f"{self.rate:.1f}/s"
         return f"Pacer(rate={rate})"
 
 
-class Backoff:
-    """Jittered exponential backoff: attempt n waits about `base * 2**n`, at most `cap` seconds.
+class _LoopGate:
+    """One event loop's share of the throttle: in-flight slots and the pace queue."""
 
-    The jitter (a random factor in [0.5, 1]) keeps many clients from retrying in step.
+    def __init__(self) -> None:
+        self.slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.billable = asyncio.Semaphore(MAX_IN_FLIGHT - READ_SHARE)
+        self.queue = asyncio.Lock()  # FIFO: the head waits for the pace, the rest behind it
+
+
+class Throttle:
+    """The one gate every request passes: an in-flight slot, then its turn in the paced queue.
+
+    Slots and queue are per event loop (asyncio primitives belong to one loop); the pace is
+    shared by all loops of the client.
     """
 
-    def __init__(self, base: float = 0.5, cap: float = 8.0, rng: Callable[[], float] = random.random):
-        self.base = base
-        self.cap = cap
-        self._rng = rng
+    def __init__(self, pacer: Pacer | None = None, sleep: Sleep | None = None) -> None:
+        self.pacer = pacer or Pacer()
+        self.sleep: Sleep = sleep or asyncio.sleep
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopGate] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `attempt` (0-based); a Retry-After wins when given."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
-        ceiling = min(self.cap, self.base * 2**attempt)
-        return float(ceiling * (0.5 + 0.5 * self._rng()))
+    def _gate(self) -> _LoopGate:
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = _LoopGate()
+        return gate
+
+    @asynccontextmanager
+    async def turn(self, *, billable: bool, awake_at: float = 0.0) -> AsyncIterator[float]:
+        """Hold a slot and wait for the pace; yields the release time (for `Pacer.refused`).
+
+        `awake_at`: the end of the retry sleep this request just took (a pause it already
+        waited out is not waited again, even when the injected sleep took no real time).
+        """
+        gate = self._gate()
+        if billable:
+            async with gate.billable, gate.slots:
+                yield await self._paced(gate, awake_at)
+        else:
+            async with gate.slots:
+                yield await self._paced(gate, awake_at)
+
+    async def _paced(self, gate: _LoopGate, awake_at: float) -> float:
+        pacer = self.pacer
+        now = max(time.monotonic(), awake_at)
+        if pacer.rate is None and pacer.not_before <= now:
+            pacer.released(now)  # not pacing: no queue to join
+            return now
+        async with gate.queue:
+            now = max(time.monotonic(), awake_at)
+            when = pacer.release_time(now)
+            if when > now:
+                await self.sleep(when - now)
+            pacer.released(when)
+            return when
 
     def __repr__(self) -> str:
-        return f"Backoff(base={self.base:g}, cap={self.cap:g})"
+        return f"Throttle({self.pacer!r}, max_in_flight={MAX_IN_FLIGHT})"
+
+
+# --------------------------------------------------------------------------- answers
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -201,12 +367,12 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return None
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if seconds != seconds or seconds in (math.inf, -math.inf):  # NaN, inf
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
@@ -215,11 +381,8 @@ def error_message(response: httpx.Response) -> str:
     """A short readable message from an error answer: JSON, plain text or a proxy's HTML page."""
     text = _body_text(response)
     message = ""
-    try:
-        payload = json.loads(text) if text.strip() else None
-    except ValueError:
-        payload = None
-    if payload is not None:
+    payload = _loads(text) if text.strip() else None
+    if payload is not None and payload is not _INVALID:
         message = _message_from_json(payload)
     elif _looks_like_html(response, text):
         message = _message_from_html(text)
@@ -269,9 +432,13 @@ def is_transient(error: BaseException) -> bool:
 
 
 class Requester:
-    """Sends the client's requests and turns answers into JSON or typed errors.
+    """Sends the client's requests through its `Throttle` and turns answers into JSON or typed errors.
 
     `sleep` is injectable so tests can see the delays asked for without waiting.
+    `timeout` bounds one attempt in all (connecting, sending, every byte of the
+    answer), so a server trickling bytes cannot hold a read forever; a billable
+    POST gets `BILLABLE_TIMEOUT_FACTOR` times as long, since cutting it short makes
+    it uncertain.
     """
 
     def __init__(
@@ -280,27 +447,35 @@ class Requester:
         key: ApiKey,
         base_url: str,
         max_retries: int = 4,
+        timeout: float | None = None,
         sleep: Sleep | None = None,
-        backoff: Backoff | None = None,
         rng: Callable[[], float] = random.random,
+        throttle: Throttle | None = None,
     ) -> None:
         self._key = key
         self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
+        self.timeout = timeout
         self.sleep: Sleep = sleep or asyncio.sleep
-        self.backoff = backoff or Backoff()
         self._rng = rng
+        self.throttle = throttle or Throttle(sleep=self.sleep)
         parsed = httpx.URL(self.base_url)
         self._origin = (parsed.scheme, parsed.host, parsed.port)
         self._base_path = parsed.path.rstrip("/")
         self._api_urls: dict[str, bool] = {}
         """`is_api_url` answers by URL: parsing a URL costs more than the rest of a header build."""
-        self._not_before = 0.0
-        """`time.monotonic()` before which no request is sent (set by a 429)."""
-        self.pacer = Pacer()
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    @property
+    def pacer(self) -> Pacer:
+        return self.throttle.pacer
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds left of a pause the service asked for (a long Retry-After); 0 when none."""
+        return max(self.pacer.not_before - time.monotonic(), 0.0)
 
     # ------------------------------------------------------------------ auth
 
@@ -326,7 +501,7 @@ class Requester:
     def _secrets(self) -> tuple[str, ...]:
         return (self._key.reveal(),)
 
-    # ------------------------------------------------------------------ reads
+    # ------------------------------------------------------------------ the loop
 
     async def get_json(
         self,
@@ -338,40 +513,18 @@ class Requester:
         task_id: str | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
-        limit: asyncio.Semaphore | None = None,
     ) -> Any:
-        """GET `url` and return its JSON, retrying transient failures.
-
-        `deadline` (a `time.monotonic()` value) stops retrying when the next wait would pass it.
-        `limit` bounds the requests in flight (see the module documentation).
-        """
-        retries = self.max_retries if max_retries is None else max_retries
-        attempt = 0
-        own_pause: float | None = None
-        while True:
-            await self._wait_for_pause(own_pause)
-            try:
-                response = await self._send(http, "GET", url, params=params, endpoint=endpoint, limit=limit)
-                if response.is_success:
-                    return self._json(response, endpoint=endpoint, task_id=task_id)
-                error: Exception = map_error(
-                    response, endpoint=endpoint, task_id=task_id, secrets=self._secrets()
-                )
-            except httpx.TransportError as exc:
-                error = self._network_error(exc, endpoint=endpoint, task_id=task_id)
-            if not is_transient(error) or isinstance(error, MalformedResponse) or attempt >= retries:
-                raise error
-            retry_after = error.retry_after if isinstance(error, RateLimited) else None
-            delay = self.backoff.delay(attempt, retry_after)
-            if deadline is not None and time.monotonic() + delay > deadline:
-                raise error
-            if isinstance(error, RateLimited):
-                own_pause = self.pause(delay)
-            logger.debug("retrying %s in %.2f s (%s)", endpoint, delay, type(error).__name__)
-            await self.sleep(delay)
-            attempt += 1
-
-    # ------------------------------------------------------------------ billable posts
+        """GET `url` and return its JSON, retrying transient failures (see `request`)."""
+        return await self.request(
+            http,
+            "GET",
+            url,
+            endpoint=endpoint,
+            params=params,
+            task_id=task_id,
+            max_retries=max_retries,
+            deadline=deadline,
+        )
 
     async def post_json(
         self,
@@ -380,110 +533,114 @@ class Requester:
         body: Mapping[str, Any],
         *,
         endpoint: str,
-        limit: asyncio.Semaphore | None = None,
-    ) -> Any:
-        """POST a billable request; return its JSON. Never resent once it may have arrived."""
-        attempt = 0
-        own_pause: float | None = None
-        while True:
-            await self._wait_for_pause(own_pause)
-            try:
-                response = await self._send(http, "POST", url, json=body, endpoint=endpoint, limit=limit)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Not connected, or never given a connection: nothing was written, so sending
-                # again cannot double-charge.
-                error: APIError = self._network_error(exc, endpoint=endpoint)
-                retry_after = None
-            except httpx.TransportError as exc:
-                raise SubmissionUncertain(
-                    redact(
-                        f"{_describe_transport_error(exc)} after the request was sent; the task may "
-                        "exist and may have been charged. It was NOT resubmitted: check "
-                        "hfwidgets.history() or the provider's dashboard before trying again",
-                        self._secrets(),
-                    ),
-                    endpoint=endpoint,
-                ) from None
-            else:
-                if response.is_success:
-                    return self._submission_json(response, endpoint=endpoint)
-                error = map_error(response, endpoint=endpoint, secrets=self._secrets())
-                if isinstance(error, RateLimited):
-                    retry_after = error.retry_after  # refused before any work: safe to send again
-                elif response.status_code >= 500 and not isinstance(error, InsufficientCredits):
-                    raise SubmissionUncertain(
-                        f"{error.message} — the service may have accepted the task before failing: it may "
-                        "exist and may have been charged. It was NOT resubmitted: check "
-                        "hfwidgets.history() or the provider's dashboard before trying again",
-                        status=error.status,
-                        body=error.body,
-                        endpoint=endpoint,
-                    ) from None
-                else:
-                    raise error
-            if attempt >= self.max_retries:
-                raise error
-            delay = self.backoff.delay(attempt, retry_after)
-            if isinstance(error, RateLimited):
-                own_pause = self.pause(delay)
-            logger.debug(
-                "resending %s in %.2f s (%s, never delivered)", endpoint, delay, type(error).__name__
-            )
-            await self.sleep(delay)
-            attempt += 1
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """POST a billable request; return its JSON (which holds a task id).
 
-    # ------------------------------------------------------------------ shared rate-limit pause
-
-    def pause(self, seconds: float) -> float:
-        """A 429 asked for `seconds`: slow the pace (`Pacer`) and, when `seconds` is at least
-        `SHARED_PAUSE_MIN`, hold every request of this requester back until then.
-
-        Returns when the refused request may go again. A longer pause already in force is kept.
+        Never resent once it may have arrived; refused (429) or never connected, it is resent
+        until `deadline` (a `time.monotonic()` value; 429s) or `max_retries` (connections).
         """
-        now = time.monotonic()
-        self.pacer.refused(now)
-        until = now + max(seconds, 0.0)
-        if seconds >= SHARED_PAUSE_MIN:
-            self._not_before = max(self._not_before, until)
-        return max(self._not_before, until)
+        payload = await self.request(
+            http, "POST", url, endpoint=endpoint, json=body, billable=True, deadline=deadline
+        )
+        assert isinstance(payload, dict)
+        return payload
 
-    @property
-    def paused_for(self) -> float:
-        """Seconds left of the current rate-limit pause (0 when none)."""
-        return max(self._not_before - time.monotonic(), 0.0)
-
-    async def _wait_for_pause(self, own_pause: float | None) -> None:
-        """Sleep out a pause another request was told to take; `own_pause` is one already slept."""
-        if own_pause is not None and self._not_before <= own_pause:
-            return
-        remaining = self._not_before - time.monotonic()
-        if remaining > 0:
-            # Released at a random moment within RELEASE_SPREAD: the held requests do not return in step.
-            await self.sleep(remaining + RELEASE_SPREAD * self._rng())
-
-    # ------------------------------------------------------------------ helpers
-
-    async def _send(
+    async def request(
         self,
         http: httpx.AsyncClient,
         method: str,
         url: str,
         *,
         endpoint: str,
+        billable: bool = False,
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
-        limit: asyncio.Semaphore | None = None,
-    ) -> httpx.Response:
-        headers = self._headers(url)
-        wait = self.pacer.reserve(time.monotonic())
-        if wait > 0:
-            await self.sleep(wait)
-        if limit is None:
-            return await self._request(http, method, url, params=params, json=json, headers=headers)
-        async with limit:
-            return await self._request(http, method, url, params=params, json=json, headers=headers)
+        task_id: str | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> Any:
+        """Send until an answer, or until `should_retry` says no; the one retry loop.
 
-    async def _request(
+        `deadline` (a `time.monotonic()` value) stops retrying when the next wait would pass it.
+        """
+        retries = self.max_retries if max_retries is None else max_retries
+        attempt = 0
+        awake_at = 0.0
+        while True:
+            outcome = await self._attempt(
+                http,
+                method,
+                url,
+                endpoint=endpoint,
+                billable=billable,
+                params=params,
+                json=json,
+                task_id=task_id,
+                awake_at=awake_at,
+            )
+            if not isinstance(outcome, Failure):
+                return outcome
+            if not should_retry(outcome, billable=billable, attempt=attempt, max_retries=retries):
+                raise outcome.error
+            delay = retry_delay(attempt, outcome.retry_after, self._rng)
+            now = time.monotonic()
+            if deadline is not None and now + delay > deadline:
+                raise outcome.error
+            logger.debug(
+                "%s %s in %.2f s (%s)",
+                "resending" if billable else "retrying",
+                endpoint,
+                delay,
+                type(outcome.error).__name__,
+            )
+            await self.sleep(delay)
+            awake_at = now + delay
+            attempt += 1
+
+    async def _attempt(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        url: str,
+        *,
+        endpoint: str,
+        billable: bool,
+        params: Mapping[str, str | int] | None,
+        json: Mapping[str, Any] | None,
+        task_id: str | None,
+        awake_at: float,
+    ) -> Any:
+        """One request: its JSON, or a `Failure`. Raises nothing but cancellation."""
+        headers = self._headers(url)
+        failure: Failure | None = None
+        async with self.throttle.turn(billable=billable, awake_at=awake_at) as released_at:
+            started = time.perf_counter()
+            try:
+                response = await self._send(
+                    http, method, url, params=params, json=json, headers=headers, billable=billable
+                )
+            except Exception as exc:  # every failure is typed below, in one place
+                failure = self._transport_failure(exc, endpoint=endpoint, task_id=task_id, billable=billable)
+            else:
+                if response.status_code == 429:
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    self.pacer.refused(time.monotonic(), released_at=released_at, retry_after=retry_after)
+                else:
+                    self.pacer.accepted(time.monotonic())
+        if logger.isEnabledFor(logging.DEBUG):  # the path is parsed only for a log line that shows
+            logger.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                httpx.URL(url).path,
+                response.status_code if failure is None else failure.error.message[:80],
+                1000 * (time.perf_counter() - started),
+            )
+        if failure is not None:
+            return failure
+        return self._answer(response, endpoint=endpoint, task_id=task_id, billable=billable)
+
+    async def _send(
         self,
         http: httpx.AsyncClient,
         method: str,
@@ -492,75 +649,104 @@ class Requester:
         params: Mapping[str, str | int] | None,
         json: Mapping[str, Any] | None,
         headers: dict[str, str],
+        billable: bool,
     ) -> httpx.Response:
-        debug = logger.isEnabledFor(logging.DEBUG)  # the path is parsed only for a log line that shows
-        started = time.perf_counter()
-        try:
-            response = await http.request(
-                method, url, params=params, json=json, headers=headers, follow_redirects=False
-            )
-        except httpx.TransportError as exc:
-            if debug:
-                logger.debug(
-                    "%s %s failed after %.0f ms: %s",
-                    method,
-                    httpx.URL(url).path,
-                    1000 * (time.perf_counter() - started),
-                    type(exc).__name__,
-                )
-            raise
-        if debug:
-            logger.debug(
-                "%s %s -> %d in %.0f ms",
-                method,
-                httpx.URL(url).path,
-                response.status_code,
-                1000 * (time.perf_counter() - started),
-            )
-        return response
+        send = http.request(method, url, params=params, json=json, headers=headers, follow_redirects=False)
+        if self.timeout is None:
+            return await send
+        limit = self.timeout * (BILLABLE_TIMEOUT_FACTOR if billable else 1.0)
+        return await asyncio.wait_for(send, limit)
 
-    def _json(self, response: httpx.Response, *, endpoint: str, task_id: str | None) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            kind = response.headers.get("content-type", "no content type")
-            raise MalformedResponse(
-                f"answer is not JSON ({kind}): {redact(error_message(response), self._secrets())}",
+    # ------------------------------------------------------------------ typing what happened
+
+    def _transport_failure(
+        self, exc: Exception, *, endpoint: str, task_id: str | None, billable: bool
+    ) -> Failure:
+        """A failure without a usable answer (the exception is not kept: it holds the request)."""
+        what = _describe_transport_error(exc)
+        delivered = may_have_been_delivered(exc)
+        secrets = self._secrets()
+        if isinstance(exc, httpx.DecodingError):
+            what = f"the answer's body could not be decoded ({_short(exc)})"
+        if billable and delivered:
+            error: APIError = SubmissionUncertain(
+                redact(f"{what} after the request was sent; {_NOT_RESUBMITTED}", secrets),
+                endpoint=endpoint,
+            )
+        elif isinstance(exc, httpx.DecodingError):
+            error = MalformedResponse(redact(what, secrets), task_id=task_id, endpoint=endpoint)
+        else:
+            error = APIError(redact(what, secrets), task_id=task_id, endpoint=endpoint)
+        return Failure(error, delivered=delivered)
+
+    def _answer(self, response: httpx.Response, *, endpoint: str, task_id: str | None, billable: bool) -> Any:
+        """The JSON of a 2xx answer, or the `Failure` an error answer means."""
+        secrets = self._secrets()
+        if not response.is_success:
+            error = map_error(response, endpoint=endpoint, task_id=task_id, secrets=secrets)
+            if isinstance(error, RateLimited):
+                return Failure(
+                    error, delivered=False, retry_after=error.retry_after
+                )  # refused before any work
+            if billable and response.status_code >= 500 and not isinstance(error, InsufficientCredits):
+                error = SubmissionUncertain(
+                    f"{error.message} — the service may have accepted the task before failing: "
+                    f"{_NOT_RESUBMITTED}",
+                    status=error.status,
+                    body=error.body,
+                    endpoint=endpoint,
+                )
+            return Failure(error, delivered=True)
+        payload = _loads(response.content)
+        if billable:
+            task = payload.get("id") if isinstance(payload, dict) else None
+            if isinstance(task, str) and task.strip():
+                return payload
+            problem = "without a task id" if payload is not _INVALID else "with an answer that is not JSON"
+            message = f"the service answered the submission {problem}; {_NOT_RESUBMITTED}"
+            kind: type[MalformedResponse] = MalformedSubmission
+        elif payload is _INVALID:
+            content_type = response.headers.get("content-type", "no content type")
+            message = f"answer is not JSON ({content_type}): {redact(error_message(response), secrets)}"
+            kind = MalformedResponse
+        else:
+            return payload
+        return Failure(
+            kind(
+                message,
                 status=response.status_code,
-                body=redact(_body_text(response)[:MAX_BODY_EXCERPT], self._secrets()),
+                body=redact(_body_text(response)[:MAX_BODY_EXCERPT], secrets),
                 task_id=task_id,
                 endpoint=endpoint,
-            ) from None
-
-    def _submission_json(self, response: httpx.Response, *, endpoint: str) -> dict[str, Any]:
-        excerpt = redact(_body_text(response)[:MAX_BODY_EXCERPT], self._secrets())
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        task_id = payload.get("id") if isinstance(payload, dict) else None
-        if not isinstance(task_id, str) or not task_id.strip():
-            raise MalformedSubmission(
-                "the service answered the submission without a task id; the task may exist and may "
-                "have been charged. It was NOT resubmitted: check the provider's dashboard",
-                status=response.status_code,
-                body=excerpt,
-                endpoint=endpoint,
-            )
-        assert isinstance(payload, dict)
-        return payload
-
-    def _network_error(
-        self, exc: httpx.TransportError, *, endpoint: str, task_id: str | None = None
-    ) -> APIError:
-        return APIError(
-            redact(_describe_transport_error(exc), self._secrets()), task_id=task_id, endpoint=endpoint
+            ),
+            delivered=True,
         )
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    detail = str(exc).strip()
-    return f"network error ({type(exc).__name__}{': ' + detail[:120] if detail else ''})"
+BILLABLE_TIMEOUT_FACTOR = 4.0
+"""A billable POST may take this many times the client's timeout in all before it is cut short."""
+
+_INVALID = object()
+"""What `_loads` returns for bytes that are not JSON (`None` is valid JSON)."""
+
+
+def _loads(content: bytes | str) -> Any:
+    """JSON from an answer, or `_INVALID`: bad UTF-8, bad JSON or nesting too deep for the parser."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return _INVALID
+
+
+def _short(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split())
+    return f"{type(exc).__name__}{': ' + detail[:120] if detail else ''}"
+
+
+def _describe_transport_error(exc: BaseException) -> str:
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "network error (the answer did not arrive in time)"
+    return f"network error ({_short(exc)})"
 
 
 def _body_text(response: httpx.Response) -> str:

@@ -23,13 +23,14 @@ from hfwidgets import (
 from hfwidgets._config import ApiKey
 from hfwidgets._http import (
     MAX_RETRY_AFTER,
-    RELEASE_SPREAD,
-    Backoff,
+    Failure,
     Pacer,
     Requester,
     error_message,
     map_error,
     parse_retry_after,
+    retry_delay,
+    should_retry,
 )
 
 KEY = "hk-test-0123456789abcdef"
@@ -193,7 +194,7 @@ def test_retry_after_is_parsed_and_capped() -> None:
     assert parse_retry_after("-4") == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
-    assert Backoff().delay(0, retry_after=7.0) == 7.0
+    assert retry_delay(0, retry_after=7.0) == 7.0
 
 
 async def test_read_retries_transport_errors() -> None:
@@ -342,7 +343,7 @@ async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
     assert events[-1] == ("sent", "/higgsfield/feed/t2")
     waited = [value for kind, value in events[3:-1] if kind == "sleep"]
     assert len(waited) == len(events[3:-1]) >= 1
-    assert sum(waited) >= 7.0 - 0.5 + 0.5 * RELEASE_SPREAD
+    assert sum(waited) >= 7.0 - 0.5
 
 
 async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
@@ -351,7 +352,6 @@ async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
     async with httpx.AsyncClient(transport=transport) as http:
         await req.get_json(http, FEED_URL, endpoint="GET feed")
         assert req.paused_for == 0
-        assert req.pacer.rate is not None  # but the pace is now set
         await req.get_json(http, BASE + "/higgsfield/feed/t2", endpoint="GET feed")
     assert events[:3] == [("sent", "/higgsfield/feed/t1"), ("sleep", 1.0), ("sent", "/higgsfield/feed/t1")]
     paced = [value for kind, value in events[3:-1] if kind == "sleep"]
@@ -359,29 +359,82 @@ async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
     assert events[-1] == ("sent", "/higgsfield/feed/t2")
 
 
-def test_pacer_grows_back_in_proportion_to_its_rate() -> None:
-    pacer = Pacer(floor=1.0, recovery=1.0, cut=0.5, growth=0.1)
-    for i in range(100):
-        pacer.reserve(200.0 + i / 100)
-    pacer.refused(200.99)
-    assert pacer.rate == pytest.approx(50.0)
-    pacer.reserve(201.0)
-    pacer.reserve(205.0)  # four seconds at 10 % a second of ~50/s: about 20 requests/s more
-    assert pacer.rate == pytest.approx(70.0, abs=0.5)
-
-
-def test_pacer_slows_down_after_a_refusal_and_recovers() -> None:
-    pacer = Pacer(floor=1.0, recovery=1.0, cut=0.5, growth=0.0)
-    # Not pacing before any 429: 40 requests in one second go at once.
-    assert all(pacer.reserve(100.0 + i / 40) == 0.0 for i in range(40))
-    pacer.refused(100.99)
-    assert pacer.rate == pytest.approx(20.0)  # half of the 40 sent over the last second
-    pacer.refused(101.2)  # the same overload reported again within a second: no second cut
+def test_pacer_cuts_from_the_rate_the_service_accepted_not_from_demand() -> None:
+    pacer = Pacer(floor=1.0, cut=0.5, increase=0.1)
+    assert pacer.release_time(100.0) == 100.0  # not pacing before any 429
+    for i in range(40):  # 40 answers accepted over the last second...
+        pacer.accepted(100.0 + i / 40)
+    pacer.refused(100.99, released_at=100.9)  # ...whatever was asked for meanwhile
     assert pacer.rate == pytest.approx(20.0)
-    waits = [pacer.reserve(101.0) for _ in range(5)]
-    assert waits[0] == pytest.approx(0.0) and waits[1:] == pytest.approx([0.05, 0.1, 0.15, 0.2], abs=1e-3)
-    pacer.reserve(111.0)  # ten seconds later the rate has grown back by ten requests/s
-    assert pacer.rate == pytest.approx(30.0, abs=0.05)
+    pacer.refused(101.0, released_at=100.95)  # released before the cut: the same overload
+    assert pacer.rate == pytest.approx(20.0)
+    pacer.refused(101.5, released_at=101.2)  # a new refusal after the cut: cut again
+    assert pacer.rate is not None and pacer.rate < 20.0
+
+
+def test_pacer_does_not_pace_from_a_refusal_when_nothing_was_accepted() -> None:
+    pacer = Pacer()
+    pacer.refused(10.0, released_at=9.9)
+    assert pacer.rate is None  # no rate is known to work: the backoff alone acts
+
+
+def test_pacer_grows_additively_while_nothing_is_refused_then_stops_pacing() -> None:
+    pacer = Pacer(floor=1.0, cut=0.5, increase=0.1, forget=30.0)
+    for i in range(100):
+        pacer.accepted(200.0 + i / 100)
+    pacer.refused(200.99, released_at=200.9)
+    assert pacer.rate == pytest.approx(50.0)
+    assert pacer.current(204.99) == pytest.approx(70.0)  # 4 s at 10 % of 50/s a second
+    assert pacer.current(208.99) == pytest.approx(90.0)  # additive: the same step, not a growing one
+    assert pacer.current(231.0) is None  # 30 s without a refusal: no pace any more
+
+
+def test_pacer_releases_one_queue_at_its_rate() -> None:
+    pacer = Pacer(floor=1.0, cut=0.5, increase=0.0)
+    for i in range(40):
+        pacer.accepted(100.0 + i / 40)
+    pacer.refused(101.0, released_at=100.99)
+    assert pacer.rate == pytest.approx(20.0)
+    releases = []
+    for _ in range(5):
+        when = pacer.release_time(101.0)
+        pacer.released(when)
+        releases.append(when - 101.0)
+    assert releases == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2], abs=1e-6)
+
+
+def test_a_long_retry_after_holds_the_whole_queue() -> None:
+    pacer = Pacer()
+    pacer.refused(10.0, released_at=9.9, retry_after=40.0)
+    assert pacer.release_time(11.0) == pytest.approx(50.0)
+    short = Pacer()
+    short.refused(10.0, released_at=9.9, retry_after=1.0)  # a per-second limit: left to the pace
+    assert short.not_before == 0.0
+
+
+@pytest.mark.parametrize(
+    ("failure", "billable", "retried"),
+    [
+        (Failure(SubmissionUncertain("x"), delivered=True), True, False),
+        (Failure(APIError("refused connection"), delivered=False), True, True),
+        (Failure(RateLimited("slow", status=429), delivered=False), True, True),
+        (Failure(APIError("HTTP 400", status=400), delivered=True), True, False),
+        (Failure(APIError("HTTP 503", status=503), delivered=True), False, True),
+        (Failure(APIError("HTTP 404", status=404), delivered=True), False, False),
+        (Failure(MalformedResponse("not JSON", status=200), delivered=True), False, False),
+        (Failure(AuthError("no", status=401), delivered=True), False, False),
+    ],
+)
+def test_should_retry_only_what_is_safe_and_useful(failure: Failure, billable: bool, retried: bool) -> None:
+    assert should_retry(failure, billable=billable, attempt=0, max_retries=4) is retried
+
+
+def test_retries_end_with_max_retries_except_refused_submissions() -> None:
+    refused = Failure(RateLimited("slow", status=429), delivered=False)
+    assert not should_retry(refused, billable=False, attempt=4, max_retries=4)
+    assert should_retry(refused, billable=True, attempt=40, max_retries=4)  # its deadline ends it
+    unconnected = Failure(APIError("refused connection"), delivered=False)
+    assert not should_retry(unconnected, billable=True, attempt=4, max_retries=4)
 
 
 async def test_reads_are_not_held_back_without_a_429() -> None:
