@@ -326,7 +326,7 @@ async def _follow(
     progress.start(task.id)
     feed = await client.wait(task, timeout=timeout, on_update=progress.update)
     progress.close()
-    return feed, await feed.adownload(out)
+    return feed, (await feed.adownload(out)).resolve()
 
 
 def _print_result(task: Task, feed: Feed, path: Path, *, json_output: bool) -> None:
@@ -483,7 +483,7 @@ def download(
             progress.start(task_id)
             finished = await client.wait(task_id, timeout=timeout, on_update=progress.update)
             progress.close()
-            return finished, await finished.adownload(out, variant=variant)
+            return finished, (await finished.adownload(out, variant=variant)).resolve()
 
     with _outcomes(progress, json_output=json_output):
         finished, path = _run(go())
