@@ -1,29 +1,33 @@
 """hfwidgets: make videos from images with the Higgsfield video API, from Python and Jupyter.
 
-Core (async, no widgets): `Client`, `GenerateRequest`, `AdsRequest`, `Feed`, `Task`, `Motion`,
-`motions`, `run`, `history`.
+Core (async, no widgets): `Client`, `GenerateRequest`, `AdsRequest`, `Feed`, `Task`,
+`Motion`, `motions`, `run`, `resume`, `history`, `Journal`.
 Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`.
+Errors: `HiggsfieldError` and its subclasses (the tree is drawn in `hfwidgets._errors`).
 A local emulator of the API: `hfwidgets.emulator`.
 
 Widgets, the emulator and the blocking facade are imported on first use, so
 `import hfwidgets` stays light.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._catalog import motions
 from ._errors import (
     APIError,
     AuthError,
+    BlockingCallError,
     BudgetExceeded,
+    EmulatorError,
     HiggsfieldError,
     InsufficientCredits,
+    JournalError,
     MalformedResponse,
+    MalformedSubmission,
     MissingExtra,
     MissingKeyError,
+    NoEventLoop,
     RateLimited,
     SubmissionUncertain,
     TaskFailed,
@@ -33,10 +37,10 @@ from ._errors import (
 from ._models import MODELS, PRICES, Feed, Job, Motion, MotionPart, Params, Task
 from ._requests import AdsRequest, GenerateRequest
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from . import emulator
     from ._client import Client
-    from ._journal import History, TaskRecord, history
+    from ._journal import History, Journal, TaskRecord, history
     from ._polling import PollPolicy
     from ._sync import resume, run
     from .widgets import AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio
@@ -48,6 +52,7 @@ _LAZY = {
     "Client": "._client",
     "PollPolicy": "._polling",
     "History": "._journal",
+    "Journal": "._journal",
     "TaskRecord": "._journal",
     "history": "._journal",
     "run": "._sync",
@@ -61,19 +66,19 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name == "emulator":
-        return importlib.import_module(".emulator", __name__)
+        return _importlib.import_module(".emulator", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'hfwidgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, "emulator"])
+    return sorted({*globals(), *_LAZY, "emulator"})
 
 
 __all__ = [
@@ -83,8 +88,10 @@ __all__ = [
     "AdsPanel",
     "AdsRequest",
     "AuthError",
+    "BlockingCallError",
     "BudgetExceeded",
     "Client",
+    "EmulatorError",
     "Explorer",
     "Feed",
     "GenerateRequest",
@@ -93,12 +100,16 @@ __all__ = [
     "ImageInput",
     "InsufficientCredits",
     "Job",
+    "Journal",
+    "JournalError",
     "MalformedResponse",
+    "MalformedSubmission",
     "MissingExtra",
     "MissingKeyError",
     "Motion",
     "MotionGrid",
     "MotionPart",
+    "NoEventLoop",
     "Params",
     "PollPolicy",
     "RateLimited",

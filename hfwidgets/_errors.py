@@ -1,4 +1,24 @@
-"""The exception hierarchy. Every error hfwidgets raises derives from HiggsfieldError.
+"""Every error hfwidgets raises, in one place. All derive from HiggsfieldError:
+
+    HiggsfieldError
+    ├── ValidationError (also ValueError)   a bad argument; nothing was sent
+    ├── MissingKeyError                     no API key given or in the environment
+    ├── MissingExtra (also ImportError)     a feature needs an optional dependency (names the extra)
+    ├── BudgetExceeded                      the call would pass Client(budget=...); nothing was sent
+    ├── APIError                            the service answered with an error, or unusably
+    │   ├── AuthError                       401/403: the key was refused
+    │   ├── InsufficientCredits             402: the account is short of credits
+    │   ├── RateLimited                     429 and retries exhausted
+    │   ├── MalformedResponse               2xx, but not the documented JSON
+    │   │   └── MalformedSubmission         ... to a billable POST (also SubmissionUncertain)
+    │   └── SubmissionUncertain             a billable POST may have been charged; not resent
+    │       └── MalformedSubmission
+    ├── TaskFailed                          the task ended failed, nsfw or canceled
+    ├── TaskTimeout                         wait() reached its deadline; the task lives on
+    ├── JournalError                        the journal file cannot be used
+    ├── NoEventLoop (also RuntimeError)     a widget needs the kernel's running event loop
+    ├── BlockingCallError (also RuntimeError)  run()/resume() called from the loop they block on
+    └── EmulatorError (also RuntimeError)   the local emulator is not running (or did not start)
 
 No error ever carries the API key: messages are built from what the server said,
 and `redact` scrubs the key out of anything the server might have echoed back.
@@ -16,12 +36,17 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "AuthError",
+    "BlockingCallError",
     "BudgetExceeded",
+    "EmulatorError",
     "HiggsfieldError",
     "InsufficientCredits",
+    "JournalError",
     "MalformedResponse",
+    "MalformedSubmission",
     "MissingExtra",
     "MissingKeyError",
+    "NoEventLoop",
     "RateLimited",
     "SubmissionUncertain",
     "TaskFailed",
@@ -175,6 +200,13 @@ class SubmissionUncertain(APIError):
     """
 
 
+class MalformedSubmission(SubmissionUncertain, MalformedResponse):
+    """A billable POST was answered 2xx but the answer holds no usable task id.
+
+    The service most likely created (and charged) the task; it is not resubmitted.
+    """
+
+
 class TaskFailed(HiggsfieldError):
     """The task ended in a failure status (`failed`, `nsfw`, `canceled`). `feed` holds the answer."""
 
@@ -199,6 +231,32 @@ class TaskTimeout(HiggsfieldError):
             f"task {task_id} not finished after {timeout:g} s{seen}; it continues on the "
             f"server: call wait({task_id!r}) again to pick it up"
         )
+
+
+class JournalError(HiggsfieldError):
+    """The journal file cannot be used (written by a newer hfwidgets, or not a journal)."""
+
+
+class NoEventLoop(HiggsfieldError, RuntimeError):
+    """A widget was asked to work in the background, but no asyncio event loop is running."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no running asyncio event loop: widgets run their work on the Jupyter kernel's loop. "
+            "Outside Jupyter, call hfwidgets.run(...) instead, or drive the widget from a coroutine "
+            "(inside asyncio.run(...))"
+        )
+
+
+class BlockingCallError(HiggsfieldError, RuntimeError):
+    """`run()`/`resume()` were called from hfwidgets' own loop thread, which they would block forever."""
+
+    def __init__(self) -> None:
+        super().__init__("hfwidgets.run()/resume() block: call them from your code, not from a callback")
+
+
+class EmulatorError(HiggsfieldError, RuntimeError):
+    """The local emulator cannot serve: not started yet, already stopped, or it failed to start."""
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

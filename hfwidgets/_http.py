@@ -79,6 +79,7 @@ from ._errors import (
     AuthError,
     InsufficientCredits,
     MalformedResponse,
+    MalformedSubmission,
     RateLimited,
     SubmissionUncertain,
     redact,
@@ -91,7 +92,6 @@ __all__ = [
     "READ_SHARE",
     "SHARED_PAUSE_MIN",
     "Failure",
-    "MalformedSubmission",
     "Pacer",
     "Requester",
     "Throttle",
@@ -140,13 +140,6 @@ _NOT_RESUBMITTED = (
     "the task may exist and may have been charged. It was NOT resubmitted: check "
     "hfwidgets.history() or the provider's dashboard before trying again"
 )
-
-
-class MalformedSubmission(SubmissionUncertain, MalformedResponse):
-    """A billable POST was answered 2xx but the answer holds no usable task id.
-
-    The service most likely created (and charged) the task; it is not resubmitted.
-    """
 
 
 # --------------------------------------------------------------------------- retry policy

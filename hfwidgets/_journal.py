@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._config import home_dir
-from ._errors import HiggsfieldError
+from ._errors import JournalError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Task
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ __all__ = [
     "MAX_THUMBNAIL_BYTES",
     "History",
     "Journal",
-    "JournalError",
     "TaskRecord",
     "default_journal_path",
     "history",
@@ -119,10 +118,6 @@ _MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
 
 _TERMINAL = tuple(sorted(TERMINAL_STATUSES))
 _NOT_TERMINAL_SQL = f"status NOT IN ({', '.join('?' for _ in _TERMINAL)})"
-
-
-class JournalError(HiggsfieldError):
-    """The journal file cannot be used (written by a newer hfwidgets, or not a journal)."""
 
 
 def default_journal_path() -> Path:

@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ._errors import ValidationError
+
 __all__ = ["DEFAULT_PRIORS", "PollPolicy"]
 
 DEFAULT_PRIORS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -89,17 +91,16 @@ class PollPolicy:
     """Largest relative change `jittered` makes to a gap (0.1: ±10 %)."""
 
     def __post_init__(self) -> None:
-        if (
-            not 0 < self.window_interval <= self.cap
-            or self.first_delay <= 0
-            or self.backoff < 1
-            or self.hold < 0
-            or not 0 <= self.jitter < 0.5
-        ):
-            raise ValueError(
-                "PollPolicy needs 0 < window_interval <= cap, first_delay > 0, backoff >= 1, "
-                "hold >= 0 and 0 <= jitter < 0.5"
-            )
+        rules = [
+            ("window_interval", self.window_interval, 0 < self.window_interval <= self.cap, "> 0 and <= cap"),
+            ("first_delay", self.first_delay, self.first_delay > 0, "> 0"),
+            ("backoff", self.backoff, self.backoff >= 1, ">= 1"),
+            ("hold", self.hold, self.hold >= 0, ">= 0"),
+            ("jitter", self.jitter, 0 <= self.jitter < 0.5, ">= 0 and < 0.5"),
+        ]
+        for name, value, ok, allowed in rules:
+            if not ok:
+                raise ValidationError(name, value, f"a number {allowed}")
 
     def jittered(self, delay: float, rng: Callable[[], float] = random.random) -> float:
         """`delay` changed at random by at most `jitter` of itself (`rng()` in [0, 1))."""

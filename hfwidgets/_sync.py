@@ -20,6 +20,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._errors import BlockingCallError
+
 if TYPE_CHECKING:
     from ._client import Client
     from ._models import Feed, Motion
@@ -164,7 +166,7 @@ def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any)
         coro.close()
         if bar is not None:
             bar.close()
-        raise RuntimeError("hfwidgets.run()/resume() block: call them from your code, not from a callback")
+        raise BlockingCallError()
     future = asyncio.run_coroutine_threadsafe(coro, loop)
     started = time.monotonic()
     try:

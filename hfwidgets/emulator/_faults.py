@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._errors import ValidationError
+
 __all__ = [
     "ENDPOINTS",
     "FAULT_ENDPOINTS",
@@ -117,7 +119,7 @@ class Faults:
     def server_error(self, endpoint: str, count: int = 1, status: int = 503) -> None:
         """Answer `status` (500, 502, 503 or 504) with a JSON body to the next `count` requests."""
         if status not in (500, 502, 503, 504):
-            raise ValueError(f"status={status!r} is not allowed: one of 500, 502, 503, 504")
+            raise ValidationError("status", status, "one of 500, 502, 503, 504")
         self._queue(endpoint, Fault("server_error", _positive("count", count), status=status))
 
     def html_error(self, endpoint: str, count: int = 1, status: int = 502) -> None:
@@ -139,7 +141,7 @@ class Faults:
         """Answer `seconds` late; for the next `count` requests, or until cleared when None."""
         _check_endpoint(endpoint)
         if seconds < 0:
-            raise ValueError(f"seconds={seconds!r} is not allowed: a number >= 0")
+            raise ValidationError("seconds", seconds, "a number >= 0")
         with self._lock:
             self._delays[endpoint] = (float(seconds), None if count is None else _positive("count", count))
 
@@ -149,7 +151,7 @@ class Faults:
         """The next `count` tasks end with `status` ("failed", "nsfw", "canceled"), or, for any
         other status such as "postprocessing", show it after in_progress and never finish."""
         if not isinstance(status, str) or not status or status in ("queued", "in_progress", "completed"):
-            raise ValueError(f"status={status!r} is not allowed: failed, nsfw, canceled or an unknown status")
+            raise ValidationError("status", status, "failed, nsfw, canceled or an unknown status")
         with self._lock:
             self._outcomes.append(_QueuedOutcome(status, _positive("count", count)))
 
@@ -178,14 +180,14 @@ class Faults:
     def set_credits(self, points: int | None) -> None:
         """Give the account `points` credits (None: unlimited)."""
         if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 0):
-            raise ValueError(f"points={points!r} is not allowed: an int >= 0 or None")
+            raise ValidationError("points", points, "an int >= 0 or None")
         with self._lock:
             self._credits = points
 
     def max_requests_per_second(self, limit: float | None) -> None:
         """Answer 429 + Retry-After to API requests beyond `limit` per second (None: no limit)."""
         if limit is not None and limit <= 0:
-            raise ValueError(f"limit={limit!r} is not allowed: a number > 0 or None")
+            raise ValidationError("limit", limit, "a number > 0 or None")
         with self._lock:
             self._rps = limit
 
@@ -397,10 +399,10 @@ class DropFilter(logging.Filter):
 
 def _check_endpoint(endpoint: str) -> None:
     if endpoint not in FAULT_ENDPOINTS:
-        raise ValueError(f"endpoint={endpoint!r} is not allowed: one of {', '.join(FAULT_ENDPOINTS)}")
+        raise ValidationError("endpoint", endpoint, f"one of {', '.join(FAULT_ENDPOINTS)}")
 
 
 def _positive(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} is not allowed: an int >= 1")
+        raise ValidationError(name, value, "an int >= 1")
     return value

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from .._errors import EmulatorError
 from .._models import Motion
 from ._app import create_app
 from ._faults import DropFilter, Faults
@@ -88,7 +89,7 @@ class EmulatorServer:
     @property
     def port(self) -> int:
         if self._port is None:
-            raise RuntimeError("the emulator is not started: call start() or use `with serve() as server`")
+            raise EmulatorError("the emulator is not started: call start() or use `with serve() as server`")
         return self._port
 
     @property
@@ -129,7 +130,7 @@ class EmulatorServer:
     def start(self, timeout: float = 15.0) -> EmulatorServer:
         """Start serving; returns once the server accepts connections."""
         if self._stopped:
-            raise RuntimeError("this emulator was stopped; create a new one with serve()")
+            raise EmulatorError("this emulator was stopped; create a new one with serve()")
         if self._thread is not None:
             return self
         install_log_filter()
@@ -148,7 +149,7 @@ class EmulatorServer:
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the emulator did not start on {self.host}:{self._port}")
+                raise EmulatorError(f"the emulator did not start on {self.host}:{self._port}")
             time.sleep(0.01)
         with socket.create_connection((self.host, self._port), timeout=timeout):
             pass  # accepts connections

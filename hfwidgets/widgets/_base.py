@@ -26,11 +26,10 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 import ipywidgets
 
 from .._config import key_from_environment
-from .._errors import HiggsfieldError, redact
+from .._errors import NoEventLoop, redact
 
 __all__ = [
     "ErrorArea",
-    "NoEventLoop",
     "describe_error",
     "kernel_loop",
     "shows_errors",
@@ -45,17 +44,6 @@ T = TypeVar("T")
 
 # Anything shaped like a provider key is masked in shown messages, whatever its origin.
 _KEY_SHAPE = re.compile(r"hk-[A-Za-z0-9_\-]{4,}")
-
-
-class NoEventLoop(HiggsfieldError, RuntimeError):
-    """A widget was asked to work in the background, but no asyncio event loop is running."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "no running asyncio event loop: widgets run their work on the Jupyter kernel's loop. "
-            "Outside Jupyter, call hfwidgets.run(...) instead, or drive the widget from a coroutine "
-            "(inside asyncio.run(...))"
-        )
 
 
 def describe_error(error: BaseException) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from .._errors import ValidationError
 from .._models import Motion
 from .._requests import GenerateRequest, check_seed
 from ._controls import ControlValues
@@ -59,7 +60,7 @@ def generate_code(
             "feed = await client.wait(task)\n"
             "feed.video_url\n"
         )
-    raise ValueError(f"style={style!r} is not allowed: 'run' or 'async'")
+    raise ValidationError("style", style, "'run' or 'async'")
 
 
 def _one_line(text: str) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ipywidgets
 
 from .._catalog import resolve_motion
-from .._errors import TaskFailed, ValidationError
+from .._errors import NoEventLoop, TaskFailed, ValidationError
 from .._images import ImageSource, LoadedImage, load_image
 from .._models import Feed, Motion, size_for_aspect
 from .._requests import GenerateRequest, check_seed
@@ -129,6 +129,7 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
             ),
         )
         self._run: asyncio.Task[list[Feed]] | None = None
+        self._refusal: Exception = NoEventLoop()  # replaced by the actual refusal when start() fails
         children: list[ipywidgets.Widget] = []
         if getattr(client, "emulated", False):
             children.append(emulator_banner())
@@ -155,6 +156,7 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
             self.client.check_budget(self.price)
             self._run = start_task(self._run_all(), self.errors, name="hfwidgets-explorer")
         except Exception as error:
+            self._refusal = error
             self.errors.show(error)
             return None
         self.errors.clear()
@@ -166,11 +168,11 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         """Start if needed and wait for every cell; the feeds in grid order.
 
         A cell that failed before having a feed (refused submission, network) has
-        none: see `cell.error`. Raises the refusal when the run could not start.
+        none: see `cell.error`. Raises the refusal (e.g. BudgetExceeded) when the run could not start.
         """
         run = self.start()
         if run is None:
-            raise RuntimeError(self.errors.message or "the run could not start")
+            raise self._refusal
         return await run
 
     async def _run_all(self) -> list[Feed]:

@@ -19,12 +19,12 @@ import traitlets
 
 from .._catalog import bundled_motions
 from .._config import KEY_ENV
-from .._errors import TaskFailed, TaskTimeout, ValidationError
+from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
 from .._images import ImageSource
 from .._journal import TaskRecord
 from .._models import Feed, Motion, Task
 from .._requests import GenerateRequest
-from ._base import ErrorArea, NoEventLoop, shows_errors, start_task
+from ._base import ErrorArea, shows_errors, start_task
 from ._codegen import CodeStyle, generate_code
 from ._controls import Controls, ControlValues
 from ._follow import WAIT_TIMEOUT, follow

@@ -9,7 +9,7 @@ import pytest
 from widget_support import fast_client, widget_tree
 
 from hfwidgets._catalog import resolve_motion
-from hfwidgets._errors import ValidationError
+from hfwidgets._errors import BudgetExceeded, ValidationError
 from hfwidgets.widgets import Explorer
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ async def test_the_whole_run_is_refused_when_over_budget(
         assert "over budget" in explorer.cost.value
         explorer.run_button.click()
         assert "BudgetExceeded" in explorer.errors.message
-        with pytest.raises(RuntimeError, match="BudgetExceeded"):
+        with pytest.raises(BudgetExceeded, match="refused before sending"):
             await explorer.wait()
         assert fresh_emulator.counters.get(GENERATE, 0) == 0
     finally:

@@ -1,0 +1,151 @@
+"""The error tree: one module, drawn in its docstring, every error exported, no bare builtins."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import httpx
+import pytest
+
+import hfwidgets
+from hfwidgets import _errors
+from hfwidgets._errors import (
+    BlockingCallError,
+    EmulatorError,
+    HiggsfieldError,
+    MalformedResponse,
+    MalformedSubmission,
+    SubmissionUncertain,
+    ValidationError,
+)
+
+_BRANCH = re.compile(r"^(?P<indent>[ │]*)[├└]── (?P<name>\w+)(?: \(also (?P<also>\w+)\))?")
+
+
+def error_classes() -> list[type[HiggsfieldError]]:
+    found = [getattr(_errors, name) for name in _errors.__all__]
+    return [c for c in found if isinstance(c, type) and issubclass(c, HiggsfieldError)]
+
+
+def drawn_tree() -> tuple[set[tuple[str, str]], dict[str, str]]:
+    """(parent, child) edges and "also" builtin bases, as the module docstring draws them."""
+    edges: set[tuple[str, str]] = set()
+    also: dict[str, str] = {}
+    stack = ["HiggsfieldError"]
+    for line in (_errors.__doc__ or "").splitlines():
+        match = _BRANCH.match(line.strip("\n")[4:])
+        if match is None:
+            continue
+        depth = len(match["indent"]) // 4 + 1
+        del stack[depth:]
+        edges.add((stack[depth - 1], match["name"]))
+        stack.append(match["name"])
+        if match["also"]:
+            also[match["name"]] = match["also"]
+    return edges, also
+
+
+def test_the_docstring_draws_the_real_tree() -> None:
+    edges, also = drawn_tree()
+    real_edges = {
+        (base.__name__, cls.__name__)
+        for cls in error_classes()
+        for base in cls.__bases__
+        if issubclass(base, HiggsfieldError)
+    }
+    assert edges == real_edges
+    real_also = {
+        cls.__name__: base.__name__
+        for cls in error_classes()
+        for base in cls.__bases__
+        if not issubclass(base, HiggsfieldError) and base is not Exception
+    }
+    assert also == real_also
+
+
+def test_every_error_is_defined_in_errors_and_exported() -> None:
+    classes = error_classes()
+    assert {c.__name__ for c in classes} == set(_errors.__all__)
+    for cls in classes:
+        assert cls.__module__ == "hfwidgets._errors"
+        assert getattr(hfwidgets, cls.__name__) is cls
+        assert cls.__name__ in hfwidgets.__all__
+
+
+def test_no_other_module_defines_a_higgsfield_error() -> None:
+    import hfwidgets.emulator
+    import hfwidgets.widgets  # noqa: F401
+
+    def subclasses(cls: type) -> set[type]:
+        direct = set(cls.__subclasses__())
+        return direct.union(*(subclasses(c) for c in direct))
+
+    strays = {
+        c.__qualname__
+        for c in subclasses(HiggsfieldError)
+        if c.__module__.startswith("hfwidgets") and c.__module__ != "hfwidgets._errors"
+    }
+    assert strays == set()
+
+
+def test_a_bad_poll_policy_names_its_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        hfwidgets.PollPolicy(backoff=0.5)
+    assert caught.value.field == "backoff"
+    assert ">= 1" in str(caught.value)
+
+
+def test_a_bad_fault_knob_names_its_field() -> None:
+    from hfwidgets.emulator import Faults
+
+    with pytest.raises(ValidationError) as caught:
+        Faults().rate_limit("nowhere")
+    assert caught.value.field == "endpoint"
+    with pytest.raises(ValidationError) as caught:
+        Faults().set_credits(-1)
+    assert caught.value.field == "points"
+
+
+def test_an_emulator_that_is_not_running_says_so() -> None:
+    from hfwidgets.emulator import EmulatorServer
+
+    server = EmulatorServer(render=False)
+    with pytest.raises(EmulatorError, match="not started"):
+        _ = server.base_url
+    server.stop()
+    with pytest.raises(EmulatorError, match="was stopped"):
+        server.start()
+
+
+def test_run_called_from_its_own_loop_thread_is_refused() -> None:
+    from hfwidgets import _sync
+
+    async def inside() -> None:
+        hfwidgets.run("https://example.test/a.jpg", "Face Punch", progress=False)
+
+    future = asyncio.run_coroutine_threadsafe(inside(), _sync._runner.loop())
+    with pytest.raises(BlockingCallError, match="not from a callback"):
+        future.result(timeout=30)
+
+
+async def test_a_billable_post_answered_without_an_id_is_a_malformed_submission() -> None:
+    def api(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": "ok"})
+
+    client = hfwidgets.Client(
+        "hk-unit-secret-abcdef0123",
+        "https://api.example.test",
+        transport=httpx.MockTransport(api),
+        journal=False,
+    )
+    request = hfwidgets.GenerateRequest(
+        "https://images.example.test/cat.png", "Face Punch", width=736, height=1312
+    )
+    with pytest.raises(MalformedSubmission) as caught:
+        await client.generate(request)
+    assert isinstance(caught.value, SubmissionUncertain) and isinstance(caught.value, MalformedResponse)
+    assert client.uncertain == client.price("lite") and client.spent == 0
+    assert "hk-unit-secret" not in str(caught.value) + json.dumps(caught.value.body)
+    await client.aclose()
