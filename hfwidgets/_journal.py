@@ -18,7 +18,6 @@ the file or lose a row.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import sqlite3
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import home_dir
 from ._errors import JournalError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Task
+from ._static import HISTORY_ROWS, history_html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -518,9 +518,6 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- history
 
-_HTML_ROWS = 50
-_SAFE_LINK_SCHEMES = ("http://", "https://")
-
 
 class History(list[TaskRecord]):
     """Journalled tasks, newest first: a list of TaskRecord that shows itself as a table."""
@@ -548,51 +545,13 @@ class History(list[TaskRecord]):
 
     def __repr__(self) -> str:
         lines = [self._summary()]
-        lines += [f"  {record!r}" for record in self[:_HTML_ROWS]]
-        if len(self) > _HTML_ROWS:
-            lines.append(f"  ... {len(self) - _HTML_ROWS} more")
+        lines += [f"  {record!r}" for record in self[:HISTORY_ROWS]]
+        if len(self) > HISTORY_ROWS:
+            lines.append(f"  ... {len(self) - HISTORY_ROWS} more")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        escape = html.escape
-        head = "".join(
-            f"<th>{name}</th>"
-            for name in ("", "created", "task", "model", "motion", "seed", "size", "status", "cost", "video")
-        )
-        rows = []
-        for record in self[:_HTML_ROWS]:
-            thumb = ""
-            if record.thumbnail:
-                import base64
-
-                data = base64.b64encode(record.thumbnail).decode("ascii")
-                thumb = f'<img src="data:image/jpeg;base64,{data}" style="max-height:48px" alt="">'
-            video = ""
-            url = record.video_url
-            if url and url.lower().startswith(_SAFE_LINK_SCHEMES):  # never a javascript: link
-                video = f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">mp4</a>'
-            what = record.template_id if record.kind == "ads" else record.motion_name
-            size = record.size or (f"{record.width}x{record.height}" if record.width else "")
-            cells = (
-                thumb,
-                escape(record.created_at.strftime("%Y-%m-%d %H:%M:%S")),
-                f"<code>{escape(record.id)}</code>",
-                escape(str(record.model or record.kind)),
-                escape(str(what or "")),
-                escape("" if record.seed is None else str(record.seed)),
-                escape(size),
-                escape(record.status),
-                escape(str(record.cost)),
-                video,
-            )
-            rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
-        more = ""
-        if len(self) > _HTML_ROWS:
-            more = f"<p>... {len(self) - _HTML_ROWS} more (see <code>.to_dataframe()</code>)</p>"
-        return (
-            f'<div class="hfwidgets-history"><p>{escape(self._summary())}</p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}</div>"
-        )
+        return history_html(self, self._summary())
 
 
 def history(base_url: str | None = None) -> History:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._errors import MalformedResponse
+from ._static import Embed, StaticResult, result_html
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -424,6 +425,21 @@ class Feed:
         from ._video import read_frames
 
         return read_frames(self, variant=variant)
+
+    def show(self, embed: Embed = "poster", *, max_bytes: int | None = None) -> StaticResult:
+        """This result as standalone HTML for a notebook: display the returned object.
+
+        `embed="poster"` (what displaying the feed shows): the first frame, the
+        parameters and the status, plus a player when the video URL is public.
+        `"animated"`: a small animated WebP preview (at most ~600 KB) instead of
+        the poster. `"video"`: the mp4 itself (the reduced one when the service
+        made one), refused above `max_bytes` (20 MB by default); its size is
+        stated above the player. Both make the saved notebook bigger.
+        """
+        return StaticResult(self, embed, max_bytes=max_bytes)
+
+    def _repr_html_(self) -> str:
+        return result_html(self)
 
     def __repr__(self) -> str:
         p = self.params

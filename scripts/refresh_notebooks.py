@@ -3,6 +3,12 @@
 Run from the repository root: `.venv/bin/python scripts/refresh_notebooks.py [notebooks/NAME.ipynb ...]`.
 Runs with no API key (the notebooks use the local emulator), keeps no widget state
 (saved notebooks stay small) and drops per-run execution metadata.
+
+Widget views are dropped from the saved outputs, leaving each widget's static
+HTML and text: a widget view whose model is gone shows "Error displaying widget:
+model not found" in JupyterLab (once the notebook is trusted), while the static
+view shows the same results with or without a kernel. Running a cell brings the
+live widget back.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def refresh(path: Path) -> None:
@@ -32,6 +39,10 @@ def refresh(path: Path) -> None:
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data:
+                del data[WIDGET_VIEW]
     nbformat.write(notebook, path)
     print(f"{path.name}: {path.stat().st_size} bytes")
 

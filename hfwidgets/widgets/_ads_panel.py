@@ -13,6 +13,7 @@ from .._errors import ValidationError
 from .._images import ImageSource
 from .._models import SIZE_PRESETS, Feed
 from .._requests import AdsRequest, check_size
+from .._static import StaticRepr, results_html
 from ._base import ErrorArea, shows_errors, start_task
 from ._follow import follow
 from ._image_input import ImageInput
@@ -31,7 +32,7 @@ AD_SIZES: tuple[str, ...] = tuple(f"{w}x{h}" for w, h in SIZE_PRESETS.values())
 """Sizes offered in the dropdown (any "WxH" the request rules accept can be set from Python)."""
 
 
-class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     """Make an ad video: template id, one product image, size; 13 points a video.
 
     `result` is the latest finished feed (observable); `submit()` is what the
@@ -149,6 +150,13 @@ class AdsPanel(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
 
     def _refresh_cost(self) -> None:
         self.cost.value = cost_line(self.client, self.client.price("ads"), "ad")
+
+    def static_html(self) -> str:
+        """The latest ad as standalone HTML (what a reader without a kernel sees)."""
+        feeds = [self.result] if self.result is not None else []
+        return results_html(
+            feeds, title="Ads", empty="No ad when this was saved: run the cell to use the panel."
+        )
 
     def __repr__(self) -> str:
         return (

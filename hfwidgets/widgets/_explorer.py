@@ -22,6 +22,7 @@ from .._errors import NoEventLoop, TaskFailed, ValidationError
 from .._images import ImageSource, LoadedImage, load_image
 from .._models import Feed, Motion, size_for_aspect
 from .._requests import GenerateRequest, check_seed
+from .._static import ExplorerCellView, StaticRepr, explorer_html
 from ._base import ErrorArea, describe_error, shows_errors, start_task
 from ._controls import draw_seed
 from ._follow import follow
@@ -54,7 +55,7 @@ class ExplorerCell:
         return f"ExplorerCell({self.motion.name!r}, seed={self.seed}, {status})"
 
 
-class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     """The same image under every combination of `motions` x `seeds`, in a grid.
 
     Press Run (or `start()`, or `await explorer.wait()`, which starts it) to
@@ -213,6 +214,20 @@ class Explorer(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
     def _refresh_cost(self) -> None:
         what = f"{len(self.cells)} × {self.model}"
         self.cost.value = cost_line(self.client, self.price, what, label="This run")
+
+    def static_html(self) -> str:
+        """The grid of posters as standalone HTML (what a reader without a kernel sees)."""
+        cells = [
+            ExplorerCellView(
+                cell.motion.name,
+                cell.seed,
+                cell.feed,
+                describe_error(cell.error) if cell.error is not None and cell.feed is None else "",
+            )
+            for cell in self.cells
+        ]
+        title = f"Explorer: {len(self.motions)} motion(s) × {len(self.seeds)} seed(s), {self.model}"
+        return explorer_html(cells, columns=len(self.seeds), title=title)
 
     def __repr__(self) -> str:
         names = ", ".join(repr(m.name) for m in self.motions)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,6 +14,7 @@ import traitlets
 
 from .._errors import HiggsfieldError, TaskFailed
 from .._models import FAILED_STATUSES, Feed
+from .._static import StaticRepr, result_html, results_html
 from ._base import describe_error
 
 __all__ = ["ResultView"]
@@ -97,7 +97,7 @@ def describe_status(feed: Feed | None) -> str:
     return _PENDING_TEXT.get(feed.status, f"Status: {feed.status}")
 
 
-class ResultView(anywidget.AnyWidget):
+class ResultView(StaticRepr, anywidget.AnyWidget):
     """Shows a task's result: the video (by URL), status, enhanced prompt, parameters and raw feed.
 
     Assign `view.feed` as the task progresses. The Download button saves the mp4
@@ -231,28 +231,11 @@ class ResultView(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ reprs
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """The widget bundle plus a static `text/html` view, for viewers without a kernel."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        return {**data, "text/html": self.static_html()}, metadata
-
     def static_html(self) -> str:
-        """Plain HTML of the result (video by URL, status, prompt); every string escaped."""
-        parts = ['<div class="hfw-result hfw-result-static">']
-        if self.video_url:
-            src = html.escape(self.video_url)
-            parts.append(
-                f'<video class="hfw-video" controls loop muted playsinline src="{src}" '
-                'style="max-width:100%;max-height:480px"></video>'
-            )
-        parts.append(f'<p class="hfw-result-status">{html.escape(self.status_text)}</p>')
-        if self.prompt:
-            parts.append(f'<p class="hfw-prompt-text">{html.escape(self.prompt)}</p>')
-        parts.append("</div>")
-        return "".join(parts)
+        """The result as standalone HTML (poster, parameters, status), for viewers without a kernel."""
+        if self._feed is None:
+            return results_html([], title="Result", empty=self.status_text)
+        return result_html(self._feed)
 
     def __repr__(self) -> str:
         return f"ResultView({self._feed!r})"

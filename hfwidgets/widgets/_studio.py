@@ -24,6 +24,7 @@ from .._images import ImageSource
 from .._journal import TaskRecord
 from .._models import Feed, Motion, Task
 from .._requests import GenerateRequest
+from .._static import StaticRepr, results_html
 from ._base import ErrorArea, shows_errors, start_task
 from ._codegen import CodeStyle, generate_code
 from ._controls import Controls, ControlValues
@@ -78,7 +79,7 @@ class _Request:
     values: ControlValues
 
 
-class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     """Make videos from images: pick image(s) and a motion, set the options, press Generate.
 
     `result` is the latest finished `Feed` (a failed one too: look at its
@@ -503,6 +504,14 @@ class Studio(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type h
 
     def _set_status(self, text: str) -> None:
         self.status.value = html.escape(text)
+
+    def static_html(self) -> str:
+        """The results so far, newest first, as standalone HTML (what a reader without a kernel sees)."""
+        count = len(self.results)
+        title = f"Studio: {count} result{'' if count == 1 else 's'}" if count else "Studio"
+        return results_html(
+            self.results[::-1], title=title, empty="No results when this was saved: run the cell to use it."
+        )
 
     def __repr__(self) -> str:
         motion = self.motion_grid.value

@@ -157,8 +157,8 @@ def test_static_html_fallback_escapes_every_string(completed_json: dict[str, Any
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#x27;prompt&#x27;)&lt;/script&gt; &amp; more" in page
     assert 'src="https://example.invalid/v.mp4?a=1&amp;b=&quot;&gt;&lt;script&gt;' in page
-    assert page.count("<video") == 1 and "controls loop" in page
-    assert 'class="hfw-result-status">Completed: 5 s video.</p>' in page
+    assert page.count("<video") == 1 and 'preload="none"' in page
+    assert 'class="hfw-static-status"><b>Completed: 5 s video.</b>' in page
 
 
 def test_state_holds_urls_only_never_base64_or_a_key(

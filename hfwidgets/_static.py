@@ -1,0 +1,507 @@
+"""Static HTML of results: what a notebook shows where no kernel runs.
+
+A saved notebook is read on GitHub, nbviewer, `jupyter nbconvert --to html`, a
+documentation site, or in JupyterLab before its cells are run again. There, a
+widget is dead and a video on the emulator's `127.0.0.1` port is gone. So every
+result also carries plain, escaped HTML that stands on its own:
+
+- a poster: the video's first frame as a small inline WebP (at most
+  `POSTER_MAX_BYTES`), made on first display with a short deadline and kept in a
+  per-process cache by task id (never in the feed JSON). It needs PyAV (the
+  `video` extra); without it everything else is shown;
+- the parameters (motion, model, seed, size, prompt) and the status;
+- only when the video URL is a public http(s) URL: a `<video controls
+  preload="none" poster=...>` to it and a download link. A video on this machine
+  (the emulator's) is synthetic: the view says so and never points at it.
+
+Widgets add this view to their mime bundle through the `StaticRepr` mixin;
+`Feed` and `History` through `_repr_html_`. `Feed.show(embed=...)` embeds more
+(an animated preview, or the mp4 itself) when an author asks for it.
+
+This module imports nothing of the widgets, and loads Pillow and PyAV only when
+a poster is made.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import ipaddress
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._errors import ValidationError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ._journal import TaskRecord
+    from ._models import Feed
+
+__all__ = [
+    "EMBEDS",
+    "HISTORY_ROWS",
+    "POSTER_MAX_BYTES",
+    "Embed",
+    "ExplorerCellView",
+    "StaticRepr",
+    "StaticResult",
+    "explorer_html",
+    "history_html",
+    "is_public_url",
+    "poster",
+    "result_html",
+    "results_html",
+]
+
+log = logging.getLogger(__name__)
+
+Embed = Literal["poster", "animated", "video"]
+EMBEDS: Final = ("poster", "animated", "video")
+
+POSTER_MAX_BYTES: Final = 20 * 1024
+"""A poster is at most this many bytes of WebP, so a notebook with a few results stays small."""
+POSTER_SIDE: Final = 320
+POSTER_TIMEOUT: Final = 8.0
+"""Seconds allowed to fetch a video and decode its first frame when a result is first displayed."""
+ANIMATED_MAX_BYTES: Final = 600 * 1024
+VIDEO_MAX_BYTES: Final = 20 * 1024 * 1024
+"""`show(embed="video")` refuses larger videos unless `max_bytes` is raised (a notebook is no media store)."""
+_FETCH_MAX_BYTES: Final = 200 * 1024 * 1024
+_CACHE_SIZE: Final = 256
+_RETRY_AFTER_FAILURE: Final = 30.0  # seconds before a failed poster is tried again
+
+_posters: OrderedDict[str, bytes] = OrderedDict()
+_failures: dict[str, float] = {}
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def is_public_url(url: str | None) -> bool:
+    """True for an http(s) URL a reader elsewhere can load: not loopback, private or link-local."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." in host  # a bare name ("myhost") only resolves on this network
+    return address.is_global
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------- media
+
+
+def _fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
+    """GET a video (no API key: videos live on a CDN), giving up after `timeout` seconds overall."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=True) as http,
+        http.stream("GET", url) as response,
+    ):
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise ValueError(f"the video is larger than {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the video did not arrive within {timeout:g} s")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _preview_url(feed: Feed) -> str | None:
+    """The reduced video when the service made one (smaller to fetch), else the full one."""
+    if feed.status != "completed":
+        return None
+    url = feed.min_url or feed.video_url
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
+def _frames(data: bytes, *, every: int = 1, limit: int = 1) -> list[Image.Image]:
+    import av
+
+    pictures = []
+    with av.open(io.BytesIO(data), mode="r") as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index % every == 0:
+                pictures.append(frame.to_image())  # type: ignore[no-untyped-call]
+                if len(pictures) >= limit:
+                    break
+    if not pictures:
+        raise ValueError("the video has no frames")
+    return pictures
+
+
+def _small_webp(picture: Image.Image, max_bytes: int) -> bytes:
+    """The picture as WebP within `max_bytes`: lower quality first, then a smaller size."""
+    encoded = b""
+    for side in (POSTER_SIDE, 240, 160, 96):
+        scaled = picture.copy()
+        scaled.thumbnail((side, side))
+        for quality in (70, 50, 30):
+            buffer = io.BytesIO()
+            scaled.save(buffer, "WEBP", quality=quality, method=4)
+            encoded = buffer.getvalue()
+            if len(encoded) <= max_bytes:
+                return encoded
+    return encoded
+
+
+def poster(feed: Feed, *, timeout: float = POSTER_TIMEOUT) -> bytes | None:
+    """The first frame of a completed feed's video as WebP (≤ POSTER_MAX_BYTES), or None.
+
+    None when the task has no video, PyAV is not installed, or the video cannot
+    be fetched and decoded within `timeout` seconds (tried again 30 s later).
+    Kept in a per-process cache by task id, so later displays cost nothing.
+    """
+    url = _preview_url(feed)
+    if url is None:
+        return None
+    cached = _posters.get(feed.id)
+    if cached is not None:
+        _posters.move_to_end(feed.id)
+        return cached
+    if time.monotonic() - _failures.get(feed.id, -math.inf) < _RETRY_AFTER_FAILURE:
+        return None
+    try:
+        import av  # noqa: F401  (the optional `video` extra)
+    except ImportError:
+        return None
+    try:
+        frame = _frames(_fetch(url, timeout=timeout, max_bytes=_FETCH_MAX_BYTES))[0]
+        encoded = _small_webp(frame, POSTER_MAX_BYTES)
+    except Exception as error:  # a missing poster must never break a display
+        log.info("no poster for task %s: %s", feed.id, error)
+        _failures[feed.id] = time.monotonic()
+        return None
+    _posters[feed.id] = encoded
+    while len(_posters) > _CACHE_SIZE:
+        _posters.popitem(last=False)
+    return encoded
+
+
+def _data_url(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _kilobytes(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+# --------------------------------------------------------------------------- one result
+
+_BOX = "display:inline-block;vertical-align:top;margin:4px 8px 8px 0;font-size:13px;max-width:340px"
+_TABLE = "border-collapse:collapse;margin-top:4px"
+_CELL = "text-align:left;padding:1px 6px 1px 0;vertical-align:top"
+
+
+def _text(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def parameter_rows(feed: Feed) -> list[tuple[str, str]]:
+    """What the static view lists for a result: (label, plain text) rows."""
+    p = feed.params
+    size = f"{p.width}×{p.height}" if p.width and p.height else None
+    if feed.is_ad:
+        sample = feed.params.raw.get("product_placement_sample")
+        template = sample.get("id") if isinstance(sample, dict) else None
+        return [("Ad template", _text(template)), ("Size", _text(size)), ("Task", feed.id)]
+    prompt = p.prompt if p.prompt is None or len(p.prompt) <= 300 else p.prompt[:299] + "…"
+    return [
+        ("Motion", _text(p.motion_name or p.motion_id)),
+        ("Model", _text(p.model)),
+        ("Seed", _text(p.seed)),
+        ("Size", _text(size)),
+        ("Prompt", _text(prompt)),
+        ("Task", feed.id),
+    ]
+
+
+def status_line(feed: Feed) -> str:
+    """Where the task stands, in a few words."""
+    if feed.status == "completed":
+        return f"Completed: {feed.duration:g} s video." if feed.duration else "Completed."
+    if feed.done:
+        return f"Task {feed.status}: no video."
+    return f"Not finished when this was shown ({feed.status.replace('_', ' ')})."
+
+
+def _poster_tag(feed: Feed, picture: bytes | None, *, mime: str = "image/webp") -> str:
+    if picture is None:
+        return ""
+    what = f"{feed.params.motion_name or 'video'}, seed {feed.params.seed}"
+    return (
+        f'<img class="hfw-poster" src="{_data_url(mime, picture)}" '
+        f'alt="first frame: {html.escape(what)}" style="display:block;max-width:100%;max-height:320px">'
+    )
+
+
+def result_html(feed: Feed, *, embed: Embed = "poster", media: bytes | None = None) -> str:
+    """One result as standalone HTML (every string escaped).
+
+    `media` is what `embed` asks for beyond the poster: an animated WebP
+    ("animated") or the mp4 bytes ("video"); see `Feed.show`.
+    """
+    url = feed.video_url
+    picture = poster(feed)
+    parts = [f'<div class="hfw-static-result" data-task-id="{html.escape(feed.id)}" style="{_BOX}">']
+    if embed == "video" and media is not None:
+        poster_attr = f' poster="{_data_url("image/webp", picture)}"' if picture else ""
+        parts.append(
+            f'<p class="hfw-static-note">Embedded mp4, {_kilobytes(len(media))}.</p>'
+            f'<video class="hfw-embedded-video" controls preload="metadata"{poster_attr} '
+            f'src="{_data_url("video/mp4", media)}" style="display:block;max-width:100%;max-height:320px">'
+            "</video>"
+        )
+    elif embed == "animated" and media is not None:
+        parts.append(f'<p class="hfw-static-note">Animated preview, {_kilobytes(len(media))}.</p>')
+        parts.append(_poster_tag(feed, media))
+    elif url and is_public_url(url):
+        poster_attr = f' poster="{_data_url("image/webp", picture)}"' if picture else ""
+        parts.append(
+            f'<video class="hfw-video" controls preload="none"{poster_attr} src="{html.escape(url)}" '
+            'style="display:block;max-width:100%;max-height:320px"></video>'
+        )
+    else:
+        parts.append(_poster_tag(feed, picture))
+    parts.append(f'<div class="hfw-static-status"><b>{html.escape(status_line(feed))}</b></div>')
+    if url and not is_public_url(url):
+        where = "the local emulator" if _is_loopback(url) else "a server on a private network"
+        parts.append(
+            '<div class="hfw-static-synthetic"><small>Synthetic video made by '
+            f"{where}; its link is not kept (it only works on the machine that made it).</small></div>"
+        )
+    rows = "".join(
+        f'<tr><th style="{_CELL}">{html.escape(label)}</th><td style="{_CELL}">{html.escape(text)}</td></tr>'
+        for label, text in parameter_rows(feed)
+    )
+    parts.append(f'<table class="hfw-static-params" style="{_TABLE}">{rows}</table>')
+    if url and is_public_url(url):
+        parts.append(
+            f'<a class="hfw-static-download" href="{html.escape(url)}" download '
+            'target="_blank" rel="noopener noreferrer">Download the mp4</a>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def results_html(feeds: Sequence[Feed], *, title: str, empty: str) -> str:
+    """A titled list of results (the Studio's, the AdsPanel's static view)."""
+    body = "".join(result_html(feed) for feed in feeds) or f"<p><i>{html.escape(empty)}</i></p>"
+    return (
+        f'<div class="hfw-static"><div class="hfw-static-title"><b>{html.escape(title)}</b></div>{body}</div>'
+    )
+
+
+@dataclass(frozen=True)
+class ExplorerCellView:
+    """What the Explorer's static grid shows for one cell."""
+
+    motion: str
+    seed: int
+    feed: Feed | None = None
+    error: str = ""
+
+
+def explorer_html(cells: Sequence[ExplorerCellView], *, columns: int, title: str) -> str:
+    """The Explorer's grid of posters, one cell per motion × seed."""
+    items = []
+    for cell in cells:
+        caption = f"<div><b>{html.escape(cell.motion)}</b> · seed {cell.seed}</div>"
+        if cell.feed is not None:
+            body = result_html(cell.feed)
+        elif cell.error:
+            body = f'<div class="hfw-static-status">{html.escape(cell.error)}</div>'
+        else:
+            body = '<div class="hfw-static-status"><i>Not run when this was shown.</i></div>'
+        items.append(f'<div class="hfw-static-cell">{caption}{body}</div>')
+    grid = (
+        f'<div class="hfw-static-grid" style="display:grid;gap:8px;'
+        f'grid-template-columns:repeat({max(1, columns)},minmax(180px,1fr))">{"".join(items)}</div>'
+    )
+    return (
+        f'<div class="hfw-static"><div class="hfw-static-title"><b>{html.escape(title)}</b></div>{grid}</div>'
+    )
+
+
+# --------------------------------------------------------------------------- history
+
+HISTORY_ROWS: Final = 50
+
+
+def history_html(records: Sequence[TaskRecord], summary: str) -> str:
+    """The journal as a table: input thumbnail, when, what, status, cost, and a public video link."""
+    escape = html.escape
+    head = "".join(
+        f"<th>{name}</th>"
+        for name in ("", "created", "task", "model", "motion", "seed", "size", "status", "cost", "video")
+    )
+    rows = []
+    for record in records[:HISTORY_ROWS]:
+        thumb = ""
+        if record.thumbnail:
+            thumb = f'<img src="{_data_url("image/jpeg", record.thumbnail)}" style="max-height:48px" alt="">'
+        url = record.video_url
+        if url and is_public_url(url):
+            video = f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">mp4</a>'
+        else:
+            video = "synthetic" if url else ""
+        what = record.template_id if record.kind == "ads" else record.motion_name
+        size = record.size or (f"{record.width}x{record.height}" if record.width else "")
+        cells = (
+            thumb,
+            escape(record.created_at.strftime("%Y-%m-%d %H:%M:%S")),
+            f"<code>{escape(record.id)}</code>",
+            escape(str(record.model or record.kind)),
+            escape(str(what or "")),
+            escape("" if record.seed is None else str(record.seed)),
+            escape(size),
+            escape(record.status),
+            escape(str(record.cost)),
+            video,
+        )
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    more = ""
+    if len(records) > HISTORY_ROWS:
+        more = f"<p>... {len(records) - HISTORY_ROWS} more (see <code>.to_dataframe()</code>)</p>"
+    return (
+        f'<div class="hfwidgets-history"><p>{escape(summary)}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}</div>"
+    )
+
+
+# --------------------------------------------------------------------------- embeds on request
+
+
+class StaticResult:
+    """A result shown with a chosen embed (`Feed.show(...)`); displays as HTML in a notebook.
+
+    `size` is the number of media bytes embedded beyond the poster (0 for
+    "poster"), stated in the view and in the repr.
+    """
+
+    def __init__(self, feed: Feed, embed: Embed = "poster", *, max_bytes: int | None = None) -> None:
+        if embed not in EMBEDS:
+            raise ValidationError("embed", embed, "'poster', 'animated' (a small animated WebP) or 'video'")
+        self.feed = feed
+        self.embed: Embed = embed
+        self.media: bytes | None = None
+        if embed != "poster":
+            self.media = _embedded_media(feed, embed, max_bytes)
+
+    @property
+    def size(self) -> int:
+        return len(self.media) if self.media is not None else 0
+
+    @property
+    def html(self) -> str:
+        return result_html(self.feed, embed=self.embed, media=self.media)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        extra = f", {_kilobytes(self.size)} embedded" if self.media is not None else ""
+        return f"StaticResult({self.feed.id!r}, embed={self.embed!r}{extra})"
+
+
+def _embedded_media(feed: Feed, embed: Embed, max_bytes: int | None) -> bytes:
+    url = _preview_url(feed)
+    if url is None:
+        raise ValidationError(
+            "feed", feed.id, "a completed task with a video", hint=f"task {feed.id} is {feed.status!r}"
+        )
+    if embed == "video":
+        limit = VIDEO_MAX_BYTES if max_bytes is None else max_bytes
+        data = _fetch(url, timeout=60.0, max_bytes=_FETCH_MAX_BYTES)
+        if len(data) > limit:
+            raise ValidationError(
+                "max_bytes",
+                limit,
+                f"at least {len(data)} to embed this {_kilobytes(len(data))} video",
+                hint="or show the poster / an animated preview instead",
+            )
+        return data
+    limit = ANIMATED_MAX_BYTES if max_bytes is None else max_bytes
+    pictures = _frames(_fetch(url, timeout=60.0, max_bytes=_FETCH_MAX_BYTES), every=4, limit=30)
+    return _animated_webp(pictures, limit)
+
+
+def _animated_webp(pictures: list[Image.Image], max_bytes: int) -> bytes:
+    encoded = b""
+    for side, quality in ((256, 50), (192, 40), (128, 30)):
+        frames = []
+        for picture in pictures:
+            scaled = picture.copy()
+            scaled.thumbnail((side, side))
+            frames.append(scaled)
+        buffer = io.BytesIO()
+        frames[0].save(
+            buffer, "WEBP", save_all=True, append_images=frames[1:], duration=160, loop=0, quality=quality
+        )
+        encoded = buffer.getvalue()
+        if len(encoded) <= max_bytes:
+            return encoded
+    return encoded
+
+
+# --------------------------------------------------------------------------- the widget hook
+
+
+class StaticRepr:
+    """Mixin for widgets: adds `static_html()` to the mime bundle as `text/html`.
+
+    Put it first in the bases (`class Studio(StaticRepr, ipywidgets.VBox)`) and
+    define `static_html()`. A live front end renders the widget view; a reader
+    without a kernel (nbconvert, GitHub, a docs site) gets the static HTML.
+    """
+
+    def static_html(self) -> str:
+        """The widget's state as standalone HTML."""
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        parent = getattr(super(), "_repr_mimebundle_", None)
+        bundle = parent(**kwargs) if parent is not None else None
+        if isinstance(bundle, tuple):
+            data, metadata = dict(bundle[0]), dict(bundle[1])
+        else:
+            data, metadata = dict(bundle or {}), {}
+        data.setdefault("text/plain", repr(self))
+        try:
+            data["text/html"] = self.static_html()
+        except Exception as error:  # the live view must appear even if the static one cannot be made
+            log.warning("static view of %s failed: %s", type(self).__name__, error)
+        return data, metadata
