@@ -9,9 +9,15 @@ Shared for the whole session, to keep the wall time low on two cores:
 - `lab`: JupyterLab with `OPENAI_HK_API_KEY=hk-ui-test-...` pointing at `ui_emulator`;
 - `lab_without_key`: JupyterLab with no key at all (the Studio starts its own emulator);
 - `notebook7`: Notebook 7, keyed like `lab`;
-- `browser`: one Chromium.
-Per test, `open_notebook(server, path)` gives a `NotebookPage` in a fresh browser context;
-at the end of the test its sessions are deleted, so every test gets a fresh kernel.
+- `voila`: Voilà serving the same notebooks, keyed like `lab`;
+- `marimo`: `marimo run` serving the apps of tests/ui/marimo_apps, keyed like `lab`;
+- `browser`: one Chromium; `axe_script`: axe-core from npm (cached).
+Per test, `open_notebook(server, path)` gives a `NotebookPage` in a new tab; at the end of
+the test its sessions are deleted, so every test gets a fresh kernel. `open_app(server, url)`
+does the same for Voilà and marimo pages (their kernels end with the page).
+
+`remote=True` on either opens the page as if the kernel ran on another machine: the page
+reaches the host's own server and nothing else on 127.0.0.1 (the emulator's port included).
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
+from app_hosts import AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
+from page_checks import install_axe
 from ui_harness import (
     CHROMIUM_ARGS,
     UI_KEY_PREFIX,
@@ -37,7 +46,7 @@ from ui_harness import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize
 
     from hfwidgets.emulator import EmulatorServer
 
@@ -176,6 +185,22 @@ def browser_context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def isolate(page: Page, *, refuse: Callable[[Route], None], host_port: int, remote: bool) -> None:
+    """Only localhost is reachable from `page`: anything else is refused. With `remote`, only
+    the host's own port is: the page is like one whose kernel runs on another machine."""
+    page.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), refuse)
+    if remote:
+
+        def elsewhere_on_this_machine(url: str) -> bool:
+            parts = urlsplit(url)
+            return parts.hostname in LOOPBACK_HOSTS and parts.port != host_port
+
+        page.route(elsewhere_on_this_machine, refuse)
+
+
 @pytest.fixture
 def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
     """`open_notebook(server, "01_quickstart.ipynb")`: a NotebookPage in a new tab, notebook
@@ -183,11 +208,10 @@ def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
     servers used is deleted, so kernels never leak into the next test."""
     opened: list[tuple[NotebookPage, JupyterServer]] = []
 
-    def open_(server: JupyterServer, notebook_path: str) -> NotebookPage:
+    def open_(server: JupyterServer, notebook_path: str, *, remote: bool = False) -> NotebookPage:
         page = browser_context.new_page()
-        notebook = NotebookPage(page, server)
-        # Only localhost is reachable: anything else is refused and recorded.
-        page.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), notebook.refuse)
+        notebook = NotebookPage(page, server=server)
+        isolate(page, refuse=notebook.refuse, host_port=server.port, remote=remote)
         opened.append((notebook, server))
         notebook.open(notebook_path)
         return notebook
@@ -199,3 +223,71 @@ def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
         notebook.close()
         notebook.page.close()
         server.delete_sessions()
+
+
+# --------------------------------------------------------------------------- Voilà and marimo
+
+
+@pytest.fixture(scope="session")
+def voila(
+    tmp_path_factory: pytest.TempPathFactory,
+    notebooks_root: Path,
+    ui_emulator: EmulatorServer,
+    ui_key: str,
+) -> Iterator[VoilaServer]:
+    """Voilà serving the notebooks' temp copy; its kernels use `ui_emulator` with a test key."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-voila")
+    state = tmp_path_factory.mktemp("voila")
+    server = VoilaServer.start(
+        root_dir=notebooks_root, state_dir=state, kernel_env=keyed_env(ui_emulator, ui_key, home)
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def marimo(
+    tmp_path_factory: pytest.TempPathFactory, ui_emulator: EmulatorServer, ui_key: str
+) -> Iterator[MarimoServer]:
+    """`marimo run` on a temp folder holding the apps of tests/ui/marimo_apps and a copy of the
+    sample images; keyed like `lab`."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-marimo")
+    root = tmp_path_factory.mktemp("marimo-apps")
+    shutil.copytree(NOTEBOOKS / "images", root / "images")
+    state = tmp_path_factory.mktemp("marimo")
+    server = MarimoServer.start(
+        root_dir=root, state_dir=state, kernel_env=keyed_env(ui_emulator, ui_key, home)
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def open_app(browser_context: BrowserContext) -> Iterator[OpenApp]:
+    """`open_app(voila, voila.url("01_quickstart.ipynb"))`: an AppPage in a new tab, loaded.
+    Pages close at the end of the test, which ends their kernels."""
+    opened: list[AppPage] = []
+
+    def open_(
+        server: AppServer, url: str, *, remote: bool = False, viewport: ViewportSize | None = None
+    ) -> AppPage:
+        page = browser_context.new_page()
+        if viewport is not None:
+            page.set_viewport_size(viewport)
+        app_page = AppPage(page, server=server)
+        isolate(page, refuse=app_page.refuse, host_port=server.port, remote=remote)
+        opened.append(app_page)
+        page.goto(url, timeout=60_000)
+        return app_page
+
+    yield open_
+    for app_page in opened:
+        if app_page.console_errors:
+            print(f"console errors on {app_page!r}: {app_page.console_errors[:10]}")
+        app_page.page.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's script, installed from the npm registry into the test cache on first use."""
+    return install_axe()

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import httpx
 import psutil  # type: ignore[import-untyped]  # no stubs installed
@@ -107,6 +107,77 @@ def fast_timing() -> Timing:
     from hfwidgets.emulator import Timing
 
     return Timing(queued=0.3, in_progress=1.2)
+
+
+# --------------------------------------------------------------------------- server processes
+
+
+def server_environment(state_dir: Path, kernel_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a server subprocess (and so of its kernels): this process's, minus
+    any real key or base URL, with Jupyter's and IPython's directories inside `state_dir`,
+    then `kernel_env` on top."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"OPENAI_HK_API_KEY", "OPENAI_HK_BASE_URL", "HFWIDGETS_MOTIONS_URL"}
+    }
+    for name in ("runtime", "config", "ipython", "data", "tmp"):
+        (state_dir / name).mkdir(parents=True, exist_ok=True)
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"),
+        JUPYTER_CONFIG_DIR=str(state_dir / "config"),
+        JUPYTER_DATA_DIR=str(state_dir / "data"),
+        IPYTHONDIR=str(state_dir / "ipython"),
+        TMPDIR=str(state_dir / "tmp"),
+        JUPYTER_PLATFORM_DIRS="1",
+        PYTHONUNBUFFERED="1",
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+    )
+    env.update(kernel_env)
+    return env
+
+
+def spawn(
+    command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """Start a server subprocess in its own process group (so `stop_process_tree` can end it
+    and everything it spawned), its output going to `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process_tree(process: subprocess.Popen[bytes]) -> None:
+    """End a process started by `spawn` and its children: SIGTERM, then SIGKILL."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    # Kernels run in process groups of their own; any that outlived the server go now.
+    _, alive = psutil.wait_procs(children, timeout=3)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The end of a server's log, for failure messages."""
+    text = path.read_text("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------- notebooks on disk
@@ -187,23 +258,9 @@ class JupyterServer:
             target = settings_dir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(content))
-        for name in ("runtime", "config", "ipython", "workspaces"):
-            (state_dir / name).mkdir(parents=True, exist_ok=True)
+        (state_dir / "workspaces").mkdir(parents=True, exist_ok=True)
 
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"OPENAI_HK_API_KEY", "OPENAI_HK_BASE_URL", "HFWIDGETS_MOTIONS_URL"}
-        }
-        env.update(
-            JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"),
-            JUPYTER_CONFIG_DIR=str(state_dir / "config"),
-            IPYTHONDIR=str(state_dir / "ipython"),
-            JUPYTER_PLATFORM_DIRS="1",
-            PYTHONUNBUFFERED="1",
-            PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-        )
-        env.update(kernel_env)
+        env = server_environment(state_dir, kernel_env)
 
         # Notebook 7 is a LabServerApp too: same options under its own class name.
         app_class = "LabApp" if app == "lab" else "JupyterNotebookApp"
@@ -226,11 +283,7 @@ class JupyterServer:
             command.append("--allow-root")
 
         log_path = state_dir / f"jupyter-{app}.log"
-        with log_path.open("wb") as log:
-            # Own process group, so teardown can end the server and everything it spawned.
-            process = subprocess.Popen(
-                command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        process = spawn(command, cwd=root_dir, env=env, log_path=log_path)
         server = cls(app, root_dir, state_dir, port, token, process, log_path)
         try:
             wait_until(server._ready, timeout=timeout, interval=0.2, what=f"jupyter {app} on port {port}")
@@ -249,8 +302,7 @@ class JupyterServer:
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, for failure messages."""
-        text = self.log_path.read_text("utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def url(self, path: str) -> str:
         """A browser URL on this server, carrying the token."""
@@ -302,23 +354,7 @@ class JupyterServer:
         if self.process.poll() is None:
             with contextlib.suppress(Exception):
                 self.delete_sessions()
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            children = []
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        # Kernels run in process groups of their own; any that outlived the server go now.
-        _, alive = psutil.wait_procs(children, timeout=3)
-        for child in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
+        stop_process_tree(self.process)
 
 
 # --------------------------------------------------------------------------- the kernel
@@ -392,31 +428,21 @@ class KernelProbe:
 
 
 @dataclass(repr=False)
-class NotebookPage:
-    """One Chromium page on one notebook of `server`, with what the page reported.
-
-    Timeouts of page operations are in milliseconds (Playwright's unit); those of kernel
-    operations (`KernelProbe`) in seconds.
-    """
+class RecordedPage:
+    """A Chromium page with what it reported: console errors, dialogs (dismissed), requests,
+    and the requests refused by `refuse` (a route handler: tests stay offline)."""
 
     page: Page
-    server: JupyterServer
     console_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-    """URLs of requests to hosts other than localhost, refused by `refuse`."""
-    notebook_path: str | None = None
-    _probe: KernelProbe | None = None
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
         self.page.on("dialog", self._on_dialog)
         self.page.on("request", self._on_request)
-
-    def __repr__(self) -> str:
-        return f"NotebookPage({self.notebook_path!r}, app={self.server.app!r})"
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -431,9 +457,25 @@ class NotebookPage:
         self.requests.append(request.url)
 
     def refuse(self, route: Route) -> None:
-        """A route handler that aborts the request and records its URL (tests stay offline)."""
+        """A route handler that aborts the request and records its URL."""
         self.refused.append(route.request.url)
         route.abort("blockedbyclient")
+
+
+@dataclass(repr=False)
+class NotebookPage(RecordedPage):
+    """One Chromium page on one notebook of `server`.
+
+    Timeouts of page operations are in milliseconds (Playwright's unit); those of kernel
+    operations (`KernelProbe`) in seconds.
+    """
+
+    server: JupyterServer = field(kw_only=True)
+    notebook_path: str | None = None
+    _probe: KernelProbe | None = None
+
+    def __repr__(self) -> str:
+        return f"NotebookPage({self.notebook_path!r}, app={self.server.app!r})"
 
     # ---- opening and running
 
@@ -530,8 +572,13 @@ class NotebookPage:
             self._probe = None
 
 
-OpenNotebook = Callable[[JupyterServer, str], NotebookPage]
-"""The `open_notebook` fixture: `open_notebook(server, "01_quickstart.ipynb") -> NotebookPage`."""
+class OpenNotebook(Protocol):
+    """The `open_notebook` fixture: `open_notebook(server, "01_quickstart.ipynb") -> NotebookPage`;
+    `remote=True` keeps the page from reaching anything on this machine but the server."""
+
+    def __call__(
+        self, server: JupyterServer, notebook_path: str, *, remote: bool = False
+    ) -> NotebookPage: ...
 
 
 @contextlib.contextmanager
