@@ -50,6 +50,7 @@ import httpx
 from ._catalog import bundled_motions, filter_motions, parse_motions
 from ._config import ApiKey, resolve_base_url, resolve_key, resolve_motions_url
 from ._errors import BudgetExceeded, HiggsfieldError, TaskFailed, TaskTimeout, ValidationError
+from ._extras import require
 from ._http import MAX_IN_FLIGHT, Requester, Sleep, is_transient
 from ._models import FAILED_STATUSES, PRICES, SEED_MAX, SEED_MIN, Feed, Motion, Task, size_for_aspect
 from ._polling import PollPolicy
@@ -609,10 +610,8 @@ def _choose_transport(
     field = "transport" if transport is not None else TRANSPORT_ENV
     if choice not in TRANSPORTS:
         raise ValidationError(field, choice, '"httpx", "aiohttp" or an httpx.AsyncBaseTransport')
-    if choice == "aiohttp" and importlib.util.find_spec("httpx_aiohttp") is None:
-        raise ValidationError(
-            field, choice, "a transport that is installed", hint='pip install "hfwidgets[aiohttp]"'
-        )
+    if choice == "aiohttp":
+        require("aiohttp", 'Client(transport="aiohttp")')
     return None, choice
 
 

@@ -19,6 +19,7 @@ EXTRAS: Final[Mapping[str, tuple[str, ...]]] = {
     "emulator": ("starlette", "uvicorn", "av", "numpy"),
     "video": ("av", "numpy"),
     "analysis": ("pandas",),
+    "aiohttp": ("httpx_aiohttp", "aiohttp"),
 }
 """Modules each extra installs (the names imported, not the distributions)."""
 

@@ -16,6 +16,12 @@ Per endpoint, for the next `count` requests:
         processed=True the request really was handled first (a task was created and
         billed), which is the worst case for a client
     delay(endpoint, seconds, count=None)              answer late (count=None: until cleared)
+    bad_answer(endpoint, kind, count=1, processed=True)
+        a 200 the client cannot use, after handling the request (processed=True: a POST
+        did create and bill a task); `kind` is one of BAD_ANSWERS:
+        "gzip_lie" (Content-Encoding: gzip on a plain body), "invalid_utf8",
+        "deep_json" ("[" * 100000), "no_id" (JSON without "id"), "numeric_id" ({"id": 12345}),
+        "slow_loris" (the real answer, one byte every 0.25 s)
 
 Tasks (apply to the next tasks created by generate or ads):
     task_outcome(status, count=1)   "failed", "nsfw", "canceled": the task ends so;
@@ -52,6 +58,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._errors import ValidationError
 
 __all__ = [
+    "BAD_ANSWERS",
     "ENDPOINTS",
     "FAULT_ENDPOINTS",
     "ConnectionDropped",
@@ -67,6 +74,11 @@ ENDPOINTS: tuple[str, ...] = ("generate", "ads", "feed", "motions")
 """The API endpoints, as fault knobs and counters name them."""
 FAULT_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, "files")
 
+BAD_ANSWERS: tuple[str, ...] = ("gzip_lie", "invalid_utf8", "deep_json", "no_id", "numeric_id", "slow_loris")
+"""The kinds of `Faults.bad_answer`."""
+SLOW_LORIS_GAP = 0.25
+"""Seconds between two bytes of a "slow_loris" answer."""
+
 TERMINAL_OUTCOMES = frozenset({"failed", "nsfw", "canceled"})
 
 
@@ -74,11 +86,13 @@ TERMINAL_OUTCOMES = frozenset({"failed", "nsfw", "canceled"})
 class Fault:
     """One queued one-shot fault: `kind` for the next `remaining` requests."""
 
-    kind: str  # "rate_limit" | "server_error" | "html_error" | "malformed_json" | "drop_connection"
+    kind: str  # rate_limit, server_error, html_error, malformed_json, drop_connection, bad_answer
     remaining: int
     status: int = 0
     retry_after: float | None = None
     processed: bool = True
+    variant: str = ""
+    """Which bad answer (`bad_answer`)."""
 
 
 @dataclass
@@ -129,6 +143,18 @@ class Faults:
     def malformed_json(self, endpoint: str, count: int = 1) -> None:
         """Answer 200 with a JSON content type and a body that is not valid JSON."""
         self._queue(endpoint, Fault("malformed_json", _positive("count", count), status=200))
+
+    def bad_answer(self, endpoint: str, kind: str, count: int = 1, *, processed: bool = True) -> None:
+        """Answer 200 with a body the client cannot use (`kind`, one of BAD_ANSWERS).
+
+        With `processed=True` the request is handled first, so a POST did create (and bill) a task.
+        """
+        if kind not in BAD_ANSWERS:
+            raise ValueError(f"kind={kind!r} is not allowed: one of {', '.join(BAD_ANSWERS)}")
+        self._queue(
+            endpoint,
+            Fault("bad_answer", _positive("count", count), status=200, processed=processed, variant=kind),
+        )
 
     def drop_connection(self, endpoint: str, count: int = 1, *, processed: bool = True) -> None:
         """Send headers and part of the body, then abort the connection (a transport error).
@@ -220,7 +246,7 @@ class Faults:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
-            return Fault(fault.kind, 1, fault.status, fault.retry_after, fault.processed)
+            return Fault(fault.kind, 1, fault.status, fault.retry_after, fault.processed, fault.variant)
 
     def take_delay(self, endpoint: str) -> float:
         """Seconds to wait before answering this request (consumes one use of a counted delay)."""
@@ -339,8 +365,48 @@ class FaultInjector:
             await self.app(scope, receive, send)
         elif fault.kind == "drop_connection":
             await self._drop(fault, scope, receive, send)
+        elif fault.kind == "bad_answer":
+            await self._bad_answer(fault, scope, receive, send)
         else:
             await _fault_response(fault)(scope, receive, send)
+
+    async def _handled(self, scope: Scope, receive: Receive) -> bytes:
+        """Run the request through the app and return the body it answered."""
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        return b"".join(m.get("body", b"") for m in captured if m["type"] == "http.response.body")
+
+    async def _bad_answer(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.processed:
+            body = await self._handled(scope, receive)
+        else:
+            while (await receive()).get("more_body", False):
+                pass
+            body = b'{"id": "3f6c1e2a-9b7d-4c1e-8f0a-000000000000", "status": "queued"}'
+        headers = [(b"content-type", b"application/json")]
+        if fault.variant == "gzip_lie":
+            headers.append((b"content-encoding", b"gzip"))
+        elif fault.variant == "invalid_utf8":
+            body = b'{"id": "\xff\xfe\xfd", "status": "queued"}'
+        elif fault.variant == "deep_json":
+            body = b"[" * 100_000
+        elif fault.variant == "no_id":
+            body = b'{"status": "queued", "jobs": []}'
+        elif fault.variant == "numeric_id":
+            body = b'{"id": 12345, "status": "queued"}'
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if fault.variant != "slow_loris":
+            await send({"type": "http.response.body", "body": body})
+            return
+        for index in range(len(body)):  # a server trickling its answer: never idle long enough to time out
+            await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
+            await asyncio.sleep(SLOW_LORIS_GAP)
+        await send({"type": "http.response.body", "body": b""})
 
     async def _drop(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {

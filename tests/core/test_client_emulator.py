@@ -25,6 +25,8 @@ from hfwidgets._journal import Journal
 if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
 
+pytestmark = pytest.mark.usefixtures("both_transports")  # every test on httpx and on aiohttp
+
 # Emulator tasks take about a second: poll often so the tests stay short.
 QUICK = PollPolicy(
     priors={"lite": (0.5, 5.0), "turbo": (0.5, 5.0), "standard": (0.5, 5.0), "ads": (0.5, 5.0)},
@@ -230,3 +232,24 @@ async def test_client_from_environment_talks_to_the_emulator(
     async with Client(poll=QUICK, journal=False) as client:
         feed = await client.wait(await client.generate(picture(), "Face Punch"), timeout=60)
     assert feed.status == "completed"
+
+
+async def test_the_chosen_transport_carries_the_requests(
+    quick_emulator: EmulatorServer, tmp_path: Path, both_transports: str
+) -> None:
+    async with client_of(quick_emulator, tmp_path) as client:
+        assert client.transport == both_transports
+        task = await client.generate(picture(), "Face Punch", width=320, height=480)
+        assert (await client.feed(task)).id == task.id
+        uses_aiohttp = type(client._http()).__module__.startswith("httpx_aiohttp")
+        assert uses_aiohttp == (both_transports == "aiohttp")
+
+
+def test_an_unknown_transport_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfwidgets import ValidationError
+
+    with pytest.raises(ValidationError, match="transport"):
+        Client(api_key="hk-x", base_url="http://127.0.0.1:9", transport="curl")
+    monkeypatch.setenv("HFWIDGETS_TRANSPORT", "urllib")
+    with pytest.raises(ValidationError, match="HFWIDGETS_TRANSPORT"):
+        Client(api_key="hk-x", base_url="http://127.0.0.1:9")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,6 +215,54 @@ def several_jobs(server: EmulatorServer) -> None:
     server.faults.jobs_per_task(3)
 
 
+def key_nowhere(run: Run) -> None:
+    """The key is in no error of the chain (cause and context), nor in any attribute of one."""
+    key = run.client._key.reveal()
+    seen: list[BaseException] = []
+    error = run.error
+    while error is not None and error not in seen:
+        seen.append(error)
+        texts = [str(error), repr(error), *(repr(value) for value in vars(error).values())]
+        for value in vars(error).values():
+            if isinstance(value, (httpx.Request, httpx.Response)):
+                texts.append(repr(dict(value.headers)))
+        assert not any(key in text for text in texts), f"the key is carried by {error!r}"
+        assert not isinstance(error, httpx.HTTPError), f"a raw httpx error in the chain: {error!r}"
+        error = error.__cause__ or error.__context__
+
+
+def uncertain_and_key_free(run: Run) -> None:
+    says_task_may_exist(run)
+    key_nowhere(run)
+
+
+def wait_within(deadline: float, *, stall: Callable[[EmulatorServer], None] | None = None) -> Action:
+    """Submit, then wait with `timeout=deadline`: it must end (TaskTimeout) within deadline + 1 s.
+
+    `stall` arranges, once the task exists, what would hold the wait past its deadline.
+    """
+
+    async def act(run: Run) -> None:
+        run.task = await run.client.generate(
+            small_png(), "Face Punch", "the cat eats", seed=7, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1]
+        )
+        if stall is not None:
+            stall(run.server)
+        started = time.monotonic()
+        try:
+            run.feed = await run.client.wait(run.task, timeout=deadline, on_update=run.updates.append)
+        finally:
+            elapsed = time.monotonic() - started
+            assert elapsed <= deadline + 1.0, f"wait(timeout={deadline}) took {elapsed:.1f} s"
+
+    return act
+
+
+def timed_out(run: Run) -> None:
+    assert isinstance(run.error, TaskTimeout), run.error
+    key_nowhere(run)
+
+
 # --------------------------------------------------------------------------- the matrix
 
 SCENARIOS: list[Scenario] = [
@@ -299,6 +348,45 @@ SCENARIOS: list[Scenario] = [
         billed=0,
         check=malformed_submission,
     ),
+    *[
+        Scenario(
+            f"generate answer {kind} after the task was created",
+            arrange=lambda s, kind=kind: s.faults.bad_answer("generate", kind),
+            raises=SubmissionUncertain,
+            billed=1,  # charged, no usable id: uncertain, never resubmitted
+            client_options={"timeout": 0.5} if kind == "slow_loris" else {},
+            check=uncertain_and_key_free,
+        )
+        for kind in ("gzip_lie", "invalid_utf8", "deep_json", "no_id", "numeric_id", "slow_loris")
+    ],
+    *[
+        Scenario(
+            f"feed answer {kind} twice, then good answers",
+            arrange=lambda s, kind=kind: s.faults.bad_answer("feed", kind, count=2),
+        )
+        for kind in ("gzip_lie", "invalid_utf8", "deep_json")
+    ],
+    Scenario(
+        "deadline holds: a feed read that stalls",
+        act=wait_within(1.0, stall=lambda s: s.faults.delay("feed", 30.0)),
+        raises=TaskTimeout,
+        client_options={"sleep": asyncio.sleep},
+        check=timed_out,
+    ),
+    Scenario(
+        "deadline holds: a slow-loris feed answer",
+        act=wait_within(1.0, stall=lambda s: s.faults.bad_answer("feed", "slow_loris", count=50)),
+        raises=TaskTimeout,
+        client_options={"sleep": asyncio.sleep},
+        check=timed_out,
+    ),
+    Scenario(
+        "deadline holds: a Retry-After of 40 s",
+        act=wait_within(1.0, stall=lambda s: s.faults.rate_limit("feed", 50, retry_after=40.0)),
+        raises=TaskTimeout,
+        client_options={"sleep": asyncio.sleep},
+        check=timed_out,
+    ),
     Scenario(
         "401 (a proxy lost the Authorization header)",
         raises=AuthError,
@@ -366,7 +454,7 @@ async def run_scenario(scenario: Scenario, server: EmulatorServer, *, api_key: s
         base_url=server.base_url,
         motions_url=server.motions_url,
         poll=FAST_POLL,
-        sleep=sleeps,
+        sleep=options.pop("sleep", sleeps),
         journal=journal,
         **options,
     )

@@ -91,5 +91,15 @@ def test_the_matrix_covers_the_listed_cases() -> None:
         "never finishes",
         "waiting again",
         "several jobs",
+        "generate answer gzip_lie",
+        "generate answer invalid_utf8",
+        "generate answer deep_json",
+        "generate answer no_id",
+        "generate answer numeric_id",
+        "generate answer slow_loris",
+        "feed answer gzip_lie",
+        "deadline holds: a feed read that stalls",
+        "deadline holds: a slow-loris feed answer",
+        "deadline holds: a Retry-After of 40 s",
     ):
         assert case in names, case
