@@ -543,7 +543,7 @@ def motions(search: str | None, category: str | None, tag: str | None, live: boo
 
         async def go() -> list[Motion]:
             async with _client() as client:
-                return await client.motions(search)
+                return await client.fetch_motions(search)
 
         with _outcomes():
             found = filter_motions(_run(go()), search, category, tag)

@@ -40,6 +40,7 @@ import random
 import threading
 import time
 import urllib.parse
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -261,11 +262,11 @@ class Client:
 
     # ------------------------------------------------------------------ money
 
-    def price(self, kind: str) -> int:
-        """Points one call of `kind` costs: "lite", "turbo", "standard" or "ads"."""
-        if kind not in PRICES:
-            raise ValidationError("kind", kind, f"one of {', '.join(map(repr, PRICES))}")
-        return PRICES[kind]
+    def price(self, model: str) -> int:
+        """Points one call costs with `model`: "lite", "turbo", "standard", or "ads" for an ad task."""
+        if model not in PRICES:
+            raise ValidationError("model", model, f"one of {', '.join(map(repr, PRICES))}")
+        return PRICES[model]
 
     def check_budget(self, cost: int) -> None:
         """Raise BudgetExceeded when `cost` more points would pass the budget (counting uncertain ones)."""
@@ -468,7 +469,7 @@ class Client:
         if target.submitted is not None:
             offset = max(0.0, (datetime.now(timezone.utc) - target.submitted).total_seconds())
         key = target.schedule_key
-        window = self.poll.window(key, self._history(key))
+        window = self.poll.window(key, self._observed_durations(key))
         # When (in seconds since submission) the current poll was due: the grid the policy's gaps add to.
         due = offset
         while True:
@@ -486,7 +487,7 @@ class Client:
                     due = offset
                 if key is None and (feed.is_ad or feed.params.model):
                     key = "ads" if feed.is_ad else feed.params.model
-                    window = self.poll.window(key, self._history(key))
+                    window = self.poll.window(key, self._observed_durations(key))
                 if seen.feed is None or _changed(seen.feed, feed):
                     self._journal_update(target.id, feed)
                     if seen.feed is not None and feed.status != seen.feed.status:
@@ -511,7 +512,7 @@ class Client:
                 due = elapsed + self.poll.jittered(self.poll.next_delay(elapsed, window))
             await asyncio.sleep(min(due - elapsed, deadline - now))
 
-    def _history(self, key: str | None) -> list[float]:
+    def _observed_durations(self, key: str | None) -> list[float]:
         journal = self.journal
         if journal is None or key is None:
             return []
@@ -567,7 +568,19 @@ class Client:
     # ------------------------------------------------------------------ motions
 
     async def motions(self, search: str | None = None) -> list[Motion]:
-        """Motion templates from the live listing (no key sent); the bundled snapshot if it fails."""
+        """Deprecated name of `fetch_motions` (`hfwidgets.motions()` is the bundled catalogue)."""
+        warnings.warn(
+            "Client.motions() is now Client.fetch_motions(); hfwidgets.motions() is the bundled catalogue",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return await self.fetch_motions(search)
+
+    async def fetch_motions(self, search: str | None = None) -> list[Motion]:
+        """Motion templates from the live listing (no key sent); the bundled snapshot if it fails.
+
+        `hfwidgets.motions()` is the bundled catalogue alone: offline, synchronous.
+        """
         params: dict[str, str | int] = {"size": MOTIONS_PAGE_SIZE, "search": (search or "").strip()}
         try:
             payload = await asyncio.wait_for(

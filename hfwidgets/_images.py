@@ -53,9 +53,9 @@ ACCEPTED: Final = (
     "an http(s) URL, a data:image/...;base64, URL, a file path (str or pathlib.Path), "
     "encoded image bytes, a PIL.Image.Image, or a numpy array (HxW, HxWx3 or HxWx4)"
 )
-MIN_SIDE: Final = 16
+MIN_IMAGE_SIDE: Final = 16
 """Smaller than this on either side is no picture to animate."""
-MAX_SIDE: Final = 20_000
+MAX_IMAGE_SIDE: Final = 20_000
 MAX_PIXELS: Final = 80_000_000
 """Below Pillow's decompression-bomb threshold (about 89 MP), above any phone camera in common use."""
 MAX_FILE_BYTES: Final = 100 * 1024 * 1024
@@ -317,9 +317,11 @@ def _load_array(array: npt.NDArray[Any], field: str) -> LoadedImage:
 def _check_size(size: tuple[int, int], field: str, shown: object) -> tuple[int, int]:
     width, height = size
     allowed = (
-        f"an image between {MIN_SIDE} and {MAX_SIDE} px a side, at most {MAX_PIXELS // 1_000_000} megapixels"
+        f"an image between {MIN_IMAGE_SIDE} and {MAX_IMAGE_SIDE} px a side, "
+        f"at most {MAX_PIXELS // 1_000_000} megapixels"
     )
-    if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+    too_small = min(width, height) < MIN_IMAGE_SIDE
+    if too_small or max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_PIXELS:
         raise ValidationError(field, shown, allowed, hint=f"this one is {width}x{height}")
     return size
 

@@ -48,7 +48,7 @@ __all__ = [
     "history",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger("hfwidgets")
 
 JOURNAL_FILENAME = "journal.sqlite3"
 MAX_THUMBNAIL_BYTES = 16 * 1024
@@ -326,7 +326,7 @@ class Journal:
         status already seen. A thumbnail above MAX_THUMBNAIL_BYTES is dropped.
         """
         if thumbnail is not None and len(thumbnail) > MAX_THUMBNAIL_BYTES:
-            log.warning(
+            logger.warning(
                 "journal: thumbnail of task %s is %d bytes (limit %d); not stored",
                 task.id,
                 len(thumbnail),
@@ -495,7 +495,7 @@ def _use_wal(conn: sqlite3.Connection, path: Path) -> None:
             delay = min(delay * 2, 0.2)
             continue
         if str(mode).lower() != "wal":  # e.g. a file system without shared memory
-            log.debug("journal %s: WAL unavailable, using %s", path, mode)
+            logger.debug("journal %s: WAL unavailable, using %s", path, mode)
         return
 
 

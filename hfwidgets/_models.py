@@ -36,7 +36,6 @@ __all__ = [
     "Params",
     "Task",
     "overall_status",
-    "price",
     "size_for_aspect",
 ]
 
@@ -44,11 +43,15 @@ MODELS: tuple[str, ...] = ("lite", "turbo", "standard")
 """Video models, cheapest first."""
 
 PRICES: Mapping[str, int] = {"lite": 5, "turbo": 7, "standard": 10, "ads": 13}
-"""Points per call: one call makes one video. `ads` is the price of an ad task."""
+"""Points per call by model: one call makes one video; "ads" is the price of an ad task.
+
+The table; code that takes a model from outside asks `Client.price(model)`, which checks it."""
 
 SEED_MIN, SEED_MAX = 1, 1_000_000
-MAX_SIDE = 2048  # the service's examples stay well inside this; larger sizes are refused locally
-MIN_SIDE = 64
+MAX_VIDEO_SIDE = 2048
+"""Largest video width/height accepted locally (the service's examples stay well inside it)."""
+MIN_VIDEO_SIDE = 64
+"""Smallest video width/height accepted locally (input images: `_images.MIN_IMAGE_SIDE`)."""
 
 SIZE_PRESETS: Mapping[str, tuple[int, int]] = {
     "9:16": (736, 1312),
@@ -70,11 +73,6 @@ def size_for_aspect(width: int, height: int) -> tuple[str, tuple[int, int]]:
 PENDING_STATUSES = frozenset({"queued", "in_progress"})
 FAILED_STATUSES = frozenset({"failed", "nsfw", "canceled"})
 TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
-
-
-def price(kind: str) -> int:
-    """Points charged for one call of `kind` (a model name, or "ads")."""
-    return PRICES[kind]
 
 
 def _short(identifier: str) -> str:

@@ -53,7 +53,7 @@ DEFAULT_PRIORS: Mapping[str, tuple[float, float]] = MappingProxyType(
         "ads": (30.0, 120.0),
     }
 )
-"""Expected seconds to completion (low, high) per model, before any history exists."""
+"""Expected seconds to completion (low, high) per model, before any durations are observed."""
 
 _FALLBACK_WINDOW = (20.0, 120.0)
 
@@ -82,7 +82,7 @@ class PollPolicy:
     cap: float = 10.0
     """Longest gap once the window has passed."""
     min_samples: int = 5
-    """Observed durations needed before history replaces the priors."""
+    """Observed durations needed before they replace the priors."""
     quantiles: tuple[float, float] = (0.03, 0.97)
     """Quantiles of observed durations that bound the window."""
     margin: float = 0.5
@@ -106,13 +106,13 @@ class PollPolicy:
         """`delay` changed at random by at most `jitter` of itself (`rng()` in [0, 1))."""
         return delay * (1.0 + self.jitter * (2.0 * rng() - 1.0))
 
-    def window(self, model: str | None, history: Iterable[float] = ()) -> tuple[float, float]:
+    def window(self, model: str | None, durations: Iterable[float] = ()) -> tuple[float, float]:
         """The expected completion window (low, high) in seconds for `model`.
 
-        `history` holds observed durations (journal); with at least `min_samples`
+        `durations` holds observed seconds to completion (journal); with at least `min_samples`
         of them their quantiles replace the prior.
         """
-        samples = sorted(d for d in history if math.isfinite(d) and d >= 0)
+        samples = sorted(d for d in durations if math.isfinite(d) and d >= 0)
         if len(samples) >= self.min_samples:
             low = _quantile(samples, self.quantiles[0]) - self.margin
             high = _quantile(samples, self.quantiles[1]) + self.margin
@@ -137,9 +137,9 @@ class PollPolicy:
         overdue = elapsed - high - self.hold
         return min(max(self.window_interval, overdue * (self.backoff - 1)), self.cap)
 
-    def poll_times(self, model: str | None, history: Iterable[float] = (), *, until: float) -> list[float]:
+    def poll_times(self, model: str | None, durations: Iterable[float] = (), *, until: float) -> list[float]:
         """Seconds after submission at which polls happen, up to and including `until`'s poll."""
-        window = self.window(model, history)
+        window = self.window(model, durations)
         times: list[float] = []
         elapsed = 0.0
         while True:
@@ -149,24 +149,24 @@ class PollPolicy:
                 return times
 
     def delays(
-        self, model: str | None, history: Iterable[float] = (), *, until: float = 180.0
+        self, model: str | None, durations: Iterable[float] = (), *, until: float = 180.0
     ) -> list[float]:
         """The gaps between consecutive polls for a task still running at `until` seconds."""
-        times = self.poll_times(model, history, until=until)
+        times = self.poll_times(model, durations, until=until)
         return [b - a for a, b in zip([0.0, *times[:-1]], times, strict=True)]
 
-    def count_polls(self, model: str | None, duration: float, history: Iterable[float] = ()) -> int:
+    def count_polls(self, model: str | None, duration: float, durations: Iterable[float] = ()) -> int:
         """Requests made for a task that finishes after `duration` seconds (the last one sees it)."""
-        return len(self.poll_times(model, history, until=duration))
+        return len(self.poll_times(model, durations, until=duration))
 
-    def detection_delay(self, model: str | None, duration: float, history: Iterable[float] = ()) -> float:
+    def detection_delay(self, model: str | None, duration: float, durations: Iterable[float] = ()) -> float:
         """Seconds between a task finishing at `duration` and the poll that sees it (no latency)."""
-        return self.poll_times(model, history, until=duration)[-1] - duration
+        return self.poll_times(model, durations, until=duration)[-1] - duration
 
-    def describe(self, model: str | None, history: Sequence[float] = ()) -> str:
+    def describe(self, model: str | None, durations: Sequence[float] = ()) -> str:
         """A one-line summary of the schedule for `model`."""
-        low, high = self.window(model, history)
-        source = f"{len(history)} observed" if len(history) >= self.min_samples else "prior"
+        low, high = self.window(model, durations)
+        source = f"{len(durations)} observed" if len(durations) >= self.min_samples else "prior"
         return (
             f"{model}: window {low:.1f}-{high:.1f} s ({source}), every {self.window_interval:g} s inside "
             f"and {self.hold:g} s past it, then x{self.backoff:g} up to {self.cap:g} s"

@@ -16,7 +16,7 @@ known to accept):
 
 - `model` is one of `MODELS` ("lite", "turbo", "standard").
 - `seed` is an int (not a bool) in `SEED_MIN..SEED_MAX` (1..1000000).
-- `width`/`height` are ints in `MIN_SIDE..MAX_SIDE` (64..2048) and multiples of 8
+- `width`/`height` are ints in `MIN_VIDEO_SIDE..MAX_VIDEO_SIDE` (64..2048) and multiples of 8
   (video encoders work on 8-pixel blocks; every size the provider shows is one).
 - `prompt` is a str of at most `MAX_PROMPT_CHARS` characters.
 - `enhance_prompt` is a bool.
@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from ._catalog import is_motion_id, resolve_motion
 from ._errors import ValidationError
-from ._models import MAX_SIDE, MIN_SIDE, MODELS, SEED_MAX, SEED_MIN, Motion, Task
+from ._models import MAX_VIDEO_SIDE, MIN_VIDEO_SIDE, MODELS, SEED_MAX, SEED_MIN, Motion, Task
 
 __all__ = [
     "DEFAULT_AD_SIZE",
@@ -97,8 +97,8 @@ def check_seed(seed: Any) -> int:
 
 def check_side(field: str, value: Any) -> int:
     """A video width or height, or ValidationError."""
-    allowed = f"an int from {MIN_SIDE} to {MAX_SIDE}, a multiple of {SIDE_MULTIPLE}"
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_SIDE <= value <= MAX_SIDE:
+    allowed = f"an int from {MIN_VIDEO_SIDE} to {MAX_VIDEO_SIDE}, a multiple of {SIDE_MULTIPLE}"
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_VIDEO_SIDE <= value <= MAX_VIDEO_SIDE:
         raise ValidationError(field, value, allowed)
     if value % SIDE_MULTIPLE:
         lower = value - value % SIDE_MULTIPLE
@@ -144,10 +144,10 @@ def parse_size(size: Any) -> tuple[int, int]:
     match = _SIZE.match(size) if isinstance(size, str) else None
     if match is None:
         raise ValidationError("size", size, 'a size "WxH" such as "1024x1024"')
-    allowed = f'"WxH" with sides from {MIN_SIDE} to {MAX_SIDE}, multiples of {SIDE_MULTIPLE}'
+    allowed = f'"WxH" with sides from {MIN_VIDEO_SIDE} to {MAX_VIDEO_SIDE}, multiples of {SIDE_MULTIPLE}'
     width, height = int(match.group(1)), int(match.group(2))
     for side in (width, height):
-        if not MIN_SIDE <= side <= MAX_SIDE or side % SIDE_MULTIPLE:
+        if not MIN_VIDEO_SIDE <= side <= MAX_VIDEO_SIDE or side % SIDE_MULTIPLE:
             raise ValidationError("size", size, allowed)
     return width, height
 

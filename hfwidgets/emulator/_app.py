@@ -103,21 +103,21 @@ async def ads(request: Request) -> Response:
 def _accept(
     state: EmulatorState,
     kind: str,
-    price_key: str,
+    model: str,
     params: dict[str, Any],
     sources: list[Image.Image | str],
     *,
     fit: str,
 ) -> Response:
     """Charge the call, create the task and start producing its clip; 402 when credits run short."""
-    cost = PRICES[price_key]
+    cost = PRICES[model]
     short = state.faults.charge(cost)
     if short is not None:
         return error(f"insufficient credits: this call costs {cost} points, {short} left", 402)
     fate = state.faults.take_fate()
     task = state.tasks.create(
         kind=kind,
-        duration_kind=price_key,
+        model=model,
         cost=cost,
         params=params,
         images=len(sources),

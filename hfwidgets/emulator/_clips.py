@@ -20,7 +20,7 @@ __all__ = ["produce"]
 
 FETCH_TIMEOUT = 2.0  # seconds to fetch an input image given by URL
 
-log = logging.getLogger("hfwidgets.emulator")
+logger = logging.getLogger("hfwidgets.emulator")
 
 
 async def fetch_image(url: str) -> Image.Image:
@@ -93,7 +93,7 @@ async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Ima
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # a render that fails must show as a failed task, not vanish
-        log.exception("rendering task %s failed", task.id)
+        logger.exception("rendering task %s failed", task.id)
         task.render_error = f"{type(exc).__name__}: {exc}"
 
 

@@ -85,14 +85,15 @@ class DurationSampler:
         self._generators: dict[str, random.Random] = {}
         self._lock = threading.Lock()
 
-    def draw(self, kind: str) -> tuple[float, float]:
+    def draw(self, model: str) -> tuple[float, float]:
+        """(queued, in_progress) seconds for a task of `model` ("ads" for an ad task)."""
         timing = self.timing
         if timing.medians is None:
             return timing.queued, timing.in_progress
-        median = timing.medians.get(kind) or timing.medians.get("lite") or 35.0
+        median = timing.medians.get(model) or timing.medians.get("lite") or 35.0
         with self._lock:
             generator = self._generators.setdefault(
-                kind, random.Random(f"hfwidgets-emulator:{timing.seed}:{kind}")
+                model, random.Random(f"hfwidgets-emulator:{timing.seed}:{model}")
             )
             total = generator.lognormvariate(math.log(median), timing.spread)
         low, high = timing.bounds
@@ -245,7 +246,7 @@ class TaskStore(Mapping[str, TaskState]):
         self,
         *,
         kind: str,
-        duration_kind: str,
+        model: str,
         cost: int,
         params: dict[str, Any],
         images: int,
@@ -254,7 +255,7 @@ class TaskStore(Mapping[str, TaskState]):
     ) -> TaskState:
         """Register a new task; `outcome` applies to its last job, the others complete."""
         now = time.time()
-        queued, in_progress = self.sampler.draw(duration_kind)
+        queued, in_progress = self.sampler.draw(model)
         started = now + queued
         job_states = []
         for index in range(jobs):

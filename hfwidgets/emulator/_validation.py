@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .._catalog import is_motion_id
-from .._models import MAX_SIDE, MIN_SIDE, MODELS, SEED_MAX, SEED_MIN, SIZE_PRESETS
+from .._models import MAX_VIDEO_SIDE, MIN_VIDEO_SIDE, MODELS, SEED_MAX, SEED_MIN, SIZE_PRESETS
 from ._tasks import TaskStore
 
 __all__ = [
@@ -135,8 +135,8 @@ def validate_generate(body: Mapping[str, Any], store: TaskStore) -> dict[str, An
         raise Invalid("width and height must be given together")
     width, height = SIZE_PRESETS["9:16"]
     if "width" in body:
-        width = _integer(body, "width", MIN_SIDE, MAX_SIDE)
-        height = _integer(body, "height", MIN_SIDE, MAX_SIDE)
+        width = _integer(body, "width", MIN_VIDEO_SIDE, MAX_VIDEO_SIDE)
+        height = _integer(body, "height", MIN_VIDEO_SIDE, MAX_VIDEO_SIDE)
     return {
         "model": model,
         "motion_id": motion_id.lower(),
@@ -157,6 +157,6 @@ def validate_ads(body: Mapping[str, Any]) -> tuple[str, int, int]:
     if match is None:
         raise Invalid('size must be a string like "1024x1024"')
     width, height = int(match.group(1)), int(match.group(2))
-    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise Invalid(f"size must have each side in {MIN_SIDE}..{MAX_SIDE}")
+    if not (MIN_VIDEO_SIDE <= width <= MAX_VIDEO_SIDE and MIN_VIDEO_SIDE <= height <= MAX_VIDEO_SIDE):
+        raise Invalid(f"size must have each side in {MIN_VIDEO_SIDE}..{MAX_VIDEO_SIDE}")
     return template, width, height

@@ -19,7 +19,7 @@ __all__ = ["MotionGrid", "motion_item"]
 _STATIC = Path(__file__).parent / "static"
 _ALL_CATEGORIES = ("", "all")  # category values that mean "no category filter"
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("hfwidgets.widgets")
 
 
 def motion_item(motion: Motion) -> dict[str, Any]:

@@ -23,7 +23,7 @@ _STATIC = Path(__file__).parent / "static"
 _DATA_URL_SHOWN = 48  # characters of a data: URL kept in the synced JSON (enough to see its type)
 _PENDING_TEXT = {"queued": "Queued: waiting for a free worker…", "in_progress": "Generating the video…"}
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("hfwidgets.widgets")
 
 # Downloads run here, off the kernel's event loop, so the notebook stays responsive.
 _download_pool: ThreadPoolExecutor | None = None

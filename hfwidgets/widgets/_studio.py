@@ -410,7 +410,7 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
                 return
 
     async def _load_catalogue(self) -> None:
-        motions = await self.client.motions()
+        motions = await self.client.fetch_motions()
         if motions:
             self.motion_grid.motions = motions
 

@@ -334,7 +334,7 @@ async def test_errors_never_show_the_key(api: FakeApi) -> None:
 
 async def test_key_goes_to_the_base_url_only(client: Client, api: FakeApi) -> None:
     await client.generate(IMAGE_URL, "Face Punch", seed=3)
-    await client.motions()
+    await client.fetch_motions()
     await client.feed("task-1")
     for request in api.requests:
         to_api = request.url.host == "api.example.test"
@@ -508,7 +508,7 @@ async def test_resume_waits_for_every_unfinished_journalled_task(client: Client,
 
 
 async def test_motions_come_from_the_listing_without_the_key(client: Client, api: FakeApi) -> None:
-    items = await client.motions("punch")
+    items = await client.fetch_motions("punch")
     request = api.requests[-1]
     assert request.url.host == "motions.example.test"
     assert request.url.params["search"] == "punch" and int(request.url.params["size"]) > 0
@@ -522,7 +522,7 @@ async def test_motions_fall_back_to_the_bundled_snapshot(caplog: pytest.LogCaptu
 
     client = Client(KEY, BASE, motions_url=MOTIONS, transport=httpx.MockTransport(down), journal=False)
     with caplog.at_level(logging.INFO, logger="hfwidgets"):
-        items = await client.motions("punch")
+        items = await client.fetch_motions("punch")
     assert [m.name for m in items] == ["Face Punch"]
     assert "bundled snapshot" in caplog.text
 

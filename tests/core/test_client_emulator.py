@@ -86,11 +86,13 @@ async def test_ads_task_completes(quick_emulator: EmulatorServer, tmp_path: Path
 async def test_motions_search_reads_the_live_listing(quick_emulator: EmulatorServer, tmp_path: Path) -> None:
     async with client_of(quick_emulator, tmp_path) as client:
         before = quick_emulator.counters["motions"]
-        found = await client.motions("punch")
+        found = await client.fetch_motions("punch")
         assert quick_emulator.counters["motions"] == before + 1
         assert [m.name for m in found] == ["Face Punch"]
-        everything = await client.motions()
+        everything = await client.fetch_motions()
         assert len(everything) >= 30
+        with pytest.warns(DeprecationWarning, match="fetch_motions"):
+            assert await client.motions("punch") == found  # the old name still answers
 
 
 @pytest.mark.parametrize("outcome", ["failed", "nsfw", "canceled"])

@@ -23,7 +23,7 @@ from PIL import ExifTags, Image, ImageOps
 
 from hfwidgets import ValidationError
 from hfwidgets._images import (
-    MAX_SIDE,
+    MAX_IMAGE_SIDE,
     THUMBNAIL_SIDE,
     ImageSource,
     LoadedImage,
@@ -134,7 +134,7 @@ def _invalid_cases(tmp_path: Path) -> list[tuple[str, Any, str, str]]:
         ("array float above 1", np.full((32, 32, 3), 2.0), "float (0..1)", "0..1"),
         ("array float NaN", np.full((32, 32), np.nan), "float (0..1)", "NaN"),
         ("tiny picture", Image.new("RGB", (8, 8)), "between 16 and", "8x8"),
-        ("absurdly wide", Image.new("L", (MAX_SIDE + 1, 20)), "megapixels", f"{MAX_SIDE + 1}x20"),
+        ("absurdly wide", Image.new("L", (MAX_IMAGE_SIDE + 1, 20)), "megapixels", f"{MAX_IMAGE_SIDE + 1}x20"),
         ("absurd encoded size", png_header_claiming(40_000, 40_000), "megapixels", "far larger"),
         ("absurd file side", png_header_claiming(25_000, 100), "megapixels", "25000x100"),
     ]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hfwidgets import Feed, MalformedResponse, Motion, Task
-from hfwidgets._models import PRICES, SIZE_PRESETS, overall_status, price, size_for_aspect
+from hfwidgets._models import PRICES, SIZE_PRESETS, overall_status, size_for_aspect
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -112,8 +112,8 @@ def test_odd_values_are_tolerated_not_trusted(feed_json: dict[str, Any]) -> None
 
 def test_prices_follow_the_documented_ratios() -> None:
     assert PRICES == {"lite": 5, "turbo": 7, "standard": 10, "ads": 13}
-    assert price("turbo") == 7 * price("lite") // 5
-    assert price("standard") == 2 * price("lite")
+    assert PRICES["turbo"] == 7 * PRICES["lite"] // 5
+    assert PRICES["standard"] == 2 * PRICES["lite"]
 
 
 def test_size_presets_match_aspect() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hfwidgets import AdsRequest, GenerateRequest, ValidationError
-from hfwidgets._models import MAX_SIDE, MIN_SIDE, MODELS
+from hfwidgets._models import MAX_VIDEO_SIDE, MIN_VIDEO_SIDE, MODELS
 from hfwidgets._requests import (
     MAX_ADS_IMAGES,
     MAX_PROMPT_CHARS,
@@ -94,7 +94,7 @@ def test_seed_bounds_are_inclusive(seed: int) -> None:
     ("field", "value"),
     [
         ("width", 63),
-        ("width", MAX_SIDE + 8),
+        ("width", MAX_VIDEO_SIDE + 8),
         ("height", 0),
         ("height", 730),
         ("width", 736.0),
@@ -217,9 +217,9 @@ def test_seed_rule_is_exactly_the_documented_range(seed: int) -> None:
             check_seed(seed)
 
 
-@given(st.integers(min_value=0, max_value=MAX_SIDE + 64))
+@given(st.integers(min_value=0, max_value=MAX_VIDEO_SIDE + 64))
 def test_side_rule_is_exactly_range_and_multiple_of_8(side: int) -> None:
-    valid = MIN_SIDE <= side <= MAX_SIDE and side % 8 == 0
+    valid = MIN_VIDEO_SIDE <= side <= MAX_VIDEO_SIDE and side % 8 == 0
     if valid:
         assert check_side("width", side) == side
     else:

@@ -172,7 +172,7 @@ async def test_the_key_goes_only_to_the_base_url(
     )
     try:
         # The motions host: a different host, no key.
-        motions = await client.motions()
+        motions = await client.fetch_motions()
         assert [m.id for m in motions] == [m.id for m in bundled_motions()[:5]]
         # An image given by URL on another host: its size is probed there, without the key.
         task = await client.generate(recorder.base_url + "/picture.png", "Face Punch", seed=3)
@@ -225,7 +225,7 @@ async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
         with pytest.raises(HiggsfieldError) as redirected:
             await client.feed("moved")
         assert_clean(error_texts(redirected.value), "the error of a redirect")
-        await client.motions()
+        await client.fetch_motions()
     finally:
         await client.aclose()
 
