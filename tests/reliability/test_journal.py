@@ -433,7 +433,7 @@ def test_to_dataframe(tmp_path: Path) -> None:
 
 def test_to_dataframe_without_pandas_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(ImportError, match=r"pip install 'hfwidgets\[pandas\]'"):
+    with pytest.raises(ImportError, match=r"pip install \"hfwidgets\[analysis\]\""):
         History().to_dataframe()
 
 
