@@ -1,7 +1,7 @@
 """Typed views of the API's JSON: motions, tasks and feeds, plus prices and limits.
 
 This module is shared by the client and the emulator; it does no I/O of its own
-(`Feed.download`/`Feed.frames` import the video helpers lazily).
+(`Feed.download`/`Feed.frames` delegate to `_video`, which needs `_models` only for type hints).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import _video
 from ._errors import MalformedResponse
 from ._static import Embed, StaticResult, result_html
 
@@ -367,6 +368,11 @@ class Feed:
         return bool(self.jobs) and all(j.done for j in self.jobs)
 
     @property
+    def failed(self) -> bool:
+        """True when the task ended in a failure status (failed, nsfw or canceled)."""
+        return self.status in FAILED_STATUSES
+
+    @property
     def is_ad(self) -> bool:
         """True for an ad task (a product placement), False for image-to-video."""
         return self.type == "ads" or bool(self.params.raw.get("product_placement_sample"))
@@ -408,21 +414,15 @@ class Feed:
 
     def download(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
         """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking."""
-        from ._video import download_sync
-
-        return download_sync(self, path, variant=variant)
+        return _video.download_sync(self, path, variant=variant)
 
     async def adownload(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
         """Async `download`."""
-        from ._video import download_async
-
-        return await download_async(self, path, variant=variant)
+        return await _video.download_async(self, path, variant=variant)
 
     def frames(self, *, variant: str = "raw") -> np.ndarray:
         """The video decoded to a uint8 array of shape (T, H, W, 3) (RGB)."""
-        from ._video import read_frames
-
-        return read_frames(self, variant=variant)
+        return _video.read_frames(self, variant=variant)
 
     def show(self, embed: Embed = "poster", *, max_bytes: int | None = None) -> StaticResult:
         """This result as standalone HTML for a notebook: display the returned object.

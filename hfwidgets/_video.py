@@ -34,11 +34,12 @@ import httpx
 from ._config import home_dir
 from ._errors import APIError, MalformedResponse, TaskFailed, ValidationError
 from ._extras import require
-from ._models import FAILED_STATUSES, Feed
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from ._models import Feed
 
 __all__ = [
     "VARIANTS",
@@ -69,7 +70,7 @@ def video_url(feed: Feed, variant: str = "raw") -> str:
     """The URL of the feed's mp4 for `variant`; raises when the task has none (yet)."""
     if variant not in VARIANTS:
         raise ValidationError("variant", variant, "'raw' (the full video) or 'min' (the reduced one)")
-    if feed.status in FAILED_STATUSES:
+    if feed.failed:
         raise TaskFailed(feed)
     if variant == "min":
         url = feed.min_url
