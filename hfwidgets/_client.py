@@ -147,6 +147,7 @@ class Client:
 
             api_key, base_url, emulated = API_KEY, server.base_url, True
             motions_url = motions_url or server.motions_url
+            poll = poll or server.poll_policy()  # its own timings: a 1.2 s task is seen at ~1.3 s
         self._key = resolve_key(api_key)
         self.base_url = resolve_base_url(base_url)
         self.motions_url = resolve_motions_url(motions_url)

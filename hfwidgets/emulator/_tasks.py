@@ -76,6 +76,23 @@ class Timing:
     def is_realistic(self) -> bool:
         return self.medians is not None
 
+    def windows(self) -> dict[str, tuple[float, float]]:
+        """Seconds (low, high) within which a task of each model finishes: the client's poll priors.
+
+        Fixed mode: the one known duration, with a little slack for a busy machine. Realistic
+        mode: the middle of the lognormal (median x e^(±2 spread), about 95 % of tasks), clipped
+        to `bounds`.
+        """
+        if self.medians is None:
+            total = self.queued + self.in_progress
+            return dict.fromkeys(("lite", "turbo", "standard", "ads"), (max(total - 0.2, 0.0), total + 1.0))
+        low, high = self.bounds
+        stretch = math.exp(2 * self.spread)
+        return {
+            model: (max(low, median / stretch), min(high, median * stretch))
+            for model, median in self.medians.items()
+        }
+
 
 class DurationSampler:
     """Draws (queued, in_progress) seconds per task from a Timing; one RNG per model."""

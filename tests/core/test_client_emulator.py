@@ -255,3 +255,11 @@ def test_an_unknown_transport_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HFWIDGETS_TRANSPORT", "urllib")
     with pytest.raises(ValidationError, match="HFWIDGETS_TRANSPORT"):
         Client(api_key="hk-x", base_url="http://127.0.0.1:9")
+
+
+def test_an_emulator_client_polls_on_the_emulators_own_timings(quick_emulator: EmulatorServer) -> None:
+    client = quick_emulator.client(journal=False)
+    low, high = client.poll.window("lite")
+    assert low <= 1.2 <= high <= 3.0  # the default Timing: queued 0.2 s, then in progress 1.0 s
+    times = client.poll.poll_times("lite", until=1.3)
+    assert times[-1] <= 1.45  # a task finished at 1.3 s is seen within about 0.1 s
