@@ -31,6 +31,7 @@ the service does (a stalled read, a long Retry-After, a trickling answer),
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import importlib.util
 import inspect
@@ -42,7 +43,7 @@ import time
 import urllib.parse
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -50,10 +51,28 @@ import httpx
 
 from ._catalog import bundled_motions, filter_motions, parse_motions
 from ._config import ApiKey, resolve_base_url, resolve_key, resolve_motions_url
-from ._errors import BudgetExceeded, HiggsfieldError, TaskFailed, TaskTimeout, ValidationError
+from ._errors import (
+    BudgetExceeded,
+    HiggsfieldError,
+    JournalError,
+    SubmissionUncertain,
+    TaskFailed,
+    TaskTimeout,
+    ValidationError,
+)
 from ._extras import require
 from ._http import MAX_IN_FLIGHT, Requester, Sleep, is_transient
-from ._models import FAILED_STATUSES, PRICES, SEED_MAX, SEED_MIN, Feed, Motion, Task, size_for_aspect
+from ._models import (
+    FAILED_STATUSES,
+    PRICES,
+    SEED_MAX,
+    SEED_MIN,
+    Feed,
+    Motion,
+    Task,
+    size_for_aspect,
+    task_id_problem,
+)
 from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 
@@ -89,6 +108,39 @@ class _Seen:
 
     feed: Feed | None = None
     error: HiggsfieldError | None = None
+
+
+@dataclass
+class Submission:
+    """What became of one billable POST, as far as this process knows; filled in by the client.
+
+    `phase`: "preparing" (nothing sent), "sending" (the request may be on its
+    way), then "accepted" (`task_id` is set), "uncertain" (it may exist and may
+    have been charged; `journal_id` is its local id in the journal, when it was
+    journalled) or "not sent" (refused or never delivered: nothing charged).
+    `settled` is set once the outcome is final. `hfwidgets.run()` reads it to say
+    truthfully what Ctrl-C interrupted.
+    """
+
+    phase: str = "preparing"
+    cost: int = 0
+    sent: bool = False
+    """True once the request was handed to the connection: from then on it may have arrived."""
+    task_id: str | None = None
+    journal_id: str | None = None
+    journal_problem: str | None = None
+    settled: threading.Event = field(default_factory=threading.Event, repr=False)
+
+
+_current_submission: contextvars.ContextVar[Submission | None] = contextvars.ContextVar(
+    "hfwidgets_submission", default=None
+)
+"""The submission the running coroutine is sending (read by the request hook that marks it sent)."""
+
+
+def observe_submission(submission: Submission) -> None:
+    """Make the next billable call of the running task fill in `submission` (used by `run()`)."""
+    _current_submission.set(submission)
 
 
 @dataclass(frozen=True)
@@ -171,6 +223,8 @@ class Client:
         self.spent = 0
         """Points charged for submissions this client made (accepted by the service)."""
         self.uncertain = 0
+        self._journal_problem: str | None = None
+        self._journal_checked = False
         """Points of submissions that may have been charged (SubmissionUncertain); counted in the budget."""
         self._in_flight = 0
         self._money = threading.Lock()
@@ -216,6 +270,8 @@ class Client:
         options: dict[str, Any] = {
             "timeout": self.timeout,
             "follow_redirects": False,
+            # Tell the submission being sent when its request leaves, and when a 429 refused it.
+            "event_hooks": {"request": [_mark_sent], "response": [_mark_refused]},
             "limits": httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
         }
         if self._transport is not None:
@@ -261,6 +317,36 @@ class Client:
             self._journal = Journal()
         return self._journal
 
+    @property
+    def journal_problem(self) -> str | None:
+        """Why tasks are not being journalled (the journal file cannot be used), else None.
+
+        Generating still works without the journal, but a crash would lose track
+        of running tasks: the widgets show this as a warning. Checked on first
+        read (opening the file) and updated by every journal write.
+        """
+        journal = self.journal
+        if journal is not None and self._journal_problem is None and not self._journal_checked:
+            self._journal_checked = True
+            self._journal_call(journal.check)
+        return self._journal_problem
+
+    def _journal_call(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one journal operation; a JournalError is kept in `journal_problem` (and logged once)."""
+        try:
+            result = action(*args, **kwargs)
+        except JournalError as error:
+            self._note_journal_problem(error)
+            return None
+        self._journal_problem = None
+        return result
+
+    def _note_journal_problem(self, error: JournalError) -> None:
+        first = self._journal_problem is None
+        self._journal_problem = f"tasks are not being journalled: {error}"
+        if first:
+            logger.warning("%s", self._journal_problem)
+
     # ------------------------------------------------------------------ money
 
     def price(self, model: str) -> int:
@@ -277,15 +363,41 @@ class Client:
         if committed + cost > self.budget:
             raise BudgetExceeded(cost, committed, self.budget)
 
-    async def _submit(self, path: str, body: dict[str, Any], cost: int) -> str:
-        """POST a billable body once (see `_http`), keeping the budget exact under concurrency."""
+    async def _submit(
+        self, path: str, body: dict[str, Any], draft: Task, image: PreparedImage | None
+    ) -> Task:
+        """POST a billable body once (see `_http`) and account for it, whatever happens.
+
+        The one place where money and the journal meet a submission: the budget
+        is checked and the points held while sending; a "submitting" row is
+        journalled before the request leaves; then exactly one outcome is booked:
+        accepted (`spent`; the row becomes the task), uncertain (`uncertain`;
+        the row stays, with a note: a SubmissionUncertain, or a cancellation or
+        unexpected error once the request may have left) or not sent (the row
+        is removed: refused, or provably never delivered).
+        """
+        cost = draft.cost
+        submission = _current_submission.get()
+        if submission is None or submission.phase != "preparing":
+            submission = Submission()
+        submission.cost = cost
         with self._money:
             self.check_budget(cost)
             self._in_flight += cost
-        accepted = False
+        journal = self.journal
+        if journal is not None:
+            submission.journal_id = self._journal_call(
+                journal.begin_submission,
+                draft,
+                base_url=self.base_url,
+                image_digest=image.digest if image else None,
+                thumbnail=image.thumbnail if image else None,
+            )
+        submission.journal_problem = self._journal_problem
+        submission.phase = "sending"
+        token = _current_submission.set(submission)
+        outcome, note, task = "not sent", "", None
         try:
-            from ._errors import SubmissionUncertain
-
             try:
                 payload = await self._requester.post_json(
                     self._http(),
@@ -294,31 +406,84 @@ class Client:
                     endpoint=f"POST {path}",
                     deadline=time.monotonic() + self.submission_timeout,
                 )
-            except SubmissionUncertain:
-                with self._money:
-                    self.uncertain += cost
+                task_id = payload.get("id") if isinstance(payload, dict) else None
+                problem = task_id_problem(task_id)
+                if problem is not None:
+                    raise SubmissionUncertain(
+                        f"the service answered the submission with an unusable task id ({problem}); the "
+                        "task may exist and may have been charged. It was NOT resubmitted: check "
+                        "hfwidgets.history() or the provider's dashboard before trying again",
+                        endpoint=f"POST {path}",
+                    )
+                assert isinstance(task_id, str)
+                task = replace(draft, id=task_id)
+                outcome = "accepted"
+                return task
+            except SubmissionUncertain as error:
+                outcome, note = "uncertain", error.message
                 raise
-            accepted = True
-            return str(payload["id"])
+            except HiggsfieldError:
+                raise  # refused by the service, or never delivered: nothing was charged
+            except Exception as error:
+                if not submission.sent:
+                    raise
+                outcome = "uncertain"
+                note = f"an unexpected {type(error).__name__} after the request was sent"
+                # The original may carry request details (headers): only its type is kept.
+                raise SubmissionUncertain(
+                    f"{note}; the task may exist and may have been charged. It was NOT resubmitted: check "
+                    "hfwidgets.history() or the provider's dashboard before trying again",
+                    endpoint=f"POST {path}",
+                ) from None
+            except BaseException:  # cancelled (a widget's Cancel, Ctrl-C) or the interpreter exiting
+                if submission.sent:
+                    outcome = "uncertain"
+                    note = "cancelled after the request was sent, before the service answered"
+                raise
         finally:
-            with self._money:
-                self._in_flight -= cost
-                if accepted:
-                    self.spent += cost
+            _current_submission.reset(token)
+            self._book(submission, outcome, note, task, image)
 
-    def _record(self, task: Task, image: PreparedImage | None) -> None:
-        journal = self.journal
-        if journal is None:
-            return
-        try:
-            journal.record(
-                task,
-                base_url=self.base_url,
-                image_digest=image.digest if image else None,
-                thumbnail=image.thumbnail if image else None,
-            )
-        except Exception:  # the task exists and is paid for: a journal problem must not lose it
-            logger.warning("could not journal task %s", task.id, exc_info=True)
+    def _book(
+        self,
+        submission: Submission,
+        outcome: str,
+        note: str,
+        task: Task | None,
+        image: PreparedImage | None,
+    ) -> None:
+        """Book a submission's outcome: the session tally, then the journal row (never raises)."""
+        cost = submission.cost
+        with self._money:
+            self._in_flight -= cost
+            if outcome == "accepted":
+                self.spent += cost
+            elif outcome == "uncertain":
+                self.uncertain += cost
+        journal, local_id = self.journal, submission.journal_id
+        if task is not None:
+            submission.task_id = task.id
+            logger.info("submitted %r", task)
+            if journal is not None:
+                self._journal_call(
+                    journal.record,
+                    task,
+                    base_url=self.base_url,
+                    image_digest=image.digest if image else None,
+                    thumbnail=image.thumbnail if image else None,
+                    submission_id=local_id,
+                )
+        elif journal is not None and local_id is not None:
+            if outcome == "uncertain":
+                self._journal_call(journal.mark_uncertain, local_id, note)
+            else:
+                self._journal_call(journal.discard_submission, local_id)
+        if outcome == "uncertain":
+            where = f" (journalled as {local_id})" if local_id and self._journal_problem is None else ""
+            logger.warning("a submission may exist and may have been charged%s: %s", where, note)
+        submission.journal_problem = self._journal_problem
+        submission.phase = outcome
+        submission.settled.set()
 
     # ------------------------------------------------------------------ submissions
 
@@ -379,11 +544,8 @@ class Client:
             width=size[0],
             height=size[1],
         )
-        task_id = await self._submit(GENERATE_PATH, request.to_body([p.value for p in prepared]), cost)
-        task = request.to_task(task_id, cost)
-        logger.info("submitted %r", task)
-        self._record(task, prepared[0])
-        return task
+        body = request.to_body([p.value for p in prepared])
+        return await self._submit(GENERATE_PATH, body, request.to_task("", cost), prepared[0])
 
     async def ads(self, image: Any, template_id: str | None = None, *, size: str = DEFAULT_AD_SIZE) -> Task:
         """Submit an ad task (an `AdsRequest`, or its arguments); returns the accepted Task."""
@@ -392,11 +554,8 @@ class Client:
         self.check_budget(cost)
         loaded = await self._load(request.image)
         prepared = await self._prepare(loaded, (request.width, request.height))
-        task_id = await self._submit(ADS_PATH, request.to_body([p.value for p in prepared]), cost)
-        task = request.to_task(task_id, cost)
-        logger.info("submitted %r", task)
-        self._record(task, prepared[0])
-        return task
+        body = request.to_body([p.value for p in prepared])
+        return await self._submit(ADS_PATH, body, request.to_task("", cost), prepared[0])
 
     @staticmethod
     async def _load(images: Sequence[Any]) -> list[LoadedImage]:
@@ -517,20 +676,13 @@ class Client:
         journal = self.journal
         if journal is None or key is None:
             return []
-        try:
-            return journal.durations(key, self.base_url)
-        except Exception:
-            logger.debug("journal durations unavailable", exc_info=True)
-            return []
+        durations: list[float] | None = self._journal_call(journal.durations, key, self.base_url)
+        return durations or []
 
     def _journal_update(self, task_id: str, feed: Feed) -> None:
         journal = self.journal
-        if journal is None:
-            return
-        try:
-            journal.update(task_id, feed, base_url=self.base_url)
-        except Exception:
-            logger.warning("could not journal the state of task %s", task_id, exc_info=True)
+        if journal is not None:
+            self._journal_call(journal.update, task_id, feed, base_url=self.base_url)
 
     async def resume(self, *, timeout: float = 600, on_update: OnUpdate | None = None) -> list[Feed]:
         """Wait concurrently for every unfinished task the journal holds for this base URL.
@@ -609,9 +761,26 @@ def _changed(before: Feed, after: Feed) -> bool:
 def _task_id(task: Task | str) -> str:
     if isinstance(task, Task):
         return task.id
-    if not isinstance(task, str) or not task.strip() or len(task) > 200:
-        raise ValidationError("task", task, "a Task or a task id (non-empty string)")
-    return task.strip()
+    text = task.strip() if isinstance(task, str) else task
+    problem = task_id_problem(text)
+    if problem is not None:
+        raise ValidationError("task", task, "a Task or a task id (a non-empty string, no '/')", hint=problem)
+    assert isinstance(text, str)
+    return text
+
+
+async def _mark_sent(request: httpx.Request) -> None:
+    """httpx request hook: the billable POST being sent is handed to the connection now."""
+    submission = _current_submission.get()
+    if submission is not None and request.method == "POST":
+        submission.sent = True
+
+
+async def _mark_refused(response: httpx.Response) -> None:
+    """httpx response hook: a 429 refuses the POST before any work, so it did not arrive as a task."""
+    submission = _current_submission.get()
+    if submission is not None and response.request.method == "POST" and response.status_code == 429:
+        submission.sent = False
 
 
 def _choose_transport(

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._models import Feed
 
 __all__ = [
@@ -234,7 +236,15 @@ class TaskTimeout(HiggsfieldError):
 
 
 class JournalError(HiggsfieldError):
-    """The journal file cannot be used (written by a newer hfwidgets, or not a journal)."""
+    """The journal file cannot be used; the message names the file and what to do.
+
+    `path` is the journal file. Generating still works without a journal
+    (`Client.journal_problem` says why tasks are not being journalled).
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class NoEventLoop(HiggsfieldError, RuntimeError):

@@ -6,8 +6,20 @@ before waiting starts; every feed read updates it. After a crash or a kernel
 restart, `Client.resume()` picks the unfinished tasks up from here, and
 `hfwidgets.history()` lists everything made so far.
 
+Billable submissions are journalled before they are sent (schema 2): a row
+with status "submitting" holds what was asked (model, motion, seed, size, image
+digest, cost) and the time, under a local id (`local-...`). When the service
+answers with a task id the row becomes that task; when the answer never arrives
+(a dropped connection, a cancelled call, a killed process) it stays, with status
+"uncertain": the task may exist and may have been charged, and it is never
+resubmitted. A "submitting" row whose process has ended reads as "uncertain".
+
 The journal never holds the API key or full images: at most a small JPEG
 thumbnail and a digest of the input image.
+
+Every failure to use the file (corrupt, a directory in its place, a table
+hfwidgets did not write, an unwritable folder) raises `JournalError` naming the
+path and what to do, never a raw `sqlite3` or `OSError`.
 
 Concurrency: several threads and several processes (two kernels) may write the
 same file. Each thread gets its own connection; the file is in WAL mode with a
@@ -18,19 +30,23 @@ the file or lose a row.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import socket
 import sqlite3
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from ._config import home_dir
+from ._config import HOME_ENV, home_dir
 from ._errors import JournalError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Task
 from ._static import HISTORY_ROWS, history_html
@@ -41,6 +57,8 @@ if TYPE_CHECKING:
 __all__ = [
     "JOURNAL_FILENAME",
     "MAX_THUMBNAIL_BYTES",
+    "SUBMITTING",
+    "UNCERTAIN",
     "History",
     "Journal",
     "TaskRecord",
@@ -54,7 +72,15 @@ JOURNAL_FILENAME = "journal.sqlite3"
 MAX_THUMBNAIL_BYTES = 16 * 1024
 """Thumbnails above this size are not stored (the journal is not a media store)."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUBMITTING = "submitting"
+"""Status of a billable POST being sent: no answer yet."""
+UNCERTAIN = "uncertain"
+"""Status of a submission whose answer never arrived: it may exist and may have been charged."""
+LOCAL_ID_PREFIX = "local-"
+"""Ids of submissions the service has not (yet) confirmed start with this."""
+SUBMITTING_STALE_SECONDS = 3600.0
+"""A "submitting" row older than this reads as uncertain even when its process cannot be checked."""
 _BUSY_TIMEOUT_MS = 30_000  # two kernels hammering the file must wait, not fail
 _DURATION_SAMPLES = 100
 
@@ -82,6 +108,9 @@ _COLUMNS = (
     "template_id",
     "size",
     "updated_at",
+    "submission_id",
+    "note",
+    "owner",
 )
 
 _SCHEMA_V1 = """
@@ -113,11 +142,29 @@ CREATE INDEX IF NOT EXISTS tasks_by_created ON tasks (created_at DESC);
 CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (base_url, status);
 """
 
-# Migrations from version N-1 to N, applied in order inside one transaction.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+# Version 2: submissions journalled before they are sent. `submission_id` is the local id a row was
+# written under (kept once the task id replaces it), `note` says why a row is uncertain, `owner` is
+# "host:pid" of the process sending it (a "submitting" row of an ended process reads as uncertain).
+_SCHEMA_V2 = """
+ALTER TABLE tasks ADD COLUMN submission_id TEXT;
+ALTER TABLE tasks ADD COLUMN note TEXT;
+ALTER TABLE tasks ADD COLUMN owner TEXT
+"""
 
-_TERMINAL = tuple(sorted(TERMINAL_STATUSES))
-_NOT_TERMINAL_SQL = f"status NOT IN ({', '.join('?' for _ in _TERMINAL)})"
+# Migrations from version N-1 to N, applied in order inside one transaction.
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+
+# Neither finished nor waitable: they have no task id the service knows.
+_NOT_PENDING = tuple(sorted(TERMINAL_STATUSES | {SUBMITTING, UNCERTAIN}))
+_PENDING_SQL = f"status NOT IN ({', '.join('?' for _ in _NOT_PENDING)})"
+
+_HOST = socket.gethostname()
+_in_flight: set[str] = set()
+"""Local ids of the submissions this process is sending right now."""
+_in_flight_lock = threading.Lock()
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def default_journal_path() -> Path:
@@ -170,11 +217,25 @@ class TaskRecord:
     """Ad template (`kind == "ads"`)."""
     size: str | None = None
     """Ad size such as "1024x1024" (`kind == "ads"`)."""
+    submission_id: str | None = None
+    """The local id the submission was journalled under before it was sent (None before schema 2)."""
+    note: str | None = None
+    """Why the row is "uncertain" (what happened to the submission), else None."""
 
     @property
     def done(self) -> bool:
         """True once the task reached a terminal status."""
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the service never confirmed the submission: it may exist and may have been charged."""
+        return self.status == UNCERTAIN
+
+    @property
+    def confirmed(self) -> bool:
+        """True once the service answered with a task id (`id` is then the service's id)."""
+        return self.status not in (SUBMITTING, UNCERTAIN)
 
     @property
     def elapsed(self) -> float | None:
@@ -193,6 +254,7 @@ class TaskRecord:
     def _from_row(cls, row: Mapping[str, Any]) -> TaskRecord:
         created = _utc(row["created_at"])
         assert created is not None  # NOT NULL column
+        status, note = _read_status(row)
         return cls(
             id=row["id"],
             kind=row["kind"],
@@ -206,7 +268,7 @@ class TaskRecord:
             cost=row["cost"],
             created_at=created,
             base_url=row["base_url"],
-            status=row["status"],
+            status=status,
             video_url=row["video_url"],
             min_url=row["min_url"],
             finished_at=_utc(row["finished_at"]),
@@ -215,6 +277,8 @@ class TaskRecord:
             duration=row["duration"],
             template_id=row["template_id"],
             size=row["size"],
+            submission_id=row["submission_id"],
+            note=note,
         )
 
     def __repr__(self) -> str:
@@ -223,13 +287,70 @@ class TaskRecord:
             if self.kind == "ads"
             else f"model={self.model!r}, motion={self.motion_name!r}, seed={self.seed}"
         )
+        note = f", note={self.note!r}" if self.note else ""
         return (
             f"TaskRecord({self.id!r}, {what}, status={self.status!r}, cost={self.cost}, "
-            f"created={self.created_at.isoformat(timespec='seconds')})"
+            f"created={self.created_at.isoformat(timespec='seconds')}{note})"
         )
 
 
+def _read_status(row: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The status and note a row reads as: "submitting" rows of ended processes are uncertain."""
+    status, note = row["status"], row["note"]
+    if status != SUBMITTING:
+        return status, note
+    ended = _sender_ended(row["owner"], row["id"], row["updated_at"])
+    if ended is None:
+        return status, note
+    return UNCERTAIN, ended
+
+
+def _sender_ended(owner: str | None, local_id: str, updated_at: float) -> str | None:
+    """Why the sender of a "submitting" row can no longer be waiting for its answer; None if it may be."""
+    host, _, pid_text = (owner or "").rpartition(":")
+    pid = int(pid_text) if pid_text.isdigit() else None
+    if pid == os.getpid() and host == _HOST:
+        with _in_flight_lock:
+            if local_id in _in_flight:
+                return None
+        return "this process stopped sending it before the service answered"
+    if host == _HOST and pid is not None and sys.platform != "win32" and not _process_alive(pid):
+        return f"the process that sent it (pid {pid}) ended before the service answered"
+    if time.time() - updated_at > SUBMITTING_STALE_SECONDS:
+        return "no answer was recorded within an hour of sending it"
+    return None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    try:  # a killed child not reaped yet is a zombie: it will never write again
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 # --------------------------------------------------------------------------- journal
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn every sqlite3/OS failure of a Journal method into a JournalError saying what to do."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, OSError) as error:
+            journal = args[0]
+            assert isinstance(journal, Journal)
+            raise journal._problem(error) from None
+
+    return guarded
 
 
 class Journal:
@@ -237,7 +358,8 @@ class Journal:
 
     `path` defaults to `default_journal_path()`, read when the journal is made.
     The file and its directory are created on the first write; reading a
-    journal that does not exist yet gives empty lists.
+    journal that does not exist yet gives empty lists. Any failure to use the
+    file raises `JournalError` (never a raw sqlite3 error).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -249,6 +371,30 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
+    # ---------------------------------------------------------------- errors
+
+    def _problem(self, error: BaseException) -> JournalError:
+        """A JournalError naming the file, what is wrong with it and what to do."""
+        if isinstance(error, JournalError):
+            return error
+        path = self.path
+        elsewhere = f"or set {HOME_ENV} to another folder"
+        if path.is_dir():
+            what = f"{path} is a directory, not a journal file: move it away {elsewhere}"
+        elif isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error).lower():
+            what = (
+                f"{path} is not a readable journal (corrupt or not an SQLite file): rename it (for "
+                f"example to {path.name}.broken) so a new journal starts, {elsewhere}"
+            )
+        elif isinstance(error, sqlite3.DatabaseError) and "malformed" in str(error).lower():
+            what = f"{path} is damaged ({error}): rename it so a new journal starts, {elsewhere}"
+        elif isinstance(error, OSError) or "readonly" in str(error).lower() or "unable to open" in str(error):
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            what = f"cannot write the journal {path} ({reason}): make its folder writable {elsewhere}"
+        else:
+            what = f"the journal {path} cannot be used ({type(error).__name__}: {error}): {elsewhere}"
+        return JournalError(what, path=path)
+
     # ---------------------------------------------------------------- connections
 
     def _connection(self) -> sqlite3.Connection:
@@ -257,11 +403,17 @@ class Journal:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == pid:
             return conn
+        if self.path.is_dir():
+            raise self._problem(IsADirectoryError(str(self.path)))
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), never implicit.
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable across app crashes, fast
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable across app crashes, fast
+        except BaseException:
+            conn.close()
+            raise
         self._local.conn = conn
         self._local.pid = pid
         return conn
@@ -278,8 +430,11 @@ class Journal:
                 if version > SCHEMA_VERSION:
                     raise JournalError(
                         f"{self.path} has journal schema version {version}; this hfwidgets knows up to "
-                        f"{SCHEMA_VERSION}: upgrade hfwidgets"
+                        f"{SCHEMA_VERSION}: upgrade hfwidgets",
+                        path=self.path,
                     )
+                if version == 0:
+                    self._refuse_foreign_tables(conn)
                 for script in _MIGRATIONS[version:]:
                     for statement in script.split(";"):
                         if statement.strip():
@@ -287,6 +442,17 @@ class Journal:
                 if version < SCHEMA_VERSION:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._schema_ready = True
+
+    def _refuse_foreign_tables(self, conn: sqlite3.Connection) -> None:
+        """A file with tables but no journal version was not written by hfwidgets: leave it alone."""
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if tables:
+            listed = ", ".join(sorted(tables)[:5])
+            raise JournalError(
+                f"{self.path} holds tables hfwidgets did not write ({listed}): it is not a journal. "
+                f"Move it away or set {HOME_ENV} to another folder",
+                path=self.path,
+            )
 
     def _writer(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,6 +468,11 @@ class Journal:
         self._ensure_schema(conn)
         return conn
 
+    @_guarded
+    def check(self) -> None:
+        """Open (creating when needed) the file and its schema; raises JournalError when unusable."""
+        self._writer()
+
     def close(self) -> None:
         """Close this thread's connection (others close when their threads end)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -312,19 +483,10 @@ class Journal:
 
     # ---------------------------------------------------------------- writes
 
-    def record(
-        self,
-        task: Task,
-        *,
-        base_url: str,
-        image_digest: str | None = None,
-        thumbnail: bytes | None = None,
-    ) -> None:
-        """Write a just-accepted submission (status "queued"). One short transaction.
-
-        Recording the same task again refreshes what was asked but keeps the
-        status already seen. A thumbnail above MAX_THUMBNAIL_BYTES is dropped.
-        """
+    @staticmethod
+    def _task_row(
+        task: Task, *, base_url: str, image_digest: str | None, thumbnail: bytes | None
+    ) -> dict[str, Any]:
         if thumbnail is not None and len(thumbnail) > MAX_THUMBNAIL_BYTES:
             logger.warning(
                 "journal: thumbnail of task %s is %d bytes (limit %d); not stored",
@@ -333,8 +495,7 @@ class Journal:
                 MAX_THUMBNAIL_BYTES,
             )
             thumbnail = None
-        now = time.time()
-        row = {
+        return {
             "id": task.id,
             "kind": task.kind,
             "model": task.model,
@@ -352,20 +513,102 @@ class Journal:
             "thumbnail": thumbnail,
             "template_id": task.template_id,
             "size": task.size,
-            "updated_at": now,
+            "updated_at": time.time(),
         }
+
+    @_guarded
+    def record(
+        self,
+        task: Task,
+        *,
+        base_url: str,
+        image_digest: str | None = None,
+        thumbnail: bytes | None = None,
+        submission_id: str | None = None,
+    ) -> None:
+        """Write a just-accepted submission (status "queued"). One short transaction.
+
+        With `submission_id` (from `begin_submission`), that "submitting" row
+        becomes this task. Recording the same task again refreshes what was
+        asked but keeps the status already seen. A thumbnail above
+        MAX_THUMBNAIL_BYTES is dropped.
+        """
+        row = self._task_row(task, base_url=base_url, image_digest=image_digest, thumbnail=thumbnail)
+        row["submission_id"] = submission_id
         names = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
-        refreshed = ", ".join(
-            f"{name} = excluded.{name}" for name in row if name not in ("id", "status", "created_at")
-        )
+        kept = ("id", "status", "created_at", "submission_id")
+        refreshed = ", ".join(f"{name} = excluded.{name}" for name in row if name not in kept)
         conn = self._writer()
         with _immediate(conn):
+            if submission_id is not None:
+                conn.execute("DELETE FROM tasks WHERE id = ? AND id != ?", (submission_id, task.id))
             conn.execute(
-                f"INSERT INTO tasks ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {refreshed}",  # noqa: S608 - names are ours
+                f"INSERT INTO tasks ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {refreshed}, "  # noqa: S608 - names are ours
+                "submission_id = COALESCE(tasks.submission_id, excluded.submission_id)",
                 row,
             )
+        if submission_id is not None:
+            _forget_in_flight(submission_id)
 
+    @_guarded
+    def begin_submission(
+        self,
+        draft: Task,
+        *,
+        base_url: str,
+        image_digest: str | None = None,
+        thumbnail: bytes | None = None,
+    ) -> str:
+        """Journal a billable submission about to be sent (status "submitting"); returns its local id.
+
+        `draft` is the task as asked (its id is ignored). Call `record(...,
+        submission_id=)` once the service answered with the task id,
+        `mark_uncertain` when the answer will never be known, or
+        `discard_submission` when the request provably never reached the service.
+        """
+        local_id = f"{LOCAL_ID_PREFIX}{uuid.uuid4().hex}"
+        row = self._task_row(
+            replace(draft, id=local_id), base_url=base_url, image_digest=image_digest, thumbnail=thumbnail
+        )
+        row.update(status=SUBMITTING, submission_id=local_id, owner=f"{_HOST}:{os.getpid()}")
+        names = ", ".join(row)
+        marks = ", ".join(f":{name}" for name in row)
+        with _in_flight_lock:
+            _in_flight.add(local_id)
+        try:
+            conn = self._writer()
+            with _immediate(conn):
+                conn.execute(f"INSERT INTO tasks ({names}) VALUES ({marks})", row)  # noqa: S608 - names are ours
+        except BaseException:
+            _forget_in_flight(local_id)
+            raise
+        return local_id
+
+    @_guarded
+    def mark_uncertain(self, submission_id: str, note: str) -> None:
+        """The submission's answer will never be known: it may exist and may have been charged."""
+        try:
+            conn = self._writer()
+            with _immediate(conn):
+                conn.execute(
+                    "UPDATE tasks SET status = ?, note = ?, updated_at = ? WHERE id = ?",
+                    (UNCERTAIN, note, time.time(), submission_id),
+                )
+        finally:
+            _forget_in_flight(submission_id)
+
+    @_guarded
+    def discard_submission(self, submission_id: str) -> None:
+        """Remove a "submitting" row whose request never reached the service (nothing was charged)."""
+        try:
+            conn = self._writer()
+            with _immediate(conn):
+                conn.execute("DELETE FROM tasks WHERE id = ? AND status = ?", (submission_id, SUBMITTING))
+        finally:
+            _forget_in_flight(submission_id)
+
+    @_guarded
     def update(self, task_id: str, feed: Feed, *, base_url: str | None = None) -> None:
         """Store what a feed read showed: status, video URLs, video duration, finish time.
 
@@ -436,25 +679,33 @@ class Journal:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM tasks{clause} ORDER BY {order}, id"  # noqa: S608 - ours
         return [TaskRecord._from_row(row) for row in conn.execute(sql, tuple(args))]
 
+    @_guarded
     def pending(self, base_url: str | None = None) -> list[TaskRecord]:
-        """Tasks not finished yet (oldest first), on `base_url` when given."""
-        where, args = _NOT_TERMINAL_SQL, list(_TERMINAL)
+        """Tasks the service confirmed and that are not finished yet (oldest first), on `base_url` when given.
+
+        Submissions never confirmed ("submitting", "uncertain") are not among
+        them: they have no task id to wait on.
+        """
+        where, args = _PENDING_SQL, list(_NOT_PENDING)
         if base_url is not None:
             where += " AND base_url = ?"
             args.append(base_url.rstrip("/"))
         return self._select(where, args, order="created_at ASC")
 
+    @_guarded
     def records(self, base_url: str | None = None) -> list[TaskRecord]:
         """Every journalled task, newest first, on `base_url` when given."""
         if base_url is None:
             return self._select()
         return self._select("base_url = ?", [base_url.rstrip("/")])
 
+    @_guarded
     def get(self, task_id: str) -> TaskRecord | None:
-        """The record of one task, or None when it was never journalled."""
-        found = self._select("id = ?", [task_id])
+        """The record of one task (or local submission id), or None when it was never journalled."""
+        found = self._select("id = ? OR submission_id = ?", [task_id, task_id])
         return found[0] if found else None
 
+    @_guarded
     def durations(self, model: str, base_url: str) -> list[float]:
         """Observed seconds from submission to completion of `model` tasks on `base_url`.
 
@@ -472,6 +723,11 @@ class Journal:
             (model, model, base_url.rstrip("/"), _DURATION_SAMPLES),
         )
         return [max(0.0, float(seconds)) for (seconds,) in rows]
+
+
+def _forget_in_flight(submission_id: str) -> None:
+    with _in_flight_lock:
+        _in_flight.discard(submission_id)
 
 
 def _use_wal(conn: sqlite3.Connection, path: Path) -> None:
@@ -539,9 +795,11 @@ class History(list[TaskRecord]):
         for record in self:
             counts[record.status] = counts.get(record.status, 0) + 1
         spent = sum(record.cost for record in self)
+        unsure = sum(record.cost for record in self if record.status in (UNCERTAIN, SUBMITTING))
         by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         noun = "task" if len(self) == 1 else "tasks"
-        return f"History({len(self)} {noun}: {by_status}; {spent} points)"
+        maybe = f", {unsure} of them uncertain" if unsure else ""
+        return f"History({len(self)} {noun}: {by_status}; {spent} points{maybe})"
 
     def __repr__(self) -> str:
         lines = [self._summary()]
@@ -555,5 +813,10 @@ class History(list[TaskRecord]):
 
 
 def history(base_url: str | None = None) -> History:
-    """Every task journalled on this machine, newest first (on `base_url` when given)."""
+    """Every task journalled on this machine, newest first (on `base_url` when given).
+
+    Submissions the service never confirmed show with status "uncertain" and a
+    `note` saying what happened: they may exist and may have been charged.
+    Raises JournalError (naming the file and what to do) when the journal cannot be read.
+    """
     return History(Journal().records(base_url))

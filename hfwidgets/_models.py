@@ -38,6 +38,7 @@ __all__ = [
     "Task",
     "overall_status",
     "size_for_aspect",
+    "task_id_problem",
 ]
 
 MODELS: tuple[str, ...] = ("lite", "turbo", "standard")
@@ -74,6 +75,31 @@ def size_for_aspect(width: int, height: int) -> tuple[str, tuple[int, int]]:
 PENDING_STATUSES = frozenset({"queued", "in_progress"})
 FAILED_STATUSES = frozenset({"failed", "nsfw", "canceled"})
 TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
+
+
+MAX_TASK_ID_LENGTH = 200
+
+
+def task_id_problem(value: object) -> str | None:
+    """Why `value` cannot be a task id put into a URL path, or None when it can.
+
+    A task id from the service becomes one path segment of the feed URL (and a
+    file name): empty, "." or "..", a "/" or "\\", or control characters would
+    change which URL is read.
+    """
+    if not isinstance(value, str):
+        return f"it is a {type(value).__name__}, not a string"
+    if not value.strip():
+        return "it is empty"
+    if value in (".", ".."):
+        return f"{value!r} names a directory, not a task"
+    if "/" in value or "\\" in value:
+        return "it contains a slash"
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return "it contains control characters"
+    if len(value) > MAX_TASK_ID_LENGTH:
+        return f"it is {len(value)} characters long (at most {MAX_TASK_ID_LENGTH})"
+    return None
 
 
 def _short(identifier: str) -> str:
@@ -340,6 +366,11 @@ class Feed:
         feed_id = data.get("id", task_id)
         if not isinstance(feed_id, str) or not feed_id:
             raise MalformedResponse("feed has no task id", task_id=task_id)
+        problem = task_id_problem(feed_id)
+        if problem is not None:
+            raise MalformedResponse(
+                f"feed names an unusable task id {feed_id[:60]!r}: {problem}", task_id=task_id
+            )
         raw_jobs = data.get("jobs", [])
         if not isinstance(raw_jobs, list):
             raise MalformedResponse("feed 'jobs' is not a list", task_id=feed_id)

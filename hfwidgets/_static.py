@@ -380,6 +380,7 @@ def history_html(records: Sequence[TaskRecord], summary: str) -> str:
             video = "synthetic" if url else ""
         what = record.template_id if record.kind == "ads" else record.motion_name
         size = record.size or (f"{record.width}x{record.height}" if record.width else "")
+        note = record.note
         cells = (
             thumb,
             escape(record.created_at.strftime("%Y-%m-%d %H:%M:%S")),
@@ -388,7 +389,9 @@ def history_html(records: Sequence[TaskRecord], summary: str) -> str:
             escape(str(what or "")),
             escape("" if record.seed is None else str(record.seed)),
             escape(size),
-            escape(record.status),
+            escape(record.status)
+            # An unconfirmed submission says why it is uncertain (it may exist and may be charged).
+            + (f'<br><small title="{escape(note)}">may exist, may be charged</small>' if note else ""),
             escape(str(record.cost)),
             video,
         )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._errors import BlockingCallError
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._client import Client, Submission
     from ._models import Feed, Motion
 
 __all__ = ["resume", "run"]
@@ -33,6 +33,8 @@ logger = logging.getLogger("hfwidgets")
 T = TypeVar("T")
 
 _REFRESH_SECONDS = 0.25
+_SETTLE_SECONDS = 5.0
+"""After Ctrl-C, how long to let a submission being sent book its outcome before saying what it was."""
 
 
 class _LoopThread:
@@ -66,6 +68,8 @@ class _Progress:
     status: str = "submitting"
     finished: int = 0
     total: int | None = None
+    submission: Submission | None = None
+    """The billable POST of `run()`, filled in by the client (None for `resume()`)."""
 
     def describe(self) -> str:
         where = f"task {self.task_id} " if self.task_id else ""
@@ -94,6 +98,7 @@ def run(
     OPENAI_HK_API_KEY is set, else the local emulator). Raises like
     `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
     """
+    from ._client import Submission, observe_submission
     from ._requests import GenerateRequest
     from ._session import default_client
 
@@ -109,10 +114,12 @@ def run(
     )
     owned = client is None
     chosen = client if client is not None else default_client()
-    state = _Progress()
+    state = _Progress(submission=Submission())
 
     async def submit_and_wait() -> Feed:
         try:
+            assert state.submission is not None
+            observe_submission(state.submission)
             task = await chosen.generate(request)
             state.task_id, state.status = task.id, "queued"
 
@@ -185,21 +192,45 @@ def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any)
             return result
     except KeyboardInterrupt:
         future.cancel()
-        if state.task_id:
-            message = (
-                f"stopped waiting after {time.monotonic() - started:.0f} s; task {state.task_id} "
-                f"continues on the server: hfwidgets.resume() or client.wait({state.task_id!r}) picks it up"
-            )
-        else:
-            message = (
-                "stopped before the service confirmed a task; if the submission was already sent it may "
-                "exist: see hfwidgets.history() or the provider's dashboard"
-            )
+        message = _interrupted(state, time.monotonic() - started)
         logger.warning(message)
         raise KeyboardInterrupt(message) from None
     finally:
         if bar is not None:
             bar.close()
+
+
+def _interrupted(state: _Progress, elapsed: float) -> str:
+    """What Ctrl-C stopped, as the client booked it: the message must be true."""
+    submission = state.submission
+    if submission is not None and submission.phase == "sending":
+        submission.settled.wait(_SETTLE_SECONDS)  # the cancelled coroutine books its outcome first
+    task_id = state.task_id or (submission.task_id if submission is not None else None)
+    if task_id:
+        return (
+            f"stopped waiting after {elapsed:.0f} s; task {task_id} continues on the server: "
+            f"hfwidgets.resume() or client.wait({task_id!r}) picks it up"
+        )
+    if submission is None:
+        return f"stopped waiting after {elapsed:.0f} s"
+    if submission.phase in ("preparing", "not sent"):
+        return "stopped before the submission was sent: nothing was charged"
+    journalled = (
+        f"it is journalled as {submission.journal_id} (see hfwidgets.history())"
+        if submission.journal_id and not submission.journal_problem
+        else f"it could not be journalled ({submission.journal_problem or 'journal off'})"
+    )
+    if submission.phase == "uncertain":
+        return (
+            f"stopped after the submission was sent, before the service answered: the task may exist and "
+            f"may have been charged ({submission.cost} points counted as uncertain); {journalled}, status "
+            f"'uncertain'. It was "
+            "NOT resubmitted: check the provider's dashboard before trying again"
+        )
+    return (  # still sending after the grace period
+        "stopped while the submission was being sent: the task may exist and may have been charged; "
+        f"{journalled}. It was NOT resubmitted: check the provider's dashboard before trying again"
+    )
 
 
 def _make_bar(label: str) -> Any:

@@ -14,7 +14,7 @@ from .._images import ImageSource
 from .._models import SIZE_PRESETS, Feed
 from .._requests import AdsRequest, check_size
 from .._static import StaticRepr, results_html
-from ._base import ErrorArea, shows_errors, start_task
+from ._base import ErrorArea, JournalWarning, shows_errors, start_task
 from ._follow import follow
 from ._image_input import ImageInput
 from ._result_view import ResultView
@@ -56,6 +56,7 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             client = default_client()
         self.client = client
         self.errors = ErrorArea()
+        self.journal_warning = JournalWarning(client)
         self.template = ipywidgets.Text(
             value=template_id, description="template id", layout=ipywidgets.Layout(width="360px")
         )
@@ -80,6 +81,7 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             children.append(emulator_banner())
         children += [
             self.errors,
+            self.journal_warning,
             self.template,
             self.image_input,
             self.size,
@@ -143,6 +145,7 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             self._submitting = False
             self.submit_button.disabled = False
             self._refresh_cost()
+            self.journal_warning.refresh()
 
     @shows_errors
     def _on_submit(self, _button: ipywidgets.Button) -> None:

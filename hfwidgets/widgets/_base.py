@@ -79,6 +79,38 @@ class ErrorArea(ipywidgets.HTML):  # type: ignore[misc]  # ipywidgets has no typ
         return f"ErrorArea({self.message!r})"
 
 
+class JournalWarning(ipywidgets.HTML):  # type: ignore[misc]  # ipywidgets has no type hints
+    """A visible warning (`.hfw-journal-warning`) while the client's tasks are not being journalled.
+
+    Generating still works then, but a crash or a kernel restart would lose
+    track of running tasks: the user should know. `refresh()` re-reads
+    `client.journal_problem` (after each submission).
+    """
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(value="", layout=ipywidgets.Layout(display="none"))
+        self.add_class("hfw-journal-warning")
+        self._client = client
+        self.refresh()
+
+    @property
+    def message(self) -> str:
+        """The plain text shown ("" while the journal works)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", str(self.value)))
+
+    def refresh(self) -> None:
+        problem = getattr(self._client, "journal_problem", None)
+        if problem:
+            self.value = f'<span style="color:#8a5300">⚠ {html.escape(str(problem))}</span>'
+            self.layout.display = None
+        else:
+            self.value = ""
+            self.layout.display = "none"
+
+    def __repr__(self) -> str:
+        return f"JournalWarning({self.message!r})"
+
+
 class HasErrorArea(Protocol):
     """A widget with an error area."""
 

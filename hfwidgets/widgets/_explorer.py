@@ -23,7 +23,7 @@ from .._images import ImageSource, LoadedImage, load_image
 from .._models import Feed, Motion, size_for_aspect
 from .._requests import GenerateRequest, check_seed
 from .._static import ExplorerCellView, StaticRepr, explorer_html
-from ._base import ErrorArea, describe_error, shows_errors, start_task
+from ._base import ErrorArea, JournalWarning, describe_error, shows_errors, start_task
 from ._controls import draw_seed
 from ._follow import follow
 from ._result_view import ResultView
@@ -106,6 +106,7 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         self.width, self.height = request.width, request.height
 
         self.errors = ErrorArea()
+        self.journal_warning = JournalWarning(client)
         self.cost = ipywidgets.HTML()
         self.cost.add_class("hfw-cost")
         self.run_button = ipywidgets.Button(
@@ -134,7 +135,7 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         children: list[ipywidgets.Widget] = []
         if getattr(client, "emulated", False):
             children.append(emulator_banner())
-        children += [self.errors, self.cost, self.run_button, self.status, self.grid]
+        children += [self.errors, self.journal_warning, self.cost, self.run_button, self.status, self.grid]
         super().__init__(children=children)
         self.add_class("hfw-explorer")
         self._refresh_cost()
@@ -182,6 +183,7 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             await asyncio.gather(*(self._run_cell(cell) for cell in self.cells))
         finally:
             self._refresh_cost()
+            self.journal_warning.refresh()
             self.run_button.description = "Done"
         failed = sum(1 for cell in self.cells if cell.error is not None)
         done = len(self.cells) - failed

@@ -18,6 +18,7 @@ import ipywidgets
 import traitlets
 
 from .._catalog import bundled_motions
+from .._client import Submission, observe_submission
 from .._config import KEY_ENV
 from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
 from .._images import ImageSource
@@ -25,7 +26,7 @@ from .._journal import TaskRecord
 from .._models import Feed, Motion, Task
 from .._requests import GenerateRequest
 from .._static import StaticRepr, results_html
-from ._base import ErrorArea, shows_errors, start_task
+from ._base import ErrorArea, JournalWarning, shows_errors, start_task
 from ._codegen import CodeStyle, generate_code
 from ._controls import Controls, ControlValues
 from ._follow import WAIT_TIMEOUT, follow
@@ -116,6 +117,7 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
             client = default_client()
         self.client = client
         self.errors = ErrorArea()
+        self.journal_warning = JournalWarning(client)
         self.image_input = ImageInput(frames=2)
         load_catalogue = motions is None
         if motions is None:
@@ -166,6 +168,7 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
             children.append(emulator_banner())
         children += [
             self.errors,
+            self.journal_warning,
             # wraps the controls under the images when the notebook is narrow, instead of clipping them
             ipywidgets.HBox(
                 [self.image_input, self.controls], layout=ipywidgets.Layout(flex_flow="row wrap")
@@ -311,16 +314,27 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         self._set_status(
             f"Submitting #{entry.number} ({request.request.motion.name}, {request.request.model})…"
         )
+        sending = Submission()
         try:
             try:
+                observe_submission(sending)  # this task's own context: tells what became of the POST
                 task = await self.client.generate(request.request)
             except BaseException:
-                entry.status = "not submitted"
+                if sending.phase == "uncertain":
+                    entry.status = "uncertain"
+                    entry.note = "sent, but no answer: it may exist and may have been charged"
+                    self._set_status(
+                        f"#{entry.number} was sent but no answer came back: it may exist and may have been "
+                        "charged (it is in hfwidgets.history() as uncertain). It was NOT resubmitted."
+                    )
+                else:
+                    entry.status = "not submitted"
+                    self._set_status(f"#{entry.number} was not submitted.")
                 self.history.refresh(entry)
-                self._set_status(f"#{entry.number} was not submitted.")
                 raise
             finally:
                 self._refresh_cost()
+                self.journal_warning.refresh()
             entry.task_id = task.id
             entry.status = "queued"
             self.history.refresh(entry)
@@ -416,7 +430,9 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
 
     async def _resume_pending(self) -> None:
         journal = self.client.journal
-        records = journal.pending(self.client.base_url) if journal is not None else []
+        if journal is None or self.client.journal_problem:
+            return  # the warning above says why nothing is picked up
+        records = journal.pending(self.client.base_url)
         if not records:
             return
         self._set_status(f"Picking up {len(records)} task(s) left pending by an earlier kernel…")

@@ -58,14 +58,16 @@ def small_png(size: tuple[int, int] = (96, 168), colour: tuple[int, int, int] = 
 
 
 class RecordedSleeps:
-    """Stands in for the client's retry sleep: records each delay asked for and waits only briefly."""
+    """Stands in for the client's retry sleep: records each delay asked for and waits only briefly
+    (or for the whole delay once `real` is set)."""
 
     def __init__(self) -> None:
         self.delays: list[float] = []
+        self.real = False
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-        await asyncio.sleep(min(seconds, 0.01))
+        await asyncio.sleep(seconds if self.real else min(seconds, 0.01))
 
 
 class DropAuthorization(httpx.AsyncBaseTransport):
@@ -121,6 +123,30 @@ async def time_out_then_wait_again(run: Run) -> None:
     run.feed = await run.client.wait(run.task.id, timeout=20.0, on_update=run.updates.append)
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never came true"
+        await asyncio.sleep(0.01)
+
+
+def cancel_once_posted(*, real_sleeps: bool = False, after: float = 0.2) -> Action:
+    """Start the everyday call and cancel it (as a widget's Cancel does) once the POST reached the server."""
+
+    async def act(run: Run) -> None:
+        run.sleeps.real = real_sleeps
+        call = asyncio.ensure_future(submit_and_wait(run))
+        await _until(lambda: run.server.counters["POST /higgsfield/generate"] >= 1 or call.done())
+        await asyncio.sleep(after)
+        call.cancel()
+        try:
+            await call
+        except asyncio.CancelledError as cancelled:
+            run.error = cancelled
+
+    return act
+
+
 @dataclass
 class Scenario:
     """One row of the fault matrix."""
@@ -138,6 +164,19 @@ class Scenario:
     client_options: dict[str, Any] = field(default_factory=dict)
     check: Check | None = None
     """Further assertions on the run."""
+    booked: str = ""
+    """How the client booked the submission: "spent" (a task id came back), "uncertain" (it may exist
+    and may have been charged: counted in `uncertain`, journalled as an uncertain row) or "nothing"
+    (refused or never delivered: no points, no journal row). Derived from `raises` when empty."""
+
+    def __post_init__(self) -> None:
+        if not self.booked:
+            if self.raises is SubmissionUncertain:
+                self.booked = "uncertain"
+            elif self.raises in (None, TaskFailed, TaskTimeout):
+                self.booked = "spent"
+            else:
+                self.booked = "nothing"
 
     def __repr__(self) -> str:
         return f"Scenario({self.name!r})"
@@ -204,6 +243,11 @@ def refused_key(run: Run) -> None:
 def malformed_submission(run: Run) -> None:
     assert isinstance(run.error, MalformedResponse), run.error
     says_task_may_exist(run)
+
+
+def journalled_as_cancelled(run: Run) -> None:
+    (record,) = run.journal.records()
+    assert record.note is not None and "cancelled after the request was sent" in record.note, record
 
 
 def warm_shared_clip(server: EmulatorServer) -> None:
@@ -386,6 +430,30 @@ SCENARIOS: list[Scenario] = [
         raises=TaskTimeout,
         client_options={"sleep": asyncio.sleep},
         check=timed_out,
+    ),
+    Scenario(
+        "generate connection reset before the task was created",
+        arrange=lambda s: s.faults.drop_connection("generate", 1, processed=False),
+        raises=SubmissionUncertain,
+        billed=0,  # the client cannot know that: it books the points as uncertain all the same
+        check=says_task_may_exist,
+    ),
+    Scenario(
+        "generate cancelled after the POST was sent",
+        arrange=lambda s: s.faults.delay("generate", 1.0, count=1),
+        act=cancel_once_posted(),
+        raises=asyncio.CancelledError,
+        billed=None,
+        booked="uncertain",
+        check=journalled_as_cancelled,
+    ),
+    Scenario(
+        "generate cancelled while a refused POST waits to be sent again",
+        arrange=lambda s: s.faults.rate_limit("generate", 1, retry_after=30),
+        act=cancel_once_posted(real_sleeps=True, after=0.3),
+        raises=asyncio.CancelledError,
+        billed=0,
+        booked="nothing",  # a 429 is a refusal: the request did nothing, so nothing may be charged
     ),
     Scenario(
         "401 (a proxy lost the Authorization header)",

@@ -1,8 +1,10 @@
 """The fault matrix, against the emulator as a real server: one test per row of `SCENARIOS`.
 
-Each asserts the outcome (a completed feed, or the right typed error) and how many
-billable POSTs the emulator received and turned into (charged) tasks: a POST that
-may have reached the service is never sent twice.
+Each asserts the outcome (a completed feed, or the right typed error), how many
+billable POSTs the emulator received and turned into (charged) tasks (a POST
+that may have reached the service is never sent twice), how the client booked
+the points (`spent`/`uncertain`), the journal row, and that the key (a canary)
+appears nowhere in the error: not in its chain, attributes or attached requests.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-from reliability_scenarios import SCENARIOS, Scenario, run_scenario, serve_for
+from key_walk import CANARY, assert_no_key, leaks
+from reliability_scenarios import SCENARIOS, Run, Scenario, run_scenario, serve_for
 
-from hfwidgets._errors import SubmissionUncertain
+from hfwidgets._errors import APIError
+from hfwidgets._journal import LOCAL_ID_PREFIX
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -21,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
     with serve_for(scenario) as server:
-        run = await run_scenario(scenario, server, api_key="hk-emulator", home=tmp_path)
+        run = await run_scenario(scenario, server, api_key=CANARY, home=tmp_path)
 
         if scenario.raises is None:
             assert run.error is None, f"unexpected {run.error!r}"
@@ -30,6 +35,7 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
             assert isinstance(run.error, scenario.raises), (
                 f"expected {scenario.raises.__name__}, got {run.error!r}"
             )
+        assert_no_key(run.error)
 
         # Money: the exact number of POSTs, and of tasks created (charged) from them.
         assert server.counters["POST /higgsfield/generate"] == scenario.posts
@@ -38,23 +44,38 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
             assert len(server.tasks) <= 1
         else:
             assert len(server.tasks) == scenario.billed
-        if isinstance(run.error, SubmissionUncertain):
-            assert run.client.uncertain == 5 and run.client.spent == 0
-        elif run.task is not None:
-            assert run.client.spent == 5
-
-        # The journal holds every task the client learnt the id of, with its last status.
-        records = run.journal.records()
-        if run.task is not None:
-            assert [r.id for r in records] == [run.task.id]
-            assert run.task.id in server.tasks
-            if run.feed is not None:
-                assert records[0].status == run.feed.status
-        else:
-            assert records == []
+        assert_booked(run, scenario.booked)
 
         if scenario.check is not None:
             scenario.check(run)
+
+
+def assert_booked(run: Run, booked: str) -> None:
+    """The session tally and the journal agree with what became of the one submission."""
+    client, records = run.client, run.journal.records()
+    if booked == "spent":
+        assert (client.spent, client.uncertain) == (5, 0)
+        assert run.task is not None and run.task.id in run.server.tasks
+        (record,) = records
+        assert record.id == run.task.id and record.status != "uncertain"
+        assert record.submission_id is not None and record.submission_id.startswith(LOCAL_ID_PREFIX)
+        if run.feed is not None:
+            assert record.status == run.feed.status
+    elif booked == "uncertain":
+        assert (client.spent, client.uncertain) == (0, 5)
+        assert run.task is None
+        (record,) = records
+        assert record.status == "uncertain" and record.uncertain and not record.confirmed
+        assert record.id == record.submission_id and record.id.startswith(LOCAL_ID_PREFIX)
+        assert (record.model, record.motion_name, record.seed, record.cost) == ("lite", "Face Punch", 7, 5)
+        assert (record.width, record.height) == (128, 224) and record.image_digest
+        assert record.note
+    else:
+        assert booked == "nothing"
+        assert (client.spent, client.uncertain) == (0, 0)
+        assert run.task is None and records == []
+    assert client.check_budget(0) is None  # nothing left held "in flight"
+    assert client._in_flight == 0
 
 
 def _settle(server: object, seconds: float = 2.0) -> None:
@@ -101,5 +122,21 @@ def test_the_matrix_covers_the_listed_cases() -> None:
         "deadline holds: a feed read that stalls",
         "deadline holds: a slow-loris feed answer",
         "deadline holds: a Retry-After of 40 s",
+        "cancelled after the POST was sent",
+        "cancelled while a refused POST waits",
+        "connection reset before the task was created",
     ):
         assert case in names, case
+
+
+def test_the_key_walk_finds_a_key_hidden_anywhere_in_an_error() -> None:
+    """The walk must see a key in a chained cause, in an attribute and in an attached request's headers."""
+    request = httpx.Request("POST", "http://127.0.0.1/x", headers={"Authorization": f"Bearer {CANARY}"})
+    cause = httpx.ConnectError("refused", request=request)
+    chained = APIError("network error")
+    chained.__cause__ = cause
+    assert any(".__cause__._request.headers" in where for where in leaks(chained))
+    carried = APIError("fine")
+    carried.extra = {"kept": ("x", CANARY[5:30])}  # type: ignore[attr-defined]
+    assert leaks(carried)
+    assert leaks(APIError("clean")) == []
