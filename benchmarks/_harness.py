@@ -28,6 +28,8 @@ class CountingTransport(httpx.AsyncHTTPTransport):
         """time.monotonic() of every request, in order."""
         self.latencies: list[float] = []
         """Seconds from sending each request to its response headers."""
+        self.answered: list[tuple[float, int]] = []
+        """(time.monotonic(), status) of every answer, in order."""
         self._lock = threading.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -44,6 +46,7 @@ class CountingTransport(httpx.AsyncHTTPTransport):
         with self._lock:
             self.latencies.append(time.perf_counter() - started)
             self.statuses[response.status_code] += 1
+            self.answered.append((time.monotonic(), response.status_code))
         return response
 
     def peak_rate(self, window: float = 1.0) -> int:

@@ -18,6 +18,13 @@ the clients for this process's interpreter. Delay = the moment `wait()` (or the
 loop) returns minus the emulator's `completed_at` for the task (`time.time()`,
 the same clock on one machine). Requests per task = feed reads counted by each
 client's own transport, which also times every request (the latency column).
+
+The adaptive pollers wait on 200 tasks each (cold journal, and with history);
+the fixed pollers on the first 36 only, since their hundreds of requests per
+second would otherwise load the one event loop everyone shares. The headline
+request ratio compares each adaptive poller with a 0.5 s poller on the same
+tasks counted from their durations (`ceil(d / 0.5) + 1`): a measured fixed
+poller sends fewer requests the busier the machine is.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ FIXED_INTERVALS = (0.5, 2.0, 6.0)
 HISTORY_SAMPLES = 30  # per model
 TARGET_P95 = 1.0
 TARGET_REQUEST_SHARE = 1 / 3
+ADAPTIVE_TASKS = 200
+FIXED_TASKS = 36
 
 
 @dataclass
@@ -52,6 +61,8 @@ class Poller:
 
     name: str
     interval: float | None  # None: the client's adaptive wait()
+    tasks: int = 0
+    """How many tasks of the plan this poller waits on (its first `tasks`)."""
     client: Any = None
     server: Any = None
     transport: CountingTransport = field(default_factory=CountingTransport)
@@ -129,7 +140,7 @@ async def _measure(pollers: list[Poller], plan: list[tuple[str, int]]) -> None:
     async def submit_all(poller: Poller) -> None:
         image_url = f"{poller.server.base_url}/samples/portrait.jpg"
         waits = []
-        for model, seed in plan:
+        for model, seed in plan[: poller.tasks]:
             task = await poller.client.generate(
                 image_url, "Eyes In", "a slow push in", model=model, seed=seed, width=736, height=1312
             )
@@ -166,12 +177,17 @@ def run(quick: bool) -> Result:
     from hfwidgets._journal import Journal
     from hfwidgets._polling import PollPolicy
 
-    tasks_per_poller = 12 if quick else 36
+    # The adaptive pollers wait on the whole plan; the fixed ones, which send far more requests,
+    # on its first tasks only, so their load does not distort the adaptive figures.
+    adaptive_tasks, fixed_tasks = (24, 12) if quick else (ADAPTIVE_TASKS, FIXED_TASKS)
     rng = random.Random(20_240)
-    plan = [(MODELS[i % len(MODELS)], rng.randrange(1, 1_000_000)) for i in range(tasks_per_poller)]
+    plan = [(MODELS[i % len(MODELS)], rng.randrange(1, 1_000_000)) for i in range(adaptive_tasks)]
     history = {model: past_durations(model, HISTORY_SAMPLES, seed=7 + i) for i, model in enumerate(MODELS)}
-    pollers = [Poller("adaptive + history", None), Poller("adaptive, priors", None)]
-    pollers += [Poller(f"fixed {interval:g} s", interval) for interval in FIXED_INTERVALS]
+    pollers = [
+        Poller("adaptive + history", None, adaptive_tasks),
+        Poller("adaptive, priors", None, adaptive_tasks),
+    ]
+    pollers += [Poller(f"fixed {interval:g} s", interval, fixed_tasks) for interval in FIXED_INTERVALS]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hfwidgets-p1-") as tmp, ExitStack() as servers:
         for poller in pollers:
@@ -238,7 +254,7 @@ def run(quick: bool) -> Result:
         rows,
     )
     if any(
-        len(run) != len(durations) or any(abs(a - b) > 0.05 for a, b in zip(run, durations, strict=True))
+        len(run) > len(durations) or any(abs(a - b) > 0.05 for a, b in zip(run, durations, strict=False))
         for run in runs[1:]
     ):
         result.notes.append("the pollers' servers drew different durations: compare with care")
@@ -258,8 +274,11 @@ def run(quick: bool) -> Result:
         ]
         result.details += _policy_only(PollPolicy(), plan, durations, history)
     result.details += policy_sweep(history)
+    nominal = _nominal_requests(durations)
     for poller in pollers[:2]:
-        share = (sum(poller.requests) / max(len(poller.requests), 1)) / reference_requests
+        # Against a 0.5 s poller on the same tasks, counted from the durations: a measured fixed
+        # poller sends fewer requests the busier the machine is (each loop is 0.5 s + latency).
+        share = (sum(poller.requests) / max(len(poller.requests), 1)) / nominal
         p95 = percentile(poller.delays, 95)
         result.figures += [
             Figure(
@@ -278,22 +297,28 @@ def run(quick: bool) -> Result:
             ),
         ]
     result.figures.append(Figure("p95 delay, fixed 0.5 s", percentile(reference.delays, 95), "s"))
-    if durations:
-        nominal = sum(math.ceil(d / 0.5) + 1 for d in durations) / len(durations)
-        adaptive = sum(pollers[0].requests) / max(len(pollers[0].requests), 1)
-        # Under load each fixed-poller loop takes 0.5 s + latency, so it sends fewer requests than
-        # its nominal rate; this ratio does not depend on how busy the machine was.
-        result.figures.append(
-            Figure("requests vs a nominal 0.5 s poller, adaptive + history", adaptive / nominal, "×")
+    adaptive = sum(pollers[0].requests[:fixed_tasks]) / max(len(pollers[0].requests[:fixed_tasks]), 1)
+    result.figures.append(
+        Figure(
+            f"requests vs the measured fixed 0.5 s, adaptive + history, first {fixed_tasks} tasks",
+            adaptive / reference_requests if reference_requests else float("nan"),
+            "×",
         )
+    )
     result.notes.append(
-        f"{tasks_per_poller} tasks per poller ({', '.join(MODELS)} in turn, same seeds for every poller), "
-        f"{len(pollers) * tasks_per_poller} tasks in flight at once; {wall:.0f} s wall."
+        f"{adaptive_tasks} tasks per adaptive poller, {fixed_tasks} per fixed one ({', '.join(MODELS)} in "
+        f"turn, same seeds for every poller), {2 * adaptive_tasks + 3 * fixed_tasks} tasks in flight at "
+        f"once; {wall:.0f} s wall."
     )
     for poller in pollers:
         for failure in poller.failures[:3]:
             result.notes.append(f"{poller.name} lost a task: {failure}")
     return result
+
+
+def _nominal_requests(durations: list[float]) -> float:
+    """Requests per task a fixed 0.5 s poller sends on these durations (the last one sees it done)."""
+    return sum(math.ceil(d / 0.5) + 1 for d in durations) / len(durations) if durations else float("nan")
 
 
 def _policy_only(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -235,7 +236,6 @@ async def test_2xx_that_is_not_json_is_malformed_and_names_the_task(content: str
 
 
 async def test_retry_stops_before_the_deadline() -> None:
-    import time
 
     recorder = Recorder(httpx.Response(429, headers={"Retry-After": "30"}))
     req, sleeps = requester()
@@ -510,3 +510,59 @@ async def test_debug_log_has_method_path_status_and_never_the_key(caplog: pytest
     assert "GET /higgsfield/feed/t1 -> 500" in text
     assert "GET /higgsfield/feed/t1 -> 200" in text
     assert KEY not in text and "Bearer" not in text
+
+
+# --------------------------------------------------------------------------- the throttle
+
+
+async def test_reads_keep_their_share_of_slots_while_submissions_queue() -> None:
+    import asyncio
+
+    from hfwidgets._http import MAX_IN_FLIGHT, READ_SHARE
+
+    release = asyncio.Event()
+    posts_in_flight = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal posts_in_flight
+        if request.method == "POST":
+            posts_in_flight += 1
+            await release.wait()
+            return ok({"id": "t9"})
+        return ok({"id": "t1"})
+
+    req, _ = requester()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        posts = [
+            asyncio.create_task(req.post_json(http, POST_URL, {"model": "lite"}, endpoint="POST generate"))
+            for _ in range(3 * MAX_IN_FLIGHT)
+        ]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        # The feed read goes through while dozens of submissions wait for an answer or a slot.
+        assert await asyncio.wait_for(req.get_json(http, FEED_URL, endpoint="GET feed"), 5) == {"id": "t1"}
+        assert posts_in_flight == MAX_IN_FLIGHT - READ_SHARE
+        release.set()
+        assert len(await asyncio.gather(*posts)) == 3 * MAX_IN_FLIGHT
+
+
+async def test_paced_requests_leave_in_the_order_they_came() -> None:
+    import asyncio
+
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path.rsplit("/", 1)[1])
+        return ok({})
+
+    req, sleeps = requester()
+    for i in range(20):
+        req.pacer.accepted(time.monotonic() - i / 40)
+    req.pacer.refused(time.monotonic(), released_at=time.monotonic())  # pacing now, at ~17 req/s
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        names = [f"t{i}" for i in range(12)]
+        await asyncio.gather(
+            *(req.get_json(http, f"{BASE}/higgsfield/feed/{n}", endpoint="GET") for n in names)
+        )
+    assert sent == names  # one FIFO queue: nobody overtakes, nobody is starved
+    assert len(sleeps) >= len(names) - 1  # each waited for its turn at the pace
