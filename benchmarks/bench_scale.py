@@ -193,7 +193,7 @@ async def _cpu_per_poll(emulator: EmulatorProcess, rounds: int, count: int) -> d
     setup = Client(api_key="hk-emulator", base_url=emulator.base_url, emulated=True, journal=False)
     image_url = f"{emulator.base_url}/samples/portrait.jpg"
     ids = [
-        (await setup.generate(image_url, "Eyes In", seed=index, width=736, height=1312)).id
+        (await setup.generate(image_url, "Eyes In", seed=index + 1, width=736, height=1312)).id
         for index in range(32)
     ]
     await setup.aclose()

@@ -24,6 +24,8 @@ Each gap is stretched or shrunk at random by up to `jitter` (±10 %) when waitin
 The window comes from priors per model (lite 20–60 s, turbo 25–80 s, standard
 40–120 s, ads 30–120 s) unless the journal holds at least `min_samples`
 observed durations for this model and base URL: then their `quantiles` are used.
+A client of the emulator (`server.client()`, or `Client()` without a key) gets
+the emulator's own timings as priors instead (`EmulatorServer.poll_policy()`).
 
 The in-window interval was chosen with the benchmark's sweep (P1): 0.9 s keeps
 the detection delay's p95 under a second with under a third of the requests of
