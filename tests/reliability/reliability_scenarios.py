@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import pytest
 from PIL import Image
 
 from hfwidgets._client import Client
+from hfwidgets._config import KEY_ENV
 from hfwidgets._errors import (
     AuthError,
     HiggsfieldError,
@@ -28,6 +30,7 @@ from hfwidgets._errors import (
     SubmissionUncertain,
     TaskFailed,
     TaskTimeout,
+    ValidationError,
 )
 from hfwidgets._journal import Journal
 from hfwidgets._models import Feed, Task
@@ -302,6 +305,54 @@ def wait_within(deadline: float, *, stall: Callable[[EmulatorServer], None] | No
     return act
 
 
+def client_with_key(insert: str, at: int | None = None, *, from_environment: bool = False) -> Action:
+    """Build a second client whose key is the scenario's key with `insert` put at `at` (None: at the
+    end), as an argument or from OPENAI_HK_API_KEY; it must be refused before anything is sent."""
+
+    async def act(run: Run) -> None:
+        key = run.client._key.reveal()
+        bad = key + insert if at is None else key[:at] + insert + key[at:]
+        if not from_environment:
+            Client(api_key=bad, base_url=run.server.base_url)
+            return
+        saved = os.environ.get(KEY_ENV)
+        os.environ[KEY_ENV] = bad
+        try:
+            Client(base_url=run.server.base_url)
+        finally:
+            if saved is None:
+                del os.environ[KEY_ENV]
+            else:
+                os.environ[KEY_ENV] = saved
+
+    return act
+
+
+def names_the_bad_character(field: str, position: int, length: int, kind: str) -> Check:
+    def check(run: Run) -> None:
+        assert isinstance(run.error, ValidationError) and run.error.field == field, run.error
+        message = str(run.error)
+        assert f"position {position} of {length}" in message and kind in message, message
+        assert str(length) in message
+
+    return check
+
+
+# (what, inserted, where: None = at the end, the field named, 1-based position of the first bad character
+# in the key of 44 + len(inserted) characters, how it is named)
+BAD_KEYS: list[tuple[str, str, int | None, str, int, str]] = [
+    ("a trailing line feed", "\n", None, "api_key", 45, "a line feed (LF)"),
+    ("CR LF at the end", "\r\n", None, "api_key", 45, "a carriage return (CR)"),
+    ("a space inside", " ", 30, "api_key", 31, "a space"),
+    ("a tab inside", "\t", 30, "api_key", 31, "a tab"),
+    ("a zero-width space", "\u200b", 30, "api_key", 31, "a zero-width space (U+200B)"),
+    ("a word joiner", "\u2060", 30, "api_key", 31, "an invisible character (U+2060)"),
+    ("a non-ASCII letter", "é", 30, "api_key", 31, "a non-ASCII character (U+00E9)"),
+    ("a leading no-break space", "\u00a0", 0, "api_key", 1, "a no-break space (U+00A0)"),
+    ("a trailing line feed from OPENAI_HK_API_KEY", "\n", None, KEY_ENV, 45, "a line feed (LF)"),
+]
+
+
 def timed_out(run: Run) -> None:
     assert isinstance(run.error, TaskTimeout), run.error
     key_nowhere(run)
@@ -310,6 +361,17 @@ def timed_out(run: Run) -> None:
 # --------------------------------------------------------------------------- the matrix
 
 SCENARIOS: list[Scenario] = [
+    *[
+        Scenario(
+            f"key with {what} refused when the client is built",
+            act=client_with_key(inserted, at, from_environment=field == KEY_ENV),
+            raises=ValidationError,
+            posts=0,
+            billed=0,
+            check=names_the_bad_character(field, position, 44 + len(inserted), kind),
+        )
+        for what, inserted, at, field, position, kind in BAD_KEYS
+    ],
     Scenario(
         "feed 429 with Retry-After",
         arrange=lambda s: s.faults.rate_limit("feed", 2, retry_after=0.2),
