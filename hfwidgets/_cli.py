@@ -632,7 +632,11 @@ def emulator(arguments: tuple[str, ...]) -> None:
         require("emulator", "hfwidgets emulator")
     from .emulator.__main__ import main as serve
 
-    sys.exit(serve(list(arguments)))
+    try:
+        code = serve(list(arguments))
+    except KeyboardInterrupt:  # Ctrl-C before the server took over the signal: still a clean stop
+        code = 0
+    sys.exit(code)
 
 
 # --------------------------------------------------------------------------- entry points

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_support import UUID, Command, is_mp4
 
@@ -279,7 +280,9 @@ def test_emulator_subcommand_serves_until_ctrl_c(tmp_path: Path) -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert re.search(r"listening on http://127\.0\.0\.1:\d+", first), first
+        found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
+        assert found, first
+        assert len(httpx.get(f"{found.group(1)}/motions", timeout=30).json()) > 0
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

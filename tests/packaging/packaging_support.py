@@ -102,7 +102,11 @@ class Venv:
 
     def distributions(self) -> set[str]:
         listed = self.run("python", "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check")
-        return {line.split("==")[0].lower() for line in listed.stdout.splitlines() if "==" in line}
+        return {
+            line.split("==")[0].lower().replace("_", "-")
+            for line in listed.stdout.splitlines()
+            if "==" in line
+        }
 
 
 def start_emulator(venv: Venv) -> tuple[subprocess.Popen[str], str]:

@@ -15,7 +15,7 @@ from packaging_support import SUPPORTED, Venv, find_python
 
 pytestmark = pytest.mark.slow
 
-OPTIONAL = {"av", "numpy", "starlette", "uvicorn", "pandas"}
+OPTIONAL = {"av", "numpy", "starlette", "uvicorn", "pandas", "aiohttp", "httpx-aiohttp"}
 
 
 def test_wheel_and_sdist_hold_what_users_need(dist: dict[str, Path]) -> None:
