@@ -192,7 +192,10 @@ def _outcomes(progress: _Progress | None = None, *, json_output: bool = False) -
                 f"`hfwidgets resume` or `hfwidgets wait {task_id}` picks it up"
             )
         else:
-            message = "interrupted"
+            message = (
+                "interrupted before the service confirmed a task; a submission already sent is journalled "
+                "as uncertain and is never resent: see `hfwidgets history`"
+            )
         _fail(message, EXIT_INTERRUPTED)
     finally:
         if progress is not None:
