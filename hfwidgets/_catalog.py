@@ -76,8 +76,10 @@ def filter_motions(
 def motions(search: str | None = None, category: str | None = None, tag: str | None = None) -> list[Motion]:
     """Motion templates from the bundled catalogue (no network), sorted by priority.
 
+    ```pycon
     >>> [m.name for m in motions("punch")]
     ['Face Punch']
+    ```
     """
     return filter_motions(bundled_motions(), search, category, tag)
 

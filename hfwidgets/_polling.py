@@ -64,9 +64,11 @@ _FALLBACK_WINDOW = (20.0, 120.0)
 class PollPolicy:
     """Adaptive poll schedule; see the module documentation for the phases.
 
+    ```pycon
     >>> policy = PollPolicy()
     >>> [round(t) for t in policy.poll_times("lite", until=24)]
     [1, 3, 7, 20, 21, 22, 22, 23, 24]
+    ```
     """
 
     priors: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_PRIORS))

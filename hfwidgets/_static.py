@@ -221,8 +221,11 @@ def _kilobytes(size: int) -> str:
 
 # --------------------------------------------------------------------------- one result
 
-_BOX = "display:inline-block;vertical-align:top;margin:4px 8px 8px 0;font-size:13px;max-width:340px"
-_TABLE = "border-collapse:collapse;margin-top:4px"
+_BOX = (
+    "display:inline-block;vertical-align:top;margin:4px 8px 8px 0;font-size:13px;"
+    "width:100%;max-width:340px;overflow-wrap:anywhere"
+)
+_TABLE = "border-collapse:collapse;margin-top:4px;display:table;width:100%"
 _CELL = "text-align:left;padding:1px 6px 1px 0;vertical-align:top"
 
 
@@ -346,7 +349,7 @@ def explorer_html(cells: Sequence[ExplorerCellView], *, columns: int, title: str
             body = f'<div class="hfw-static-status">{html.escape(cell.error)}</div>'
         else:
             body = '<div class="hfw-static-status"><i>Not run when this was shown.</i></div>'
-        items.append(f'<div class="hfw-static-cell">{caption}{body}</div>')
+        items.append(f'<div class="hfw-static-cell" style="min-width:0">{caption}{body}</div>')
     grid = (
         f'<div class="hfw-static-grid" style="display:grid;gap:8px;'
         f'grid-template-columns:repeat({max(1, columns)},minmax(180px,1fr))">{"".join(items)}</div>'
