@@ -94,6 +94,8 @@ FEED_ENDPOINT = f"GET {FEED_PATH}{{id}}"
 MOTIONS_PAGE_SIZE = 500
 """Motions asked for per listing request (the provider's own page asks for 30)."""
 MOTIONS_TIMEOUT = 10.0
+KEEPALIVE_EXPIRY = 2.0
+"""Seconds an idle pooled connection is kept for reuse."""
 SUBMISSION_TIMEOUT = 600.0
 """Default seconds a submission refused with 429 keeps waiting its turn before RateLimited."""
 TRANSPORT_ENV = "HFWIDGETS_TRANSPORT"
@@ -231,7 +233,7 @@ class Client:
         self._journal_option = journal
         self._journal: Journal | None = None
         self._transport, self.transport = _choose_transport(transport)
-        self._http_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._http_clients: dict[tuple[asyncio.AbstractEventLoop, bool], httpx.AsyncClient] = {}
         self._http_lock = threading.Lock()
         self._requester = Requester(
             key=self._key, base_url=self.base_url, max_retries=max_retries, timeout=self.timeout, sleep=sleep
@@ -254,25 +256,38 @@ class Client:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _http(self) -> httpx.AsyncClient:
-        """The httpx client of the running event loop, created on first use there."""
+    def _http(self, *, billable: bool = False) -> httpx.AsyncClient:
+        """The httpx client of the running event loop, created on first use there.
+
+        Billable POSTs get their own client on httpx's transport: a fresh connection each, never
+        a pooled one the server may be closing at that instant (its idle timeout), which would
+        fail the POST after sending it and make the submission uncertain.
+        """
         loop = asyncio.get_running_loop()
+        own = billable and self._transport is None and self.transport == "httpx"
         with self._http_lock:
-            for stale in [other for other in self._http_clients if other.is_closed()]:
+            for stale in [key for key in self._http_clients if key[0].is_closed()]:
                 del self._http_clients[stale]
-            http = self._http_clients.get(loop)
+            http = self._http_clients.get((loop, own))
             if http is None or http.is_closed:
-                http = self._http_clients[loop] = self._new_http_client()
+                http = self._http_clients[(loop, own)] = self._new_http_client(fresh_connections=own)
             return http
 
-    def _new_http_client(self) -> httpx.AsyncClient:
+    def _new_http_client(self, *, fresh_connections: bool = False) -> httpx.AsyncClient:
         # No default headers: the key is added per request, and only for the base URL.
+        limits = httpx.Limits(
+            max_connections=MAX_IN_FLIGHT,
+            max_keepalive_connections=0 if fresh_connections else MAX_IN_FLIGHT,
+            # Below the 5 s idle timeout common servers use, so a pooled connection is rarely
+            # reused just as the server closes it.
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+        )
         options: dict[str, Any] = {
             "timeout": self.timeout,
             "follow_redirects": False,
             # Tell the submission being sent when its request leaves, and when a 429 refused it.
             "event_hooks": {"request": [_mark_sent], "response": [_mark_refused]},
-            "limits": httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+            "limits": limits,
         }
         if self._transport is not None:
             return httpx.AsyncClient(transport=self._transport, **options)
@@ -295,7 +310,7 @@ class Client:
         with self._http_lock:
             clients = list(self._http_clients.items())
             self._http_clients.clear()
-        for loop, http in clients:
+        for (loop, _), http in clients:
             if loop is current:
                 await http.aclose()
             elif loop.is_running():
@@ -400,7 +415,7 @@ class Client:
         try:
             try:
                 payload = await self._requester.post_json(
-                    self._http(),
+                    self._http(billable=True),
                     self.base_url + path,
                     body,
                     endpoint=f"POST {path}",
