@@ -20,6 +20,8 @@ class CountingTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        # Pooled connections expire before the emulator's 5 s idle timeout, as the client's own do.
+        kwargs.setdefault("limits", httpx.Limits(keepalive_expiry=2.0))
         super().__init__(**kwargs)
         self.by_endpoint: Counter[str] = Counter()
         self.feed_reads: Counter[str] = Counter()
