@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._errors import ValidationError
+from ._extras import available, require
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -194,9 +195,7 @@ def poster(feed: Feed, *, timeout: float = POSTER_TIMEOUT) -> bytes | None:
         return cached
     if time.monotonic() - _failures.get(feed.id, -math.inf) < _RETRY_AFTER_FAILURE:
         return None
-    try:
-        import av  # noqa: F401  (the optional `video` extra)
-    except ImportError:
+    if not available("video"):
         return None
     try:
         frame = _frames(_fetch(url, timeout=timeout, max_bytes=_FETCH_MAX_BYTES))[0]
@@ -307,7 +306,8 @@ def result_html(feed: Feed, *, embed: Embed = "poster", media: bytes | None = No
             f"{where}; its link is not kept (it only works on the machine that made it).</small></div>"
         )
     rows = "".join(
-        f'<tr><th style="{_CELL}">{html.escape(label)}</th><td style="{_CELL}">{html.escape(text)}</td></tr>'
+        f'<tr><th style="{_CELL};white-space:nowrap">{html.escape(label)}</th>'
+        f'<td style="{_CELL}">{html.escape(text)}</td></tr>'
         for label, text in parameter_rows(feed)
     )
     parts.append(f'<table class="hfw-static-params" style="{_TABLE}">{rows}</table>')
@@ -444,6 +444,8 @@ class StaticResult:
 
 
 def _embedded_media(feed: Feed, embed: Embed, max_bytes: int | None) -> bytes:
+    if embed == "animated":
+        require("video", 'Feed.show(embed="animated")')
     url = _preview_url(feed)
     if url is None:
         raise ValidationError(

@@ -183,6 +183,9 @@ async def test_without_pyav_there_is_no_poster_but_everything_else(
     markup = finished._repr_html_()
     assert not decoded_images(markup)
     assert "Face Punch" in markup and "Synthetic video" in markup
+    with pytest.raises(hfwidgets.MissingExtra) as missing:
+        finished.show(embed="animated")
+    assert missing.value.extra == "video"
 
 
 def test_an_unreachable_video_gives_no_poster_within_the_deadline() -> None:
