@@ -139,7 +139,7 @@ class _Progress:
         from tqdm import tqdm
 
         self._bar = tqdm(
-            total=None, desc=f"task {task_id}", bar_format="{desc}: {postfix} [{elapsed}]", file=sys.stderr
+            total=None, desc=f"task {task_id}", bar_format="{desc}{postfix} [{elapsed}]", file=sys.stderr
         )
 
     def update(self, feed: Feed) -> None:

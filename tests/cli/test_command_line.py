@@ -296,3 +296,34 @@ def test_without_key_or_base_url_commands_use_the_embedded_emulator(tmp_path: Pa
     result = json.loads(done.stdout)
     assert result["feed"]["status"] == "completed" and is_mp4(Path(result["file"]))
     assert "local emulator" in done.stderr and "synthetic" in done.stderr
+
+
+def test_progress_on_a_terminal_is_a_bar_that_ends_completed(hfwidgets_cmd: Command, cat: Path) -> None:
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen(
+        hfwidgets_cmd.argv("run", str(cat), "-m", "Static"),
+        cwd=hfwidgets_cmd.cwd, env=hfwidgets_cmd.env, stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )  # fmt: skip
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the command closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    task_id = Path(out.strip()).stem
+    frames = shown.decode().split("\r")
+    assert any(re.match(rf"task {task_id}, completed \[\d\d:\d\d\]", frame) for frame in frames), frames[-3:]
+    assert f"task {task_id}: completed" not in shown.decode()  # the bar replaces the plain lines

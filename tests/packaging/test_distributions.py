@@ -79,6 +79,7 @@ def test_core_without_key_says_how_to_get_a_key_or_the_emulator(core_venv: Venv)
         (["python", "-m", "hfwidgets.emulator"], "emulator"),
         (["python", "-c", "import hfwidgets; hfwidgets.history().to_dataframe()"], "analysis"),
         (["python", "-c", "from hfwidgets._video import decode_frames; decode_frames('x.mp4')"], "video"),
+        (["python", "-c", "import hfwidgets; hfwidgets.Client('hk-x', transport='aiohttp')"], "aiohttp"),
     ],
 )
 def test_core_names_the_missing_extra(core_venv: Venv, argv: list[str], extra: str) -> None:
