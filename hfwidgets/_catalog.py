@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -12,6 +13,8 @@ from typing import Any
 
 from ._errors import ValidationError
 from ._models import Motion
+
+logger = logging.getLogger("hfwidgets")
 
 __all__ = ["bundled_motions", "filter_motions", "motions", "parse_motions", "resolve_motion"]
 
@@ -29,11 +32,23 @@ def parse_motions(payload: Any) -> list[Motion]:
             if isinstance(payload.get(key), list):
                 payload = payload[key]
                 break
-    if not isinstance(payload, list):
-        from ._errors import MalformedResponse
+    from ._errors import MalformedResponse
 
+    if not isinstance(payload, list):
         raise MalformedResponse(f"motions listing is a {type(payload).__name__}, expected a list")
-    return sort_motions(Motion.from_json(item) for item in payload)
+    parsed, skipped = [], 0
+    for item in payload:
+        try:
+            parsed.append(Motion.from_json(item))
+        except (MalformedResponse, TypeError, ValueError, AttributeError):
+            skipped += 1
+    if skipped:
+        logger.warning(
+            "motions listing: %d of %d entries are unusable and were skipped", skipped, len(payload)
+        )
+    if payload and not parsed:
+        raise MalformedResponse(f"motions listing: none of its {len(payload)} entries is a usable motion")
+    return sort_motions(parsed)
 
 
 def sort_motions(items: Iterable[Motion]) -> list[Motion]:

@@ -9,6 +9,8 @@
     │   ├── AuthError                       401/403: the key was refused
     │   ├── InsufficientCredits             402: the account is short of credits
     │   ├── RateLimited                     429 and retries exhausted
+    │   ├── DownloadTimeout (also TimeoutError)  a video download passed its overall deadline
+    │   ├── LimitExceeded                   a video (bytes) or its frames (memory) over a set limit
     │   ├── MalformedResponse               2xx, but not the documented JSON
     │   │   └── MalformedSubmission         ... to a billable POST (also SubmissionUncertain)
     │   └── SubmissionUncertain             a billable POST may have been charged; not resent
@@ -40,10 +42,12 @@ __all__ = [
     "AuthError",
     "BlockingCallError",
     "BudgetExceeded",
+    "DownloadTimeout",
     "EmulatorError",
     "HiggsfieldError",
     "InsufficientCredits",
     "JournalError",
+    "LimitExceeded",
     "MalformedResponse",
     "MalformedSubmission",
     "MissingExtra",
@@ -219,6 +223,19 @@ class TaskFailed(HiggsfieldError):
         reasons = {"nsfw": "refused by the content filter", "canceled": "canceled"}
         why = reasons.get(feed.status, "failed on the server")
         super().__init__(f"task {feed.id} ended with status {feed.status!r}: {why}")
+
+
+class DownloadTimeout(APIError, TimeoutError):
+    """A video download did not finish within its overall deadline; the partial file was removed."""
+
+
+class LimitExceeded(APIError):
+    """An answer is larger than a limit set to protect the machine (a video's bytes, decoded frames'
+    memory). `limit` is the limit; the message says how to take less or raise it."""
+
+    def __init__(self, message: str, *, limit: int, **kw: Any) -> None:
+        self.limit = limit
+        super().__init__(message, **kw)
 
 
 class TaskTimeout(HiggsfieldError):

@@ -22,6 +22,7 @@ import io
 import math
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,12 @@ THUMBNAIL_SIDE: Final = 160
 THUMBNAIL_QUALITY: Final = 80
 PROBE_LIMIT_BYTES: Final = 256 * 1024
 PROBE_TIMEOUT_S: Final = 5.0
+PROBE_DEADLINE_S: Final = 10.0
+"""Overall limit of a size probe: a host trickling bytes (1 byte/s) must not hold up generate()."""
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<payload>.*)$", re.DOTALL)
-_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+# A URL scheme: two characters at least, so a Windows drive ("C:\\...") stays a path.
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+):")
 # EXIF orientations 5..8 swap width and height.
 _SWAPPING_ORIENTATIONS: Final = frozenset({5, 6, 7, 8})
 
@@ -143,14 +147,14 @@ def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
         if text[:5].lower() == "data:":
             return _load_data_url(text, field, shown=_brief(text))
         scheme = _SCHEME.match(text)
-        if scheme:
-            if scheme["scheme"].lower() in ("http", "https"):
-                return _load_url(text, field)
+        if scheme and scheme["scheme"].lower() in ("http", "https"):
+            return _load_url(text, field)
+        if scheme and not Path(text).expanduser().exists():  # "javascript:", "ftp://", "file://"...
             raise ValidationError(
                 field,
-                source,
-                "an http:// or https:// URL",
-                hint=f"{scheme['scheme']}:// URLs are not supported",
+                _brief(text),
+                "an http:// or https:// URL, a data:image/... URL or a file path",
+                hint=f"unsupported URL scheme {scheme['scheme'].lower() + ':'!r}",
             )
         return _load_path(Path(text).expanduser(), field, shown=source)
     if isinstance(source, os.PathLike):
@@ -197,10 +201,16 @@ def _load_data_url(text: str, field: str, *, shown: object) -> LoadedImage:
 
 def _load_path(path: Path, field: str, *, shown: object) -> LoadedImage:
     allowed = "a path to an existing image file"
-    if not path.exists():
-        raise ValidationError(field, shown, allowed, hint=f"no file or directory at {str(path)!r}")
-    if not path.is_file():
-        raise ValidationError(field, shown, allowed, hint=f"{str(path)!r} is a directory, not a file")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ValidationError(field, shown, allowed, hint=f"no file or directory at {str(path)!r}") from None
+    except OSError as exc:
+        raise ValidationError(field, shown, allowed, hint=f"cannot read it: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise ValidationError(
+            field, shown, allowed, hint=f"{str(path)!r} is {_file_kind(mode)}, not a regular file"
+        )
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ValidationError(
@@ -210,10 +220,23 @@ def _load_path(path: Path, field: str, *, shown: object) -> LoadedImage:
             hint=f"this one is {_human_bytes(size)}",
         )
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # a file growing while read stays bounded too
     except OSError as exc:
         raise ValidationError(field, shown, allowed, hint=f"cannot read it: {exc.strerror or exc}") from None
     return _load_encoded(data, field, kind="file", shown=shown, name=path.name)
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, for an error message."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _load_encoded(
@@ -452,6 +475,8 @@ def _decode_upright(loaded: LoadedImage, target: tuple[int, int]) -> Image.Image
 
 
 def _as_rgb_or_rgba(image: Image.Image, loaded: LoadedImage) -> Image.Image:
+    if image.mode in _WIDE_GRAY_MODES:
+        image = _gray_to_8bit(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode == "P" and "transparency" in image.info
     )
@@ -464,6 +489,33 @@ def _as_rgb_or_rgba(image: Image.Image, loaded: LoadedImage) -> Image.Image:
         raise ValidationError(
             loaded.field, loaded, "an image in a colour mode Pillow converts to RGB", hint=str(exc)
         ) from None
+
+
+_WIDE_GRAY_MODES: Final = frozenset({"I", "F", "I;16", "I;16L", "I;16B", "I;16N"})
+"""16-bit and 32-bit gray: Pillow's own conversion to 8 bits clips them (nearly white)."""
+
+
+def _gray_to_8bit(image: Image.Image) -> Image.Image:
+    """A 16/32-bit gray image as 8-bit gray with its tones kept.
+
+    Integer images are taken as 16-bit (0..65535: 16-bit PNG and TIFF); floats in
+    0..1 or 0..255 as such; anything outside those ranges is stretched over its
+    own minimum..maximum.
+    """
+    if image.mode != "F":
+        image = image.convert("I")
+    extrema = image.getextrema()  # (low, high) for a one-band image
+    low, high = float(extrema[0]), float(extrema[1])  # type: ignore[arg-type]
+    if image.mode == "F" and low >= 0.0 and high <= 1.0:
+        scale, offset = 255.0, 0.0
+    elif image.mode == "F" and low >= 0.0 and high <= 255.0:
+        scale, offset = 1.0, 0.0
+    elif low >= 0 and high <= 65535:
+        scale, offset = 255.0 / 65535.0, 0.0
+    else:
+        scale = 255.0 / (high - low) if high > low else 0.0
+        offset = -low * scale
+    return image.point(lambda value: value * scale + offset).convert("L")
 
 
 def _flatten_on_white(image: Image.Image) -> Image.Image:
@@ -499,9 +551,19 @@ async def probe_size(url: str, http: httpx.AsyncClient) -> tuple[int, int] | Non
     """The pixel size (as displayed) of the image at `url`, or None when it cannot be learned.
 
     Streams the image and stops as soon as Pillow can parse its header, or after
-    256 KB. Never raises on network or HTTP errors, uses a short timeout, and
-    sends no Authorization header even when `http` carries one by default.
+    256 KB, or after PROBE_DEADLINE_S seconds in all. Never raises on network or
+    HTTP errors, uses a short timeout, and sends no Authorization header even
+    when `http` carries one by default.
     """
+    import asyncio
+
+    try:
+        return await asyncio.wait_for(_probe(url, http), PROBE_DEADLINE_S)
+    except asyncio.TimeoutError:
+        return None
+
+
+async def _probe(url: str, http: httpx.AsyncClient) -> tuple[int, int] | None:
     import httpx
 
     try:

@@ -381,6 +381,11 @@ class Journal:
         elsewhere = f"or set {HOME_ENV} to another folder"
         if path.is_dir():
             what = f"{path} is a directory, not a journal file: move it away {elsewhere}"
+        elif path.parent.exists() and not path.parent.is_dir():
+            what = (
+                f"cannot write the journal {path}: {path.parent} is a file, not a folder. "
+                f"Move it away {elsewhere}"
+            )
         elif isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error).lower():
             what = (
                 f"{path} is not a readable journal (corrupt or not an SQLite file): rename it (for "

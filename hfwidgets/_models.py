@@ -148,31 +148,31 @@ class Motion:
         strengths: dict[str, float | None] = {}
         params = data.get("params")
         if isinstance(params, Mapping):
-            for item in params.get("motions") or []:
+            for item in _list(params.get("motions")):
                 if isinstance(item, Mapping) and isinstance(item.get("id"), str):
                     strengths[item["id"]] = _as_opt_float(item.get("strength"))
         parts = []
-        for part in data.get("mix") or []:
+        for part in _list(data.get("mix")):
             if not isinstance(part, Mapping) or not isinstance(part.get("id"), str):
                 continue
             part_media = _mapping(part.get("media"))
             parts.append(
                 MotionPart(
                     id=part["id"],
-                    name=str(part.get("name") or part["id"]),
+                    name=_as_str(part.get("name")) or part["id"],
                     preview_url=_as_str(part_media.get("url")),
                     strength=strengths.get(part["id"]),
                 )
             )
         return cls(
             id=data["id"],
-            name=str(data.get("name") or data["id"]),
+            name=_as_str(data.get("name")) or data["id"],
             preview_url=_as_str(media.get("url")),
             preview_width=_as_int(media.get("width")),
             preview_height=_as_int(media.get("height")),
             priority=_as_int(data.get("priority")),
-            tags=tuple(str(t) for t in data.get("tags") or () if isinstance(t, str)),
-            categories=tuple(str(c) for c in data.get("categories") or () if isinstance(c, str)),
+            tags=tuple(t for t in _list(data.get("tags")) if isinstance(t, str)),
+            categories=tuple(c for c in _list(data.get("categories")) if isinstance(c, str)),
             parts=tuple(parts),
             raw=dict(data),
         )
@@ -443,17 +443,49 @@ class Feed:
             "video_url": self.video_url,
         }
 
-    def download(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
-        """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking."""
-        return _video.download_sync(self, path, variant=variant)
+    def download(
+        self,
+        path: str | Path | None = None,
+        *,
+        variant: str = "raw",
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
+        """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking.
 
-    async def adownload(self, path: str | Path | None = None, *, variant: str = "raw") -> Path:
+        `timeout` bounds the whole download (default 300 s; DownloadTimeout) and
+        `max_bytes` its size (default 256 MB; LimitExceeded); a partial file is removed.
+        """
+        return _video.download_sync(self, path, variant=variant, **_limits(timeout, max_bytes))
+
+    async def adownload(
+        self,
+        path: str | Path | None = None,
+        *,
+        variant: str = "raw",
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
         """Async `download`."""
-        return await _video.download_async(self, path, variant=variant)
+        return await _video.download_async(self, path, variant=variant, **_limits(timeout, max_bytes))
 
-    def frames(self, *, variant: str = "raw") -> np.ndarray:
-        """The video decoded to a uint8 array of shape (T, H, W, 3) (RGB)."""
-        return _video.read_frames(self, variant=variant)
+    def frames(
+        self,
+        *,
+        variant: str = "raw",
+        step: int = 1,
+        max_frames: int | None = None,
+        size: tuple[int, int] | None = None,
+        max_bytes: int | None = None,
+    ) -> np.ndarray:
+        """The video decoded to a uint8 array of shape (T, H, W, 3) (RGB).
+
+        `step` keeps every step-th frame, `max_frames` at most that many, `size`
+        (width, height) scales them. A clip whose frames would take more than
+        `max_bytes` (default 1 GB) raises LimitExceeded before anything is decoded.
+        """
+        limit = {} if max_bytes is None else {"max_bytes": max_bytes}
+        return _video.read_frames(self, variant=variant, step=step, max_frames=max_frames, size=size, **limit)
 
     def show(self, embed: Embed = "poster", *, max_bytes: int | None = None) -> StaticResult:
         """This result as standalone HTML for a notebook: display the returned object.
@@ -477,6 +509,12 @@ class Feed:
             f"Feed({self.id!r}, status={self.status!r}, model={p.model!r}, "
             f"motion={p.motion_name!r}, seed={p.seed}, size={size}, jobs={len(self.jobs)})"
         )
+
+
+def _limits(timeout: float | None, max_bytes: int | None) -> dict[str, Any]:
+    """The download limits given (the defaults of `_video` for the others)."""
+    given = {"timeout": timeout, "max_bytes": max_bytes}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _parse_job(data: Any, feed_id: str) -> Job:
@@ -503,6 +541,11 @@ def _parse_job(data: Any, feed_id: str) -> Job:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` when it is a JSON list, else an empty one (a listing may put anything anywhere)."""
+    return value if isinstance(value, list) else []
 
 
 def _as_str(value: Any) -> str | None:

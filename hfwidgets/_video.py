@@ -14,13 +14,22 @@ Errors name the task:
 - the video server answers an HTTP error, or no answer arrives: `APIError`
   (status None when nothing arrived);
 - it answers something that is not a video (an HTML or JSON page), or the mp4
-  cannot be decoded: `MalformedResponse`.
+  cannot be decoded: `MalformedResponse`;
+- the download takes longer than its overall deadline (`timeout`, 5 minutes by
+  default): `DownloadTimeout`; the video is larger than `max_bytes` (256 MB by
+  default): `LimitExceeded`. The partial file is removed either way;
+- the decoded frames would need more memory than `max_bytes` (1 GB by default):
+  `LimitExceeded`, before anything is allocated (a 2 KB mp4 may claim 2**31
+  frames); `frames(step=..., max_frames=..., size=...)` takes fewer or smaller ones.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -32,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import httpx
 
 from ._config import home_dir
-from ._errors import APIError, MalformedResponse, TaskFailed, ValidationError
+from ._errors import APIError, DownloadTimeout, LimitExceeded, MalformedResponse, TaskFailed, ValidationError
 from ._extras import require
 
 if TYPE_CHECKING:
@@ -60,6 +69,12 @@ VARIANTS: Final = ("raw", "min")
 DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 """Per operation, not overall: a large video may take minutes, but a stalled read fails in 60 s."""
 CHUNK_BYTES: Final = 256 * 1024
+DOWNLOAD_DEADLINE_S: Final = 300.0
+"""Overall limit of one download: a 5 s clip (a few MB) takes seconds even on a slow line."""
+MAX_VIDEO_BYTES: Final = 256 * 1024 * 1024
+"""Largest video downloaded: a 5 s clip is a few MB; a server sending gigabytes is stopped."""
+MAX_FRAMES_BYTES: Final = 1024 * 1024 * 1024
+"""Memory the decoded frames may take: a 5 s 1312x736 clip at 24 fps needs about 350 MB."""
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -123,58 +138,98 @@ def _endpoint(url: str) -> str:
 # --------------------------------------------------------------------------- downloading
 
 
-def download_sync(feed: Feed, path: str | os.PathLike[str] | None = None, *, variant: str = "raw") -> Path:
+def download_sync(
+    feed: Feed,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    variant: str = "raw",
+    timeout: float = DOWNLOAD_DEADLINE_S,
+    max_bytes: int = MAX_VIDEO_BYTES,
+) -> Path:
     """Save the feed's mp4 and return its path (blocking).
 
     `path` defaults to `./{task id}.mp4`; an existing directory (or a path ending
     in a separator) receives that file name inside it. Missing parent
     directories are created. The API key is never sent: the video host gets a
-    plain request.
+    plain request. `timeout` bounds the whole download (DownloadTimeout) and
+    `max_bytes` its size (LimitExceeded); a partial file is removed.
     """
-    url = video_url(feed, variant)
-    target = _destination(feed, path, variant)
-    with (
-        httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
-        _atomic_file(target) as out,
-    ):
-        try:
-            with http.stream("GET", url) as response:
-                if response.is_error:
-                    response.read()
-                    raise _status_error(response, feed, url)
-                _check_media_type(response, feed, url)
-                for chunk in response.iter_bytes(CHUNK_BYTES):
-                    out.write(chunk)
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, feed, url) from exc
-        _check_not_empty(out, feed, url)
-    return target
+    _check_limits(timeout, max_bytes)
+    # The async download on a private loop in a worker thread: one implementation, and its
+    # deadline holds even while a read is stalled (works inside Jupyter's running loop too).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hfwidgets-download") as pool:
+        job = pool.submit(
+            asyncio.run, download_async(feed, path, variant=variant, timeout=timeout, max_bytes=max_bytes)
+        )
+        return job.result()
 
 
 async def download_async(
-    feed: Feed, path: str | os.PathLike[str] | None = None, *, variant: str = "raw"
+    feed: Feed,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    variant: str = "raw",
+    timeout: float = DOWNLOAD_DEADLINE_S,
+    max_bytes: int = MAX_VIDEO_BYTES,
 ) -> Path:
     """`download_sync` for async code: the transfer does not block the event loop."""
-    import anyio
-
+    _check_limits(timeout, max_bytes)
     url = video_url(feed, variant)
     target = _destination(feed, path, variant)
+    try:
+        return await asyncio.wait_for(_download(feed, url, target, max_bytes), timeout)
+    except asyncio.TimeoutError:
+        raise DownloadTimeout(
+            f"the video was not downloaded within {timeout:g} s (the partial file was removed); "
+            "try again, or pass a longer timeout=",
+            task_id=feed.id,
+            endpoint=_endpoint(url),
+        ) from None
+
+
+async def _download(feed: Feed, url: str, target: Path, max_bytes: int) -> Path:
+    import anyio
+
     async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http:
         with _atomic_file(target) as out:
             # The temporary file is opened above; chunk writes go through a worker thread.
             writer = anyio.wrap_file(out)
+            received = 0
             try:
                 async with http.stream("GET", url) as response:
                     if response.is_error:
                         await response.aread()
                         raise _status_error(response, feed, url)
                     _check_media_type(response, feed, url)
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise _too_large(int(declared), max_bytes, feed, url)
                     async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                        received += len(chunk)
+                        if received > max_bytes:
+                            raise _too_large(received, max_bytes, feed, url)
                         await writer.write(chunk)
             except httpx.HTTPError as exc:
-                raise _transport_error(exc, feed, url) from exc
+                raise _transport_error(exc, feed, url) from None
             _check_not_empty(out, feed, url)
     return target
+
+
+def _check_limits(timeout: float, max_bytes: int) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValidationError("timeout", timeout, "a number of seconds > 0")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+        raise ValidationError("max_bytes", max_bytes, "an int > 0 (bytes)")
+
+
+def _too_large(size: int, max_bytes: int, feed: Feed, url: str) -> LimitExceeded:
+    return LimitExceeded(
+        f"the video is larger than max_bytes={max_bytes} ({size} bytes or more); nothing was kept. "
+        "Pass a larger max_bytes= if this video is expected",
+        limit=max_bytes,
+        task_id=feed.id,
+        endpoint=_endpoint(url),
+    )
 
 
 @contextlib.contextmanager
@@ -261,47 +316,123 @@ def clear_cache() -> int:
     return removed
 
 
-def read_frames(feed: Feed, *, variant: str = "raw") -> npt.NDArray[np.uint8]:
+def read_frames(
+    feed: Feed,
+    *,
+    variant: str = "raw",
+    step: int = 1,
+    max_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+    max_bytes: int = MAX_FRAMES_BYTES,
+) -> npt.NDArray[np.uint8]:
     """The feed's video as a uint8 array of shape (frames, height, width, 3), RGB.
 
     The mp4 is downloaded once into the cache directory (keyed by its URL) and
-    reused by later calls.
+    reused by later calls. See `decode_frames` for `step`, `max_frames`, `size`
+    and `max_bytes`.
     """
     url = video_url(feed, variant)
     local = cached_path(url)
     if not local.is_file():
         download_sync(feed, local, variant=variant)
     try:
-        return decode_frames(local)
+        return decode_frames(local, step=step, max_frames=max_frames, size=size, max_bytes=max_bytes)
+    except LimitExceeded as exc:
+        raise LimitExceeded(exc.message, limit=exc.limit, task_id=feed.id, endpoint=_endpoint(url)) from None
     except MalformedResponse as exc:
         local.unlink(missing_ok=True)  # a bad cached file must not stick: the next call downloads again
         raise MalformedResponse(exc.message, task_id=feed.id, endpoint=_endpoint(url)) from exc
 
 
-def decode_frames(path: str | os.PathLike[str]) -> npt.NDArray[np.uint8]:
-    """Decode a video file's first video stream to a (T, H, W, 3) uint8 RGB array."""
+def decode_frames(
+    path: str | os.PathLike[str],
+    *,
+    step: int = 1,
+    max_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+    max_bytes: int = MAX_FRAMES_BYTES,
+) -> npt.NDArray[np.uint8]:
+    """Decode a video file's first video stream to a (T, H, W, 3) uint8 RGB array.
+
+    `step` keeps every step-th frame, `max_frames` stops after that many, `size`
+    (width, height) scales each frame. When the frames the file declares would
+    take more than `max_bytes`, LimitExceeded is raised before decoding (and
+    while decoding, should the file have under-declared them).
+    """
     require("video", "Decoding video frames (Feed.frames())")
     import av
     import numpy as np
 
+    step, max_frames, size = _check_frame_options(step, max_frames, size, max_bytes)
+    shown = os.fspath(path)
     try:
-        with av.open(os.fspath(path)) as container:
+        with av.open(shown) as container:
             if not container.streams.video:
-                raise MalformedResponse(f"{os.fspath(path)!r} has no video stream")
+                raise MalformedResponse(f"{shown!r} has no video stream")
             stream = container.streams.video[0]
+            width, height = size or (stream.codec_context.width, stream.codec_context.height)
+            frame_bytes = max(1, width * height * 3)
+            declared = max(0, int(stream.frames or 0))
+            wanted = math.ceil(declared / step)
+            if max_frames is not None:
+                wanted = min(wanted, max_frames)
+            if wanted * frame_bytes > max_bytes:
+                raise _frames_too_large(shown, wanted, width, height, max_bytes, declared=True)
+            most = max_bytes // frame_bytes
             stream.thread_type = "AUTO"  # frame threads: decoding is the slow part
-            frames = _collect(
-                (
-                    np.asarray(frame.to_ndarray(format="rgb24"), np.uint8)
-                    for frame in container.decode(stream)
-                ),
-                expected=int(stream.frames or 0),
-            )
+
+            def kept() -> Iterator[npt.NDArray[np.uint8]]:
+                count = 0
+                for index, frame in enumerate(container.decode(stream)):
+                    if index % step:
+                        continue
+                    if max_frames is not None and count >= max_frames:
+                        return
+                    if count >= most:
+                        raise _frames_too_large(shown, count + 1, width, height, max_bytes, declared=False)
+                    picture = frame.reformat(width=width, height=height, format="rgb24") if size else frame
+                    yield np.asarray(picture.to_ndarray(format="rgb24"), np.uint8)
+                    count += 1
+
+            frames = _collect(kept(), expected=wanted)
     except av.FFmpegError as exc:
         raise MalformedResponse(f"the video cannot be decoded: {exc}") from None
     if frames.shape[0] == 0:
-        raise MalformedResponse(f"{os.fspath(path)!r} holds no frames")
+        raise MalformedResponse(f"{shown!r} holds no frames")
     return frames
+
+
+def _check_frame_options(
+    step: int, max_frames: int | None, size: tuple[int, int] | None, max_bytes: int
+) -> tuple[int, int | None, tuple[int, int] | None]:
+    def positive_int(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+    if not positive_int(step):
+        raise ValidationError("step", step, "an int >= 1 (1 keeps every frame, 2 every other one)")
+    if max_frames is not None and not positive_int(max_frames):
+        raise ValidationError("max_frames", max_frames, "None or an int >= 1")
+    if size is not None and not (
+        isinstance(size, tuple) and len(size) == 2 and all(positive_int(v) for v in size)
+    ):
+        raise ValidationError("size", size, "None or a (width, height) tuple of ints >= 1")
+    if not positive_int(max_bytes):
+        raise ValidationError("max_bytes", max_bytes, "an int > 0 (bytes)")
+    return step, max_frames, size
+
+
+def _frames_too_large(
+    shown: str, frames: int, width: int, height: int, max_bytes: int, *, declared: bool
+) -> LimitExceeded:
+    need = frames * width * height * 3
+    what = (
+        f"declares frames that would take {need:,} bytes" if declared else f"holds over {frames - 1} frames"
+    )
+    return LimitExceeded(
+        f"{shown!r} {what} ({width}x{height}, RGB), over max_bytes={max_bytes:,}: take fewer or smaller "
+        "frames with frames(step=..., max_frames=..., size=(w, h)), or pass a larger max_bytes=",
+        limit=max_bytes,
+    )
 
 
 def _collect(frames: Iterator[npt.NDArray[np.uint8]], *, expected: int) -> npt.NDArray[np.uint8]:

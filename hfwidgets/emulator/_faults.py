@@ -21,7 +21,8 @@ Per endpoint, for the next `count` requests:
         did create and bill a task); `kind` is one of BAD_ANSWERS:
         "gzip_lie" (Content-Encoding: gzip on a plain body), "invalid_utf8",
         "deep_json" ("[" * 100000), "no_id" (JSON without "id"), "numeric_id" ({"id": 12345}),
-        "slow_loris" (the real answer, one byte every 0.25 s)
+        "slow_loris" (the real answer, one byte every 0.25 s), "slash_id" ({"id": "../../motions"}),
+        "dot_id" ({"id": ".."}): ids no URL may be built from
 
 Tasks (apply to the next tasks created by generate or ads):
     task_outcome(status, count=1)   "failed", "nsfw", "canceled": the task ends so;
@@ -44,6 +45,7 @@ Account and proxy:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import threading
@@ -74,7 +76,16 @@ ENDPOINTS: tuple[str, ...] = ("generate", "ads", "feed", "motions")
 """The API endpoints, as fault knobs and counters name them."""
 FAULT_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, "files")
 
-BAD_ANSWERS: tuple[str, ...] = ("gzip_lie", "invalid_utf8", "deep_json", "no_id", "numeric_id", "slow_loris")
+BAD_ANSWERS: tuple[str, ...] = (
+    "gzip_lie",
+    "invalid_utf8",
+    "deep_json",
+    "no_id",
+    "numeric_id",
+    "slow_loris",
+    "slash_id",
+    "dot_id",
+)
 """The kinds of `Faults.bad_answer`."""
 SLOW_LORIS_GAP = 0.25
 """Seconds between two bytes of a "slow_loris" answer."""
@@ -398,6 +409,9 @@ class FaultInjector:
             body = b'{"status": "queued", "jobs": []}'
         elif fault.variant == "numeric_id":
             body = b'{"id": 12345, "status": "queued"}'
+        elif fault.variant in ("slash_id", "dot_id"):
+            bad_id = "../../motions" if fault.variant == "slash_id" else ".."
+            body = json.dumps({"id": bad_id, "status": "queued", "jobs": [{"status": "queued"}]}).encode()
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         if fault.variant != "slow_loris":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -63,9 +64,26 @@ def unauthorized() -> JSONResponse:
     return error("missing or malformed Authorization header: expected 'Bearer <key>'", 401)
 
 
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""Largest request body read: two images of the largest size fit well within it."""
+
+
 async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 413 past MAX_BODY_BYTES (before reading it all), 400 when not JSON."""
+    too_large = Invalid(f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB", 413)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
     try:
-        body = await request.json()
+        body = json.loads(b"".join(chunks))
+    except RecursionError as exc:  # "[" * 100000: a client error, not a server one
+        raise Invalid("body is nested too deeply to be a request", 400) from exc
     except ValueError as exc:
         raise Invalid("body is not valid JSON", 400) from exc
     if not isinstance(body, dict):

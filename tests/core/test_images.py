@@ -107,7 +107,7 @@ def _invalid_cases(tmp_path: Path) -> list[tuple[str, Any, str, str]]:
         ("missing file", str(tmp_path / "nope.jpg"), "existing image file", "no file or directory"),
         ("missing Path", tmp_path / "nope.png", "existing image file", "no file or directory"),
         ("directory", str(tmp_path), "existing image file", "is a directory"),
-        ("other scheme", "ftp://example.com/a.jpg", "http:// or https://", "ftp:// URLs are not supported"),
+        ("other scheme", "ftp://example.com/a.jpg", "http:// or https://", "unsupported URL scheme 'ftp:'"),
         ("URL without host", "https:///a.jpg", "well-formed http(s) URL", "image="),
         ("empty bytes", b"", "encoded image data", "it is empty"),
         (

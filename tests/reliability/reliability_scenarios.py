@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+import sqlite3
+import struct
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +26,16 @@ import httpx
 import pytest
 from PIL import Image
 
+from hfwidgets._catalog import bundled_motions
 from hfwidgets._client import Client
 from hfwidgets._config import KEY_ENV
 from hfwidgets._errors import (
     AuthError,
+    DownloadTimeout,
     HiggsfieldError,
     InsufficientCredits,
+    JournalError,
+    LimitExceeded,
     MalformedResponse,
     SubmissionUncertain,
     TaskFailed,
@@ -33,7 +43,7 @@ from hfwidgets._errors import (
     ValidationError,
 )
 from hfwidgets._journal import Journal
-from hfwidgets._models import Feed, Task
+from hfwidgets._models import Feed, Motion, Task
 from hfwidgets._polling import PollPolicy
 from hfwidgets.emulator import EmulatorServer, Timing, serve
 
@@ -167,6 +177,8 @@ class Scenario:
     client_options: dict[str, Any] = field(default_factory=dict)
     check: Check | None = None
     """Further assertions on the run."""
+    home: Callable[[Path], None] | None = None
+    """Prepares the journal's folder (given the journal file's path) before the client is made."""
     booked: str = ""
     """How the client booked the submission: "spent" (a task id came back), "uncertain" (it may exist
     and may have been charged: counted in `uncertain`, journalled as an uncertain row) or "nothing"
@@ -232,6 +244,13 @@ def every_job_finished(run: Run) -> None:
     assert all(job.status == "completed" and job.video_url for job in run.feed.jobs)
     # The client did not stop at the first finished job: every update before the last was unfinished.
     assert all(not update.done for update in run.updates[:-1])
+
+
+def message_says(text: str) -> Check:
+    def check(run: Run) -> None:
+        assert text in str(run.error), run.error
+
+    return check
 
 
 def spent_nothing(run: Run) -> None:
@@ -353,6 +372,223 @@ BAD_KEYS: list[tuple[str, str, int | None, str, int, str]] = [
 ]
 
 
+# --------------------------------------------------------------------------- hostile hosts and files
+
+
+@dataclass
+class Route:
+    """What a scripted host answers on one path: `gap` seconds between bytes makes it a slow loris."""
+
+    body: bytes
+    content_type: str = "application/octet-stream"
+    gap: float = 0.0
+    length: int | None = None
+    """Content-Length to announce (None: the body's)."""
+
+
+@contextmanager
+def scripted_host(routes: dict[str, Route]) -> Iterator[str]:
+    """A small HTTP server on 127.0.0.1 answering `routes`; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            route = routes.get(self.path.split("?")[0])
+            if route is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", route.content_type)
+            self.send_header("Content-Length", str(route.length or len(route.body)))
+            self.end_headers()
+            try:
+                if not route.gap:
+                    self.wfile.write(route.body)
+                    return
+                for index in range(len(route.body)):
+                    self.wfile.write(route.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(route.gap)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up: that is the point
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def liar_mp4(claimed_frames: int = 2**31) -> bytes:
+    """A real 64x64 three-frame mp4 (under 2 KB) whose header claims `claimed_frames` frames."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for shade in (0, 120, 240):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), shade, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = bytearray(buffer.getvalue())
+    stts = data.find(b"stts")  # size, "stts", version+flags, entry count, then (count, delta)
+    struct.pack_into(">I", data, stts + 12, claimed_frames)
+    return bytes(data)
+
+
+def probing_a_trickling_image(run: Run) -> Awaitable[None]:
+    """An image URL on a host sending 1 byte/s: probing its size gives up in time, nothing is sent."""
+
+    async def act() -> None:
+        from hfwidgets import _images
+
+        picture = small_png()
+        with scripted_host({"/picture.png": Route(picture, "image/png", gap=1.0)}) as host:
+            saved, _images.PROBE_DEADLINE_S = _images.PROBE_DEADLINE_S, 1.0
+            started = time.monotonic()
+            try:
+                await run.client.generate(host + "/picture.png", "Face Punch", seed=7)
+            finally:
+                _images.PROBE_DEADLINE_S = saved
+                elapsed = time.monotonic() - started
+                assert elapsed < 3.0, f"probing took {elapsed:.1f} s"
+
+    return act()
+
+
+def moved_video(run: Run, host: str) -> Feed:
+    """The run's finished feed with its video on `host` instead (a CDN the test scripts)."""
+    assert run.feed is not None
+    moved = dict(run.feed.raw)
+    moved["jobs"] = [
+        {**job, "result": {"type": "video", "url": host + "/video.mp4"}} for job in moved["jobs"]
+    ]
+    return Feed.from_json(moved)
+
+
+def fetch_video(route: Route, *, frames: bool = False, **limits: Any) -> Action:
+    """Make a real task, then download (or decode) its video from a scripted host serving `route`."""
+
+    async def act(run: Run) -> None:
+        await submit_and_wait(run)
+        with scripted_host({"/video.mp4": route}) as host:
+            feed = moved_video(run, host)
+            target = run.journal.path.parent / "video.mp4"
+            try:
+                if frames:
+                    await asyncio.to_thread(feed.frames, **limits)
+                else:
+                    await feed.adownload(target, **limits)
+            finally:
+                leftovers = [p.name for p in target.parent.glob("*.mp4*")]
+                assert leftovers == [], f"a partial file was left behind: {leftovers}"
+
+    return act
+
+
+def submit_image(image: Any) -> Action:
+    """Generate from `image` (then wait for the video, when it is accepted)."""
+
+    async def act(run: Run) -> None:
+        run.task = await run.client.generate(
+            image, "Face Punch", seed=7, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1]
+        )
+        run.feed = await run.client.wait(run.task, timeout=20.0)
+
+    return act
+
+
+def gray_ramp(mode: str) -> Image.Image:
+    """A left-to-right ramp over the full range of a 16-bit or 32-bit gray mode."""
+    width, height = 256, 96
+    if mode == "F":
+        floats = [x / (width - 1) for x in range(width)] * height
+        return Image.frombytes("F", (width, height), struct.pack(f"<{width * height}f", *floats))
+    values = [round(x * 65535 / (width - 1)) for x in range(width)] * height
+    ramp = Image.frombytes("I;16", (width, height), struct.pack(f"<{width * height}H", *values))
+    return ramp if mode == "I;16" else ramp.convert("I")
+
+
+async def list_motions_from(run: Run, listing: Any) -> list[Motion]:
+    with scripted_host({"/motions": Route(json.dumps(listing).encode(), "application/json")}) as host:
+        client = Client(api_key=run.client._key, base_url=run.server.base_url, motions_url=host + "/motions")
+        try:
+            return await client.fetch_motions()
+        finally:
+            await client.aclose()
+
+
+def motions_with_wrong_types(run: Run) -> Awaitable[None]:
+    """A listing whose entries hold wrong-typed fields: the bad ones are skipped, never a TypeError."""
+
+    async def act() -> None:
+        good = bundled_motions()[0].to_json()
+        listing = [
+            {**good, "categories": 5},
+            {**good, "id": good["id"][:-1] + "0", "mix": "x", "tags": {"a": 1}},
+            {**good, "id": good["id"][:-1] + "1", "params": {"motions": {}}, "name": ["not", "text"]},
+            {"name": "no id"},
+            17,
+        ]
+        motions = await list_motions_from(run, listing)
+        assert len(motions) == 3 and all(m.categories == () for m in motions[:1]), motions
+        everything_bad = await list_motions_from(run, [{"id": 5}, "x", None])
+        assert [m.id for m in everything_bad] == [m.id for m in bundled_motions()]  # the snapshot instead
+
+    return act()
+
+
+def corrupt_journal(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not a database at all\n" * 200)
+
+
+def directory_as_journal(path: Path) -> None:
+    path.mkdir(parents=True)
+
+
+def foreign_tasks_table(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE tasks (todo TEXT, done INTEGER)")
+        conn.execute("INSERT INTO tasks VALUES ('buy milk', 0)")
+
+
+def unwritable_home(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o500)  # read and enter only; root ignores this, hence a file in the folder's place
+    if os.access(path.parent, os.W_OK):
+        path.parent.chmod(0o700)
+        path.parent.rmdir()
+        path.parent.write_bytes(b"a file where the folder should be")
+
+
+def generates_without_journal(run: Run) -> None:
+    problem = run.client.journal_problem
+    assert problem and str(run.journal.path) in problem and "HFWIDGETS_HOME" in problem, problem
+    if not run.journal.path.exists():  # nothing to read: an empty history, no error
+        assert run.journal.records() == []
+        return
+    with pytest.raises(JournalError) as caught:
+        run.journal.records()
+    assert caught.value.path == run.journal.path and str(run.journal.path) in str(caught.value)
+    error = caught.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__), (
+        "a raw sqlite3 error chained"
+    )
+
+
 def timed_out(run: Run) -> None:
     assert isinstance(run.error, TaskTimeout), run.error
     key_nowhere(run)
@@ -361,6 +597,94 @@ def timed_out(run: Run) -> None:
 # --------------------------------------------------------------------------- the matrix
 
 SCENARIOS: list[Scenario] = [
+    Scenario(
+        "image URL on a host sending 1 byte/s",
+        act=probing_a_trickling_image,
+        raises=ValidationError,
+        posts=0,
+        billed=0,
+    ),
+    *[
+        Scenario(
+            f"image {what}",
+            act=submit_image(given),
+            raises=ValidationError,
+            posts=0,
+            billed=0,
+            check=message_says(expected),
+        )
+        for what, given, expected in (
+            ("javascript: URL", "javascript:alert(1)", "unsupported URL scheme 'javascript:'"),
+            ("ftp:// URL", "ftp://example.com/cat.png", "unsupported URL scheme 'ftp:'"),
+            ("file:// URL", "file:///etc/passwd", "unsupported URL scheme 'file:'"),
+            ("/dev/zero", "/dev/zero", "is a character device, not a regular file"),
+            ("a directory", "/tmp", "is a directory, not a regular file"),
+        )
+    ],
+    *[
+        Scenario(f"{mode} gray image (keeps its tones)", act=submit_image(gray_ramp(mode)))
+        for mode in ("I;16", "I", "F")
+    ],
+    Scenario(
+        "video download from a host sending 1 byte/s",
+        act=fetch_video(Route(b"\x00" * 4096, "video/mp4", gap=1.0), timeout=1.0),
+        raises=DownloadTimeout,
+        booked="spent",
+    ),
+    Scenario(
+        "video larger than max_bytes",
+        act=fetch_video(Route(b"\x00" * 300_000, "video/mp4"), max_bytes=100_000),
+        raises=LimitExceeded,
+        booked="spent",
+    ),
+    Scenario(
+        "video larger than max_bytes, length not announced",
+        act=fetch_video(Route(b"\x00" * 300_000, "video/mp4", length=50_000_000), max_bytes=100_000),
+        raises=LimitExceeded,
+        booked="spent",
+    ),
+    Scenario(
+        "2 KB mp4 claiming 2**31 frames",
+        act=fetch_video(Route(liar_mp4(), "video/mp4"), frames=True),
+        raises=LimitExceeded,
+        booked="spent",
+        check=message_says("frames(step=..., max_frames=..., size=(w, h))"),
+    ),
+    *[
+        Scenario(
+            f"generate answer {kind} after the task was created",
+            arrange=lambda s, kind=kind: s.faults.bad_answer("generate", kind),
+            raises=SubmissionUncertain,
+            billed=1,
+            check=message_says("unusable task id"),
+        )
+        for kind in ("slash_id", "dot_id")
+    ],
+    Scenario(
+        "feed answer slash_id twice, then good answers",
+        arrange=lambda s: s.faults.bad_answer("feed", "slash_id", count=2),
+    ),
+    Scenario(
+        "motions listing with wrong-typed fields",
+        act=motions_with_wrong_types,
+        posts=0,
+        billed=0,
+        booked="nothing",
+    ),
+    *[
+        Scenario(
+            f"journal: {what}",
+            home=prepare,
+            booked="unjournalled",
+            check=generates_without_journal,
+        )
+        for what, prepare in (
+            ("a corrupt file", corrupt_journal),
+            ("a directory in its place", directory_as_journal),
+            ("a foreign tasks table", foreign_tasks_table),
+            ("an unwritable home", unwritable_home),
+        )
+    ],
     *[
         Scenario(
             f"key with {what} refused when the client is built",
@@ -578,6 +902,8 @@ async def run_scenario(scenario: Scenario, server: EmulatorServer, *, api_key: s
     if options.get("transport") == "drop-authorization":
         options["transport"] = DropAuthorization()
     sleeps = RecordedSleeps()
+    if scenario.home is not None:
+        scenario.home(home / "journal.sqlite3")
     journal = Journal(home / "journal.sqlite3")
     client = Client(
         api_key=api_key,

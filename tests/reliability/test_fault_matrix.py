@@ -30,7 +30,8 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
 
         if scenario.raises is None:
             assert run.error is None, f"unexpected {run.error!r}"
-            assert run.feed is not None and run.feed.status == "completed" and run.feed.video_url
+            if scenario.booked in ("spent", "unjournalled"):
+                assert run.feed is not None and run.feed.status == "completed" and run.feed.video_url
         else:
             assert isinstance(run.error, scenario.raises), (
                 f"expected {scenario.raises.__name__}, got {run.error!r}"
@@ -52,7 +53,8 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
 
 def assert_booked(run: Run, booked: str) -> None:
     """The session tally and the journal agree with what became of the one submission."""
-    client, records = run.client, run.journal.records()
+    client = run.client
+    records = [] if booked == "unjournalled" else run.journal.records()
     if booked == "spent":
         assert (client.spent, client.uncertain) == (5, 0)
         assert run.task is not None and run.task.id in run.server.tasks
@@ -70,6 +72,10 @@ def assert_booked(run: Run, booked: str) -> None:
         assert (record.model, record.motion_name, record.seed, record.cost) == ("lite", "Face Punch", 7, 5)
         assert (record.width, record.height) == (128, 224) and record.image_digest
         assert record.note
+    elif booked == "unjournalled":  # the journal is unusable: paid for, and the client says it is not kept
+        assert (client.spent, client.uncertain) == (5, 0)
+        assert run.task is not None and run.task.id in run.server.tasks
+        assert client.journal_problem
     else:
         assert booked == "nothing"
         assert (client.spent, client.uncertain) == (0, 0)
@@ -117,6 +123,21 @@ def test_the_matrix_covers_the_listed_cases() -> None:
         "key with a zero-width space",
         "key with a non-ASCII letter",
         "from OPENAI_HK_API_KEY",
+        "image URL on a host sending 1 byte/s",
+        "image javascript: URL",
+        "image /dev/zero",
+        "I;16 gray image",
+        "video download from a host sending 1 byte/s",
+        "video larger than max_bytes",
+        "claiming 2**31 frames",
+        "generate answer slash_id",
+        "generate answer dot_id",
+        "feed answer slash_id",
+        "motions listing with wrong-typed fields",
+        "journal: a corrupt file",
+        "journal: a directory in its place",
+        "journal: a foreign tasks table",
+        "journal: an unwritable home",
         "generate answer gzip_lie",
         "generate answer invalid_utf8",
         "generate answer deep_json",

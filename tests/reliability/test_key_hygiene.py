@@ -253,11 +253,13 @@ async def test_no_error_of_the_fault_matrix_shows_the_key(
         if run.error is not None:
             errors += 1
             assert_clean(error_texts(run.error), f"the error of {scenario.name!r}")
-        for value in (run.client, run.task, run.feed, *run.updates, *run.journal.records()):
+        records = [] if scenario.booked == "unjournalled" else run.journal.records()
+        for value in (run.client, run.task, run.feed, *run.updates, *records):
             assert_clean(repr(value) + str(value), f"a repr in {scenario.name!r}")
         assert_clean(repr(vars(run.client)), f"the client's attributes in {scenario.name!r}")
         for path in (tmp_path / str(number)).glob("journal.sqlite3*"):
-            assert CANARY.encode() not in path.read_bytes(), f"{path.name} holds the key"
+            if path.is_file():
+                assert CANARY.encode() not in path.read_bytes(), f"{path.name} holds the key"
     assert errors == sum(s.raises is not None for s in SCENARIOS)
     assert_clean(debug_logs.text, "the DEBUG logs of the fault matrix")
     assert "POST /higgsfield/generate" in debug_logs.text  # the logs were captured at DEBUG
