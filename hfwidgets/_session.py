@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._client import Client
     from .emulator import EmulatorServer
 
-__all__ = ["default_client", "shared_emulator", "wants_emulator"]
+__all__ = ["default_client", "running_emulator", "shared_emulator", "wants_emulator"]
 
 logger = logging.getLogger("hfwidgets")
 
@@ -45,8 +45,11 @@ def default_client(**kwargs: Any) -> Client:
     return Client(**kwargs)
 
 
-def shared_emulator() -> EmulatorServer:
+def shared_emulator(*, announce: bool = True) -> EmulatorServer:
     """The process-wide embedded emulator, started on first call and stopped at exit.
+
+    The notice that videos are synthetic is logged when it starts, unless
+    `announce=False` (the widgets show it in themselves, as a banner, not on stderr).
 
     Raises MissingKeyError (saying how to get a key or the emulator) when the
     "emulator" extra is not installed.
@@ -63,11 +66,20 @@ def shared_emulator() -> EmulatorServer:
 
             server = _server = serve().start()
             atexit.register(server.stop)
-            logger.warning(
-                "hfwidgets: no API key (%s is not set), so requests go to a local emulator at %s and the "
-                "videos are synthetic. Set %s (or pass api_key=...) to use the real service.",
-                KEY_ENV,
-                server.base_url,
-                KEY_ENV,
-            )
+            if announce:
+                logger.warning(
+                    "hfwidgets: no API key (%s is not set), so requests go to a local emulator at %s and the "
+                    "videos are synthetic. Set %s (or pass api_key=...) to use the real service.",
+                    KEY_ENV,
+                    server.base_url,
+                    KEY_ENV,
+                )
         return _server
+
+
+def running_emulator(base_url: str) -> EmulatorServer | None:
+    """The shared embedded emulator when it is running at `base_url`, else None."""
+    server = _server
+    if server is not None and server.running and server.base_url == base_url:
+        return server
+    return None

@@ -1,12 +1,10 @@
-"""AdsPanel: an ad video from a product image and an ad template id."""
+"""AdsPanel: an ad video from a product image and an ad template id, in one widget model."""
 
 from __future__ import annotations
 
 import asyncio
-import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import ipywidgets
 import traitlets
 
 from .._errors import ValidationError
@@ -14,11 +12,12 @@ from .._images import ImageSource
 from .._models import SIZE_PRESETS, Feed
 from .._requests import AdsRequest, check_size
 from .._static import StaticRepr, results_html
-from ._base import ErrorArea, JournalWarning, shows_errors, start_task
+from ._assets import compose_css, compose_esm
+from ._base import WidgetBase, start_task
 from ._follow import follow
-from ._image_input import ImageInput
-from ._result_view import ResultView
-from ._studio import cost_line, emulator_banner
+from ._history import status_label
+from ._image_input import FrameSet
+from ._result_view import ResultState
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -29,15 +28,33 @@ DEFAULT_TEMPLATE_ID = "3hpZ2HB0xS688KnzMIwU16"
 """The provider's example ad template."""
 
 AD_SIZES: tuple[str, ...] = tuple(f"{w}x{h}" for w, h in SIZE_PRESETS.values())
-"""Sizes offered in the dropdown (any "WxH" the request rules accept can be set from Python)."""
+"""Sizes offered in the Size combobox (any "WxH" the request rules accept can be set from Python)."""
 
 
-class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class AdsPanel(StaticRepr, WidgetBase):
     """Make an ad video: template id, one product image, size; 13 points a video.
 
-    `result` is the latest finished feed (observable); `submit()` is what the
+    `result` is the latest finished feed (observable); `generate()` is what the
     button does, `await panel.wait()` waits for it.
     """
+
+    _esm = compose_esm("frames.js", "result.js", "ads.js")
+    _css = compose_css("frames.css", "result.css", "studio.css")
+
+    template_id = traitlets.Unicode(DEFAULT_TEMPLATE_ID).tag(sync=True)
+    """The ad template id."""
+    size = traitlets.Unicode("1024x1024").tag(sync=True)
+    """The ad size "WxH"."""
+    sizes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Sizes offered in the Size combobox."""
+    frames = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The product image slot."""
+    busy = traitlets.Unicode("").tag(sync=True)
+    """"" when idle, "submitting" or "waiting"."""
+    status = traitlets.Unicode("").tag(sync=True)
+    """The progress line."""
+    result_state = traitlets.Dict().tag(sync=True)
+    """What the Result region shows."""
 
     result = traitlets.Instance(Feed, allow_none=True, read_only=True)
     """The latest finished ad task's feed."""
@@ -49,64 +66,50 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         template_id: str = DEFAULT_TEMPLATE_ID,
         image: ImageSource | None = None,
         size: str = "1024x1024",
+        lang: str | None = None,
     ) -> None:
-        if client is None:
-            from .._session import default_client
-
-            client = default_client()
-        self.client = client
-        self.errors = ErrorArea()
-        self.journal_warning = JournalWarning(client)
-        self.template = ipywidgets.Text(
-            value=template_id, description="template id", layout=ipywidgets.Layout(width="360px")
-        )
-        self.template.add_class("hfw-template-id")
-        self.image_input = ImageInput(frames=1)
+        super().__init__(client=client, lang=lang)
         size = check_size(size)
-        options = list(AD_SIZES) if size in AD_SIZES else [size, *AD_SIZES]
-        self.size = ipywidgets.Dropdown(options=options, value=size, description="size")
-        self.size.add_class("hfw-ad-size")
-        self.cost = ipywidgets.HTML()
-        self.cost.add_class("hfw-cost")
-        self.submit_button = ipywidgets.Button(description="Make the ad", icon="play", button_style="primary")
-        self.submit_button.add_class("hfw-generate")
-        self.submit_button.on_click(self._on_submit)
-        self.status = ipywidgets.HTML("")
-        self.status.add_class("hfw-status")
-        self.result_view = ResultView()
+        self.sizes = list(AD_SIZES) if size in AD_SIZES else [size, *AD_SIZES]
+        self.size = size
+        self.template_id = template_id
+        self._frames = FrameSet(self, 1)
+        self._result = ResultState(
+            self.media, lambda: self.lang, lambda fields: setattr(self, "result_state", fields)
+        )
         self._submission: asyncio.Task[Feed] | None = None
         self._submitting = False
-        children: list[ipywidgets.Widget] = []
-        if getattr(client, "emulated", False):
-            children.append(emulator_banner())
-        children += [
-            self.errors,
-            self.journal_warning,
-            self.template,
-            self.image_input,
-            self.size,
-            self.cost,
-            self.submit_button,
-            self.status,
-            self.result_view,
-        ]
-        super().__init__(children=children)
-        self.add_class("hfw-ads-panel")
+        self.handle("generate", lambda _c, _b: self.generate())
+        self.handle("download", lambda _c, _b: self._result.download())
+        self.observe(lambda _change: self._refresh_cost(), names="lang")
         if image is not None:
-            self.image_input.set_frame("first", image)
+            self._frames.set_frame("first", image)
         self._refresh_cost()
 
-    def submit(self) -> asyncio.Task[Feed] | None:
+    @property
+    def images(self) -> list[Any]:
+        """The product image (a list of one, or empty)."""
+        return self._frames.images
+
+    def set_image(self, source: ImageSource) -> None:
+        """Set the product image from a path, URL, bytes, PIL image or array."""
+        self._frames.set_frame("first", source)
+
+    def upload(self, data: bytes, filename: str) -> None:
+        """What a file chosen, dropped or pasted in the view does."""
+        self._frames.upload("first", data, filename)
+
+    def generate(self) -> asyncio.Task[Feed] | None:
         """Validate, check the budget, then submit and wait in a task; None when nothing was sent."""
         if self._submitting:
             return None
         self._submitting = True
         self.errors.clear()
         try:
-            images = self.image_input.value
+            images = self._frames.images
             if not images:
-                raise ValidationError("image", [], "one product image: upload it or paste its URL")
-            request = AdsRequest(images[0], self.template.value.strip(), size=self.size.value)
+                raise ValidationError("image", [], "one product image: choose it or paste its URL")
+            request = AdsRequest(images[0], self.template_id.strip(), size=self.size)
             self.client.check_budget(self.client.price("ads"))
             task = start_task(self._run(request), self.errors, name="hfwidgets-ads")
         except Exception as error:
@@ -114,7 +117,7 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             self.errors.show(error)
             return None
         self._submission = task
-        self.submit_button.disabled = True
+        self.busy = "submitting"
         return task
 
     async def wait(self) -> Feed | None:
@@ -124,35 +127,38 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         return self.result
 
     async def _run(self, request: AdsRequest) -> Feed:
-        self.status.value = "Submitting the ad task…"
+        self.status = self.t("ad_submitting")
         try:
             task = await self.client.ads(request)
             self._refresh_cost()
+            self.busy = "waiting"
+
+            def on_status(text: str) -> None:
+                self.status = text
+                self._result.update(status_text=text)
+
             feed = await follow(
                 self.client,
                 task,
-                self.result_view,
-                label="ad",
-                on_status=lambda text: setattr(self.status, "value", html.escape(text)),
+                label=self.t("ad"),
+                lang=self.lang,
+                on_feed=self._result.show,
+                on_status=on_status,
             )
             self.set_trait("result", feed)
-            self.status.value = html.escape(f"ad {feed.status}: task {feed.id}")
+            self.status = self.t("ad_done", status=status_label(feed.status, self.lang), task=feed.id)
             return feed
         except BaseException:
-            self.status.value = "The ad task did not finish: see the message above."
+            self.status = self.t("ad_failed")
             raise
         finally:
             self._submitting = False
-            self.submit_button.disabled = False
+            self.busy = ""
             self._refresh_cost()
-            self.journal_warning.refresh()
-
-    @shows_errors
-    def _on_submit(self, _button: ipywidgets.Button) -> None:
-        self.submit()
+            self.refresh_notice()
 
     def _refresh_cost(self) -> None:
-        self.cost.value = cost_line(self.client, self.client.price("ads"), "ad")
+        self.show_cost(self.client.price("ads"), self.t("ad"))
 
     def static_html(self) -> str:
         """The latest ad as standalone HTML (what a reader without a kernel sees)."""
@@ -163,6 +169,6 @@ class AdsPanel(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
 
     def __repr__(self) -> str:
         return (
-            f"AdsPanel(template_id={self.template.value!r}, size={self.size.value!r}, "
-            f"images={len(self.image_input.value)}, emulated={bool(getattr(self.client, 'emulated', False))})"
+            f"AdsPanel(template_id={self.template_id!r}, size={self.size!r}, "
+            f"images={len(self._frames.images)}, emulated={bool(getattr(self.client, 'emulated', False))})"
         )

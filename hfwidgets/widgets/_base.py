@@ -1,4 +1,5 @@
-"""What every hfwidgets widget shares: an error area, and ways to run work that report failures in it.
+"""What every hfwidgets widget shares: `WidgetBase` (the default client, the emulator banner, the
+error line, the cost line, the media channel) and ways to run work that report failures.
 
 A widget callback runs inside the kernel's comm handler: an exception raised
 there only reaches a log nobody reads. So every widget carries an `ErrorArea`
@@ -17,19 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
+import hashlib
 import logging
 import re
-from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-import ipywidgets
+import anywidget
+import traitlets
 
 from .._config import key_from_environment
-from .._errors import NoEventLoop, redact
+from .._errors import HiggsfieldError, NoEventLoop, redact
+from .._media import fetch_media, is_loopback_url
+from ._i18n import check_lang, default_lang, tr
+
+if TYPE_CHECKING:
+    from .._client import Client
 
 __all__ = [
-    "ErrorArea",
+    "ErrorLine",
+    "MediaChannel",
+    "WidgetBase",
     "describe_error",
     "kernel_loop",
     "shows_errors",
@@ -52,70 +63,17 @@ def describe_error(error: BaseException) -> str:
     return _KEY_SHAPE.sub("hk-***", redact(text, [key_from_environment()]))
 
 
-class ErrorArea(ipywidgets.HTML):  # type: ignore[misc]  # ipywidgets has no type hints
-    """The error line of a widget (`.hfw-error`): hidden while empty, red text when set."""
+class ErrorSink(Protocol):
+    """Where a widget shows an error (its `errors` line)."""
 
-    def __init__(self) -> None:
-        super().__init__(value="", layout=ipywidgets.Layout(display="none"))
-        self.add_class("hfw-error")
-
-    @property
-    def message(self) -> str:
-        """The plain text shown ("" when no error is shown)."""
-        return html.unescape(re.sub(r"<[^>]+>", "", str(self.value)))
-
-    def show(self, error: BaseException | str) -> None:
-        """Show an exception (type and message) or a plain message."""
-        text = describe_error(error) if isinstance(error, BaseException) else str(error)
-        self.value = f'<span style="color:#b00020">⚠ {html.escape(text)}</span>'
-        self.layout.display = None
-
-    def clear(self) -> None:
-        """Hide the area."""
-        self.value = ""
-        self.layout.display = "none"
-
-    def __repr__(self) -> str:
-        return f"ErrorArea({self.message!r})"
-
-
-class JournalWarning(ipywidgets.HTML):  # type: ignore[misc]  # ipywidgets has no type hints
-    """A visible warning (`.hfw-journal-warning`) while the client's tasks are not being journalled.
-
-    Generating still works then, but a crash or a kernel restart would lose
-    track of running tasks: the user should know. `refresh()` re-reads
-    `client.journal_problem` (after each submission).
-    """
-
-    def __init__(self, client: Any) -> None:
-        super().__init__(value="", layout=ipywidgets.Layout(display="none"))
-        self.add_class("hfw-journal-warning")
-        self._client = client
-        self.refresh()
-
-    @property
-    def message(self) -> str:
-        """The plain text shown ("" while the journal works)."""
-        return html.unescape(re.sub(r"<[^>]+>", "", str(self.value)))
-
-    def refresh(self) -> None:
-        problem = getattr(self._client, "journal_problem", None)
-        if problem:
-            self.value = f'<span style="color:#8a5300">⚠ {html.escape(str(problem))}</span>'
-            self.layout.display = None
-        else:
-            self.value = ""
-            self.layout.display = "none"
-
-    def __repr__(self) -> str:
-        return f"JournalWarning({self.message!r})"
+    def show(self, error: BaseException | str) -> None: ...
 
 
 class HasErrorArea(Protocol):
-    """A widget with an error area."""
+    """A widget with an error line."""
 
     @property
-    def errors(self) -> ErrorArea: ...
+    def errors(self) -> ErrorSink: ...
 
 
 W = TypeVar("W", bound=HasErrorArea)
@@ -147,7 +105,7 @@ def kernel_loop() -> asyncio.AbstractEventLoop:
 
 def start_task(
     coroutine: Coroutine[Any, Any, T],
-    errors: ErrorArea,
+    errors: ErrorSink,
     *,
     name: str,
     on_error: Callable[[BaseException], None] | None = None,
@@ -179,10 +137,225 @@ def start_task(
     return task
 
 
-def small_jpeg_widget(css_class: str, *, size: int = 96) -> ipywidgets.Image:
-    """An empty thumbnail slot (`ipywidgets.Image`, JPEG bytes as a binary buffer, no base64)."""
-    image = ipywidgets.Image(
-        value=b"", format="jpeg", layout=ipywidgets.Layout(max_width=f"{size}px", max_height=f"{size}px")
-    )
-    image.add_class(css_class)
-    return image
+class ErrorLine:
+    """The error line of a widget: its synced `error` trait (shown by the view in `.hfw-error`)."""
+
+    def __init__(self, widget: traitlets.HasTraits, trait: str = "error") -> None:
+        self._widget = widget
+        self._trait = trait
+
+    @property
+    def message(self) -> str:
+        """The text shown ("" when no error is shown)."""
+        return str(getattr(self._widget, self._trait))
+
+    def show(self, error: BaseException | str) -> None:
+        """Show an exception (type and message, key masked) or a plain message."""
+        setattr(
+            self._widget,
+            self._trait,
+            describe_error(error) if isinstance(error, BaseException) else str(error),
+        )
+
+    def clear(self) -> None:
+        """Hide the line."""
+        setattr(self._widget, self._trait, "")
+
+    def __repr__(self) -> str:
+        return f"ErrorLine({self.message!r})"
+
+
+# Media reads run here, off the kernel's event loop.
+_media_pool: ThreadPoolExecutor | None = None
+_media_pool_lock = threading.Lock()
+
+
+def media_pool() -> ThreadPoolExecutor:
+    """The worker threads that read media and save downloads for the widgets."""
+    global _media_pool
+    with _media_pool_lock:
+        if _media_pool is None:
+            _media_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="hfwidgets-media")
+        return _media_pool
+
+
+def call_on_loop(loop: asyncio.AbstractEventLoop | None, func: Callable[..., Any], *args: Any) -> None:
+    """Run `func(*args)` on `loop` (the kernel's, where widget state changes belong), else here."""
+    if loop is not None and not loop.is_closed():
+        try:
+            loop.call_soon_threadsafe(func, *args)
+            return
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+    func(*args)
+
+
+class MediaChannel:
+    """Media for a widget's views: refs in the synced state, bytes over the widget channel.
+
+    `ref(url)` gives what the state holds: an https URL as is (the browser loads
+    it), or "media:<key>" for a URL on this machine (the embedded emulator) and for
+    bytes made in the kernel (thumbnails). The view asks for a key with a message
+    {"type": "media", "key"}; the answer carries the bytes as one binary buffer, so
+    media never enter the saved widget state. Only registered keys are served: a
+    view cannot make the kernel read arbitrary URLs.
+    """
+
+    def __init__(self, widget: anywidget.AnyWidget) -> None:
+        self._widget = widget
+        self._sources: dict[str, str | tuple[bytes, str]] = {}
+
+    def ref(self, url: str | None) -> str:
+        """The state value for a media URL ("" for none or a non-http URL)."""
+        if not url or not url.startswith(("http://", "https://")):
+            return ""
+        if not is_loopback_url(url):
+            return url
+        key = "u" + hashlib.sha256(url.encode()).hexdigest()[:20]
+        self._sources[key] = url
+        return f"media:{key}"
+
+    def ref_bytes(self, data: bytes | None, mime: str = "image/jpeg") -> str:
+        """The state value for media bytes made in the kernel ("" for none)."""
+        if not data:
+            return ""
+        key = "b" + hashlib.sha256(data).hexdigest()[:20]
+        self._sources[key] = (data, mime)
+        return f"media:{key}"
+
+    def answer(self, key: str) -> None:
+        """Send the bytes of `key` to the views (read in a worker thread when it is a URL)."""
+        source = self._sources.get(key)
+        if source is None:
+            self._send(key, None, "", "unknown media")
+            return
+        if isinstance(source, tuple):
+            self._send(key, source[0], source[1], "")
+            return
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+
+        def read() -> None:
+            try:
+                media = fetch_media(source)
+            except Exception as error:
+                logger.debug("media %s could not be read", source, exc_info=True)
+                call_on_loop(loop, self._send, key, None, "", describe_error(error))
+                return
+            call_on_loop(loop, self._send, key, media.data, media.mime, "")
+
+        media_pool().submit(read)
+
+    def _send(self, key: str, data: bytes | None, mime: str, error: str) -> None:
+        if data is None:
+            self._widget.send({"type": "media", "key": key, "error": error or "no media"})
+        else:
+            self._widget.send({"type": "media", "key": key, "mime": mime}, [data])
+
+
+Handler = Callable[[Mapping[str, Any], Sequence[bytes]], object]  # what it returns is ignored
+
+
+class WidgetBase(anywidget.AnyWidget):
+    """What every hfwidgets view model has: a client (the default one unless given), the language,
+    the emulator banner, a notice line, the error line, the cost line and the media channel.
+
+    Messages from the view are dispatched by their "type" to handlers registered with
+    `handle(type, fn)`; an exception in a handler is shown in the error line. Unknown
+    keyword arguments raise TypeError, so a typo surfaces.
+    """
+
+    lang = traitlets.Unicode("en").tag(sync=True)
+    """The language of the view: "en" or "zh" (default from the locale)."""
+    error = traitlets.Unicode("").tag(sync=True)
+    """The error shown in the widget ("" for none)."""
+    emulated = traitlets.Bool(False).tag(sync=True)
+    """True when the client talks to the embedded emulator (the view shows a banner)."""
+    notice = traitlets.Unicode("").tag(sync=True)
+    """A line shown under the banner, e.g. that tasks are not being journalled."""
+    cost = traitlets.Dict().tag(sync=True)
+    """The cost line: {"text": ..., "warning": ...} ({} when the widget has none)."""
+
+    def __init__(
+        self,
+        *,
+        client: Client | None = None,
+        lang: str | None = None,
+        uses_client: bool = True,
+        **traits: Any,
+    ) -> None:
+        unknown = sorted(set(traits) - set(self.trait_names()))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): {', '.join(unknown)}"
+            )
+        if client is None and uses_client:
+            from .._session import default_client, shared_emulator, wants_emulator
+
+            if wants_emulator(None, None):
+                shared_emulator(announce=False)  # the view shows the notice, as its banner
+            client = default_client()
+        self._client = client
+        self.errors = ErrorLine(self)
+        self._handlers: dict[str, Handler] = {}
+        super().__init__(lang=check_lang(lang if lang is not None else default_lang()), **traits)
+        self.media = MediaChannel(self)
+        self.handle("media", lambda content, _buffers: self.media.answer(str(content.get("key", ""))))
+        self.on_msg(self._on_view_message)
+        if client is not None:
+            self.emulated = bool(getattr(client, "emulated", False))
+            self.refresh_notice()
+
+    @property
+    def client(self) -> Client:
+        """The client every request of this widget goes through."""
+        if self._client is None:
+            raise HiggsfieldError(f"{type(self).__name__} has no client")
+        return self._client
+
+    def t(self, key: str, **values: object) -> str:
+        """A string of the table in the widget's language."""
+        return tr(self.lang, key, **values)
+
+    def handle(self, kind: str, handler: Handler) -> None:
+        """Call `handler(content, buffers)` for view messages of this "type"."""
+        self._handlers[kind] = handler
+
+    def _on_view_message(self, _widget: Any, content: Any, buffers: Sequence[bytes] | None) -> None:
+        if not isinstance(content, Mapping):
+            return
+        handler = self._handlers.get(str(content.get("type")))
+        if handler is None:
+            return
+        try:
+            handler(content, list(buffers or []))
+        except Exception as error:
+            logger.debug("view message %r failed", content.get("type"), exc_info=True)
+            self.errors.show(error)
+
+    def refresh_notice(self) -> None:
+        """Show, visibly, when the client's tasks are not being journalled (`client.journal_problem`):
+        generating still works, but a kernel restart would lose track of running tasks."""
+        client = self._client
+        problem = getattr(client, "journal_problem", None) if client is not None else None
+        self.notice = f"⚠ {self.t('no_journal')} {problem}" if problem else ""
+
+    def show_cost(self, cost: int, what: str, *, label: str = "this_call") -> None:
+        """Set the cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
+        with a warning when the cost is more than the budget has left."""
+        client = self.client
+        text = self.t("cost", label=self.t(label), cost=cost, what=what, spent=client.spent)
+        warning = ""
+        if client.budget is not None:
+            left = client.budget - client.spent
+            text += self.t("cost_budget", budget=client.budget, left=left)
+            if cost > left:
+                warning = self.t("over_budget")
+        self.cost = {"text": text, "warning": warning}
+
+    def cost_line(self) -> str:
+        """The cost line as shown (text and warning)."""
+        shown = dict(self.cost)
+        return str(shown.get("text", "")) + (f" · {shown['warning']}" if shown.get("warning") else "")

@@ -1,23 +1,61 @@
 """Copy as code: the Python call that reproduces a widget's current settings.
 
 The settings go through the same `GenerateRequest` the client builds, so the
-code shown is code the client accepts.
+code shown is code the client accepts. An image that came from the
+browser (or from memory) is saved once, content-addressed, next to the notebook
+(`hfwidgets-inputs/<sha256-prefix>.<ext>` under the kernel's working directory),
+and the code names that path, so it runs again from the notebook's folder.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 from .._errors import ValidationError
+from .._images import LoadedImage
 from .._models import Motion
 from .._requests import GenerateRequest, check_seed
 from ._controls import ControlValues
 
-__all__ = ["CodeStyle", "generate_code"]
+__all__ = ["INPUTS_FOLDER", "CodeStyle", "generate_code", "save_input"]
 
 CodeStyle = Literal["run", "async"]
 """`"run"`: the blocking `hfwidgets.run(...)`; `"async"`: `await client.generate(...)` then `wait`."""
+
+INPUTS_FOLDER = "hfwidgets-inputs"
+"""Where copy-as-code saves images that exist only in memory, under the kernel's working directory."""
+
+_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
+_DIGEST_CHARS = 16
+
+
+def save_input(image: LoadedImage, folder: str | os.PathLike[str] | None = None) -> str:
+    """Save an image's bytes once under `folder` (default ./hfwidgets-inputs) named by their sha256;
+    returns the path to put in code (relative when under the working directory)."""
+    data = image.encoded
+    extension = _EXTENSIONS.get((image.format or "").upper())
+    if data is None or extension is None:
+        if image.pixels is None:
+            raise ValidationError("image", repr(image), "an image with bytes or pixels to save")
+        buffer = io.BytesIO()
+        image.pixels.save(buffer, "PNG")
+        data, extension = buffer.getvalue(), "png"
+    base = Path(folder) if folder is not None else Path.cwd() / INPUTS_FOLDER
+    target = base / f"{hashlib.sha256(data).hexdigest()[:_DIGEST_CHARS]}.{extension}"
+    if not target.exists():
+        base.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(target.suffix + ".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+    try:
+        return target.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(target)
 
 
 def generate_code(
@@ -25,8 +63,8 @@ def generate_code(
 ) -> str:
     """Python source of the call that makes the same video.
 
-    Images appear as the uploaded file's name or the URL given; the motion by its
-    id, with its name in a comment (ids are stable, names are not unique).
+    Images appear as the path or URL given; the motion by its id, with its name in
+    a comment (ids are stable, names are not unique).
     """
     request = GenerateRequest(
         list(image_sources),

@@ -1,4 +1,4 @@
-"""Explorer: one image across several motions and/or seeds, side by side.
+"""Explorer: one image across several motions and/or seeds, side by side, in one widget model.
 
 Every cell is its own task on the kernel's loop; they are submitted
 concurrently and each cell shows its video (or its error) as soon as it has it.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import ipywidgets
+import traitlets
 
 from .._catalog import resolve_motion
 from .._errors import NoEventLoop, TaskFailed, ValidationError
@@ -23,11 +23,11 @@ from .._images import ImageSource, LoadedImage, load_image
 from .._models import Feed, Motion, size_for_aspect
 from .._requests import GenerateRequest, check_seed
 from .._static import ExplorerCellView, StaticRepr, explorer_html
-from ._base import ErrorArea, JournalWarning, describe_error, shows_errors, start_task
+from ._assets import compose_css, compose_esm
+from ._base import WidgetBase, describe_error, start_task
 from ._controls import draw_seed
 from ._follow import follow
-from ._result_view import ResultView
-from ._studio import cost_line, emulator_banner
+from ._result_view import ResultState
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -37,12 +37,11 @@ __all__ = ["Explorer", "ExplorerCell"]
 
 @dataclass(eq=False)
 class ExplorerCell:
-    """One motion x seed combination: its view, and its outcome once known."""
+    """One motion x seed combination: what it shows, and its outcome once known."""
 
     motion: Motion
     seed: int
-    view: ResultView
-    caption: ipywidgets.HTML
+    view: ResultState = field(repr=False)
     feed: Feed | None = None
     error: BaseException | None = field(default=None, repr=False)
 
@@ -55,13 +54,25 @@ class ExplorerCell:
         return f"ExplorerCell({self.motion.name!r}, seed={self.seed}, {status})"
 
 
-class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class Explorer(StaticRepr, WidgetBase):
     """The same image under every combination of `motions` x `seeds`, in a grid.
 
-    Press Run (or `start()`, or `await explorer.wait()`, which starts it) to
-    submit every cell at once. Without seeds, one seed is drawn and shared by
+    Press Run (or call `generate()`, or `await explorer.wait()`, which starts it)
+    to submit every cell at once. Without seeds, one seed is drawn and shared by
     every motion, so the motions are compared on equal terms.
     """
+
+    _esm = compose_esm("result.js", "explorer.js")
+    _css = compose_css("result.css", "studio.css")
+
+    cells = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """One dict per cell: its label and what its result part shows."""
+    columns = traitlets.Int(1).tag(sync=True)
+    """Cells per row on a wide page (one per seed)."""
+    busy = traitlets.Unicode("").tag(sync=True)
+    """"" before the run, "running" during it, "done" after."""
+    status = traitlets.Unicode("").tag(sync=True)
+    """The progress line."""
 
     def __init__(
         self,
@@ -75,82 +86,54 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         height: int | None = None,
         enhance_prompt: bool = True,
         client: Client | None = None,
+        lang: str | None = None,
     ) -> None:
-        if client is None:
-            from .._session import default_client
-
-            client = default_client()
-        self.client = client
         if not motions:
             raise ValidationError("motions", list(motions), "at least one motion (a Motion, id or name)")
-        self.motions = [resolve_motion(m) for m in motions]
-        self.seeds = [check_seed(s) for s in seeds] or [draw_seed()]
+        chosen = [resolve_motion(m) for m in motions]
+        chosen_seeds = [check_seed(s) for s in seeds] or [draw_seed()]
         # Validated once here; each cell's request differs only in motion and seed.
         request = GenerateRequest(
-            image,
-            self.motions[0],
-            prompt,
-            model=model,
-            width=width,
-            height=height,
-            enhance_prompt=enhance_prompt,
+            image, chosen[0], prompt, model=model, width=width, height=height, enhance_prompt=enhance_prompt
         )
-        self.image: LoadedImage = load_image(image)
-        if request.size is None and self.image.size is not None:
-            _, (width, height) = size_for_aspect(*self.image.size)
-            request = dataclasses.replace(request, width=width, height=height)
-        self._request = dataclasses.replace(request, image=(self.image,))
+        loaded = load_image(image)
+        if request.size is None and loaded.size is not None:
+            _, (w, h) = size_for_aspect(*loaded.size)
+            request = dataclasses.replace(request, width=w, height=h)
+        super().__init__(client=client, lang=lang)
+        self._request = dataclasses.replace(request, image=(loaded,))
+        self.image: LoadedImage = loaded
+        self.motions = chosen
+        self.seeds = chosen_seeds
         self.model = request.model
         self.prompt = request.prompt
         self.enhance_prompt = request.enhance_prompt
         self.width, self.height = request.width, request.height
-
-        self.errors = ErrorArea()
-        self.journal_warning = JournalWarning(client)
-        self.cost = ipywidgets.HTML()
-        self.cost.add_class("hfw-cost")
-        self.run_button = ipywidgets.Button(
-            description=f"Run {len(self.motions) * len(self.seeds)} videos",
-            icon="play",
-            button_style="primary",
-        )
-        self.run_button.add_class("hfw-generate")
-        self.run_button.on_click(self._on_run)
-        self.status = ipywidgets.HTML("")
-        self.status.add_class("hfw-status")
-        self.cells: list[ExplorerCell] = []
+        self.columns = len(self.seeds)
+        self.cell_list: list[ExplorerCell] = []
         for motion in self.motions:
             for seed in self.seeds:
-                caption = ipywidgets.HTML(f"<b>{html.escape(motion.name)}</b> · seed {seed}")
-                caption.add_class("hfw-explorer-caption")
-                self.cells.append(ExplorerCell(motion=motion, seed=seed, view=ResultView(), caption=caption))
-        self.grid = ipywidgets.GridBox(
-            [ipywidgets.VBox([cell.caption, cell.view]) for cell in self.cells],
-            layout=ipywidgets.Layout(
-                grid_template_columns=f"repeat({len(self.seeds)}, minmax(200px, 1fr))", grid_gap="8px"
-            ),
-        )
+                index = len(self.cell_list)
+                state = ResultState(self.media, lambda: self.lang, functools.partial(self._show_cell, index))
+                self.cell_list.append(ExplorerCell(motion=motion, seed=seed, view=state))
+        self._publish()
         self._run: asyncio.Task[list[Feed]] | None = None
-        self._refusal: Exception = NoEventLoop()  # replaced by the actual refusal when start() fails
-        children: list[ipywidgets.Widget] = []
-        if getattr(client, "emulated", False):
-            children.append(emulator_banner())
-        children += [self.errors, self.journal_warning, self.cost, self.run_button, self.status, self.grid]
-        super().__init__(children=children)
-        self.add_class("hfw-explorer")
+        self._refusal: Exception = NoEventLoop()  # replaced by the actual refusal when generate() fails
+        self.handle("generate", lambda _c, _b: self.generate())
+        self.handle("download", self._on_download)
         self._refresh_cost()
 
     @property
     def price(self) -> int:
         """Points the whole run costs."""
-        return len(self.cells) * self.client.price(self.model)
+        return len(self.cell_list) * self.client.price(self.model)
 
     @property
     def feeds(self) -> list[Feed]:
         """The feeds received so far, in grid order (failed tasks included)."""
-        return [cell.feed for cell in self.cells if cell.feed is not None]
+        return [cell.feed for cell in self.cell_list if cell.feed is not None]
 
-    def start(self) -> asyncio.Task[list[Feed]] | None:
+    def generate(self) -> asyncio.Task[list[Feed]] | None:
         """Submit every cell (once); None when refused (budget, no event loop: shown in the widget)."""
         if self._run is not None:
             return self._run
@@ -162,8 +145,7 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
             self.errors.show(error)
             return None
         self.errors.clear()
-        self.run_button.disabled = True
-        self.run_button.description = "Running…"
+        self.busy = "running"
         return self._run
 
     async def wait(self) -> list[Feed]:
@@ -172,50 +154,69 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         A cell that failed before having a feed (refused submission, network) has
         none: see `cell.error`. Raises the refusal (e.g. BudgetExceeded) when the run could not start.
         """
-        run = self.start()
+        run = self.generate()
         if run is None:
             raise self._refusal
         return await run
 
     async def _run_all(self) -> list[Feed]:
-        self.status.value = html.escape(f"Submitting {len(self.cells)} tasks…")
+        self.status = self.t("explorer_submitting", n=len(self.cell_list))
         try:
-            await asyncio.gather(*(self._run_cell(cell) for cell in self.cells))
+            await asyncio.gather(*(self._run_cell(cell) for cell in self.cell_list))
         finally:
             self._refresh_cost()
-            self.journal_warning.refresh()
-            self.run_button.description = "Done"
-        failed = sum(1 for cell in self.cells if cell.error is not None)
-        done = len(self.cells) - failed
-        self.status.value = html.escape(
-            f"{done} of {len(self.cells)} finished" + (f", {failed} failed (see each cell)" if failed else "")
+            self.refresh_notice()
+            self.busy = "done"
+        failed = sum(1 for cell in self.cell_list if cell.error is not None)
+        done = len(self.cell_list) - failed
+        self.status = self.t("explorer_done", done=done, total=len(self.cell_list)) + (
+            self.t("explorer_failed", failed=failed) if failed else ""
         )
         return self.feeds
 
     async def _run_cell(self, cell: ExplorerCell) -> None:
-        """One cell; its failure is shown in its own view and never stops the others."""
+        """One cell; its failure is shown in its own result and never stops the others."""
         try:
             task = await self.client.generate(
                 dataclasses.replace(self._request, motion=cell.motion, seed=cell.seed)
             )
             self._refresh_cost()
-            cell.feed = await follow(self.client, task, cell.view, label=cell.label)
+            cell.feed = await follow(
+                self.client,
+                task,
+                label=cell.label,
+                lang=self.lang,
+                on_feed=cell.view.show,
+                on_status=lambda text: cell.view.update(status_text=text),
+            )
         except TaskFailed as failure:
             cell.feed = failure.feed
             cell.error = failure
-            cell.view.error = describe_error(failure)
+            cell.view.update(error=describe_error(failure))
         except Exception as error:
             cell.error = error
-            cell.view.error = describe_error(error)
-            cell.view.status_text = "Failed: see the message below."
+            cell.view.update(error=describe_error(error), status_text=self.t("status_failed"))
 
-    @shows_errors
-    def _on_run(self, _button: ipywidgets.Button) -> None:
-        self.start()
+    def _show_cell(self, index: int, fields: dict[str, Any]) -> None:
+        if 0 <= index < len(self.cells):  # not while the cells are being made
+            cells = list(self.cells)
+            cells[index] = {**cells[index], **fields}
+            self.cells = cells
+
+    def _publish(self) -> None:
+        self.cells = [
+            {"label": self.t("cell_label", motion=cell.motion.name, seed=cell.seed), **cell.view.fields}
+            for cell in self.cell_list
+        ]
+
+    def _on_download(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        index = content.get("cell")
+        if not isinstance(index, int) or not 0 <= index < len(self.cell_list):
+            raise ValidationError("cell", index, f"0 to {len(self.cell_list) - 1}")
+        self.cell_list[index].view.download()
 
     def _refresh_cost(self) -> None:
-        what = f"{len(self.cells)} × {self.model}"
-        self.cost.value = cost_line(self.client, self.price, what, label="This run")
+        self.show_cost(self.price, f"{len(self.cell_list)} × {self.model}", label="this_run")
 
     def static_html(self) -> str:
         """The grid of posters as standalone HTML (what a reader without a kernel sees)."""
@@ -226,7 +227,7 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
                 cell.feed,
                 describe_error(cell.error) if cell.error is not None and cell.feed is None else "",
             )
-            for cell in self.cells
+            for cell in self.cell_list
         ]
         title = f"Explorer: {len(self.motions)} motion(s) × {len(self.seeds)} seed(s), {self.model}"
         return explorer_html(cells, columns=len(self.seeds), title=title)
@@ -235,5 +236,5 @@ class Explorer(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets
         names = ", ".join(repr(m.name) for m in self.motions)
         return (
             f"Explorer(motions=[{names}], seeds={len(self.seeds)}, model={self.model!r}, "
-            f"cells={len(self.cells)}, done={len(self.feeds)})"
+            f"cells={len(self.cell_list)}, done={len(self.feeds)})"
         )

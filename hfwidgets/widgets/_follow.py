@@ -1,7 +1,8 @@
 """Waiting for a task inside a widget: feed updates, elapsed time and a progress estimate.
 
 The estimate comes from the window the client's `PollPolicy` expects tasks of
-this model to finish in (its priors, or the durations the journal observed).
+this model to finish in (its priors, or the durations the journal observed);
+with the embedded emulator, from the emulator's own task durations.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .._errors import TaskFailed
 from .._models import Feed, Task
-from ._result_view import ResultView
+from ._i18n import tr
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -33,49 +33,86 @@ def expected_window(client: Client, kind: str) -> tuple[float, float]:
         history = journal.durations(kind, client.base_url) if journal is not None else []
     except Exception:  # the estimate is a nicety: a journal problem must not stop the wait
         history = []
+    if getattr(client, "emulated", False) and not history:
+        emulator_window = _emulator_window(client, kind)
+        if emulator_window is not None:
+            return emulator_window
     return client.poll.window(kind, history)
 
 
-def progress_text(label: str, status: str, elapsed: float, window: tuple[float, float]) -> str:
+def _emulator_window(client: Client, kind: str) -> tuple[float, float] | None:
+    """The shared emulator's own durations for `kind`, when the client talks to it."""
+    from .._session import running_emulator
+
+    server = running_emulator(client.base_url)
+    if server is None:
+        return None
+    timing = server.state.timing
+    if timing.medians is not None:
+        median = timing.medians.get(kind)
+        if median is not None:
+            low, high = timing.bounds
+            return (max(low, median * 0.6), min(high, median * 1.6))
+        return None
+    total = timing.queued + timing.in_progress
+    return (total, total + 1.0)
+
+
+def progress_text(
+    label: str,
+    status: str,
+    elapsed: float,
+    window: tuple[float, float],
+    *,
+    lang: str = "en",
+    emulated: bool = False,
+) -> str:
     """The progress line, e.g. "#1 in progress · 12 s elapsed · ~30% (usually 20–60 s)"."""
     low, high = window
     expected = (low + high) / 2
     percent = min(99, int(100 * elapsed / expected)) if expected > 0 else 0
-    return (
-        f"{label} {status.replace('_', ' ')} · {elapsed:.0f} s elapsed · "
-        f"~{percent}% (usually {low:.0f}–{high:.0f} s)"
+    return tr(
+        lang,
+        "progress_emulated" if emulated else "progress",
+        label=label,
+        status=tr(lang, f"st_{status}") if f"st_{status}" in _STATUS_KEYS else status,
+        elapsed=f"{elapsed:.0f}",
+        percent=percent,
+        low=f"{low:.0f}",
+        high=f"{high:.0f}",
     )
+
+
+_STATUS_KEYS = {f"st_{s}" for s in ("queued", "in_progress", "completed", "failed", "nsfw", "canceled")}
 
 
 async def follow(
     client: Client,
     task: Task,
-    view: ResultView,
     *,
     label: str,
-    on_status: Callable[[str], None] | None = None,
-    on_feed: Callable[[Feed], None] | None = None,
+    lang: str = "en",
+    on_feed: Callable[[Feed], None],
+    on_status: Callable[[str], None],
     timeout: float = WAIT_TIMEOUT,
 ) -> Feed:
-    """Wait for `task`, showing each feed in `view` and the progress in `view.status_text`
-    (and through `on_status`). A failed task's feed is shown before TaskFailed propagates."""
+    """Wait for `task`: every feed read goes to `on_feed`, the progress line (twice a second)
+    to `on_status`. A failed task's feed is given to `on_feed` before TaskFailed propagates."""
     kind = "ads" if task.kind == "ads" else task.model or "lite"
     window = expected_window(client, kind)
+    emulated = bool(getattr(client, "emulated", False))
     started = time.monotonic()
     status = "queued"
 
     def tick() -> None:
-        text = progress_text(label, status, time.monotonic() - started, window)
-        view.status_text = text
-        if on_status is not None:
-            on_status(text)
+        on_status(
+            progress_text(label, status, time.monotonic() - started, window, lang=lang, emulated=emulated)
+        )
 
     def on_update(feed: Feed) -> None:
         nonlocal status
         status = feed.status
-        view.feed = feed
-        if on_feed is not None:
-            on_feed(feed)
+        on_feed(feed)
         if not feed.done:
             tick()
 
@@ -87,10 +124,7 @@ async def follow(
     ticking = asyncio.get_running_loop().create_task(ticker(), name=f"hfwidgets-ticker-{task.id}")
     try:
         feed = await client.wait(task, timeout=timeout, on_update=on_update)
-    except TaskFailed as failure:
-        view.feed = failure.feed
-        raise
     finally:
         ticking.cancel()
-    view.feed = feed
+    on_feed(feed)
     return feed

@@ -1,253 +1,274 @@
-"""ImageInput: one or two frames (first / last), each from a file upload or a URL, with thumbnails.
+"""ImageInput: one or two frames (first / last), each from a file (choose, drag and drop, paste) or a URL.
 
-Uploaded bytes are checked and identified once (`_images.load_image`), a small
-JPEG thumbnail is made, and the FileUpload's synced value is reset to `()`: the
-upload's bytes do not stay in the widget state (nor in a saved notebook). A URL
-is passed to the service untouched; its thumbnail is an `<img>` the browser
-loads itself (the kernel does not fetch it).
+`FrameSet` is the logic the ImageInput, the Studio and the AdsPanel share: the
+view sends a file as one binary buffer ({"type": "upload", "frame", "name"}),
+a URL ({"type": "frame_url"}) or a clear ({"type": "clear_frame"}); the bytes are
+checked and identified once (`_images.load_image`), a small JPEG preview is made
+and offered over the media channel. The synced `frames` trait holds names,
+sizes and refs only, never the image bytes. A URL is passed to the service
+untouched; its preview is the URL itself (the kernel does not fetch it).
 """
 
 from __future__ import annotations
 
-import html
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ipywidgets
 import traitlets
 
 from .._errors import ValidationError
 from .._images import THUMBNAIL_SIDE, ImageSource, LoadedImage, load_image, prepare_image
-from ._base import ErrorArea, shows_errors, small_jpeg_widget
+from ._assets import compose_css, compose_esm
+from ._base import WidgetBase
 
-__all__ = ["FRAME_NAMES", "ImageInput"]
+__all__ = ["FRAME_NAMES", "FrameSet", "ImageInput"]
 
 FRAME_NAMES = ("first", "last")
 
 
 @dataclass
-class _Frame:
-    """The widgets and the current image of one frame slot."""
+class Frame:
+    """The current image of one frame slot."""
 
     name: str
-    upload: ipywidgets.FileUpload
-    url: ipywidgets.Text
-    thumb: ipywidgets.Image
-    clear: ipywidgets.Button
-    caption: ipywidgets.HTML
     image: LoadedImage | None = None
     source: str | None = None
-    """What the image was given as: the uploaded file's name, the URL, or a path."""
+    """How copy-as-code names the image: the path or URL given, or the uploaded file's name."""
+    uploaded: bool = False
+    """True when the bytes came from the browser (copy-as-code saves them next to the notebook)."""
     thumbnail: bytes | None = None
     """Small JPEG (<= 160 px a side) of a local image; None for a URL."""
+    preview: str = ""
+    """The media ref the view shows."""
 
 
-class ImageInput(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+def _human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+class FrameSet:
+    """The frame slots of a widget with a `frames` trait; `on_change()` runs after every change."""
+
+    def __init__(self, widget: WidgetBase, count: int, on_change: Callable[[], None] | None = None) -> None:
+        if count not in (1, 2):
+            raise ValidationError("frames", count, "1 (one image) or 2 (first and last frame)")
+        self._widget = widget
+        self._on_change = on_change
+        self.frames: dict[str, Frame] = {name: Frame(name) for name in FRAME_NAMES[:count]}
+        widget.handle("upload", self._on_upload)
+        widget.handle("frame_url", self._on_url)
+        widget.handle("clear_frame", lambda content, _b: self.clear(str(content.get("frame", ""))))
+        self._publish(notify=False)
+
+    # ------------------------------------------------------------------ reading
+
+    def filled(self) -> list[Frame]:
+        """The frames that count: the first, then the last when the first is set."""
+        first = self.frames["first"]
+        if first.image is None:
+            return []
+        last = self.frames.get("last")
+        return [first, last] if last is not None and last.image is not None else [first]
+
+    @property
+    def images(self) -> list[LoadedImage]:
+        return [f.image for f in self.filled() if f.image is not None]
+
+    @property
+    def sources(self) -> list[str]:
+        return [f.source or "" for f in self.filled()]
+
+    @property
+    def thumbnails(self) -> list[bytes | None]:
+        return [f.thumbnail for f in self.filled()]
+
+    @property
+    def first_size(self) -> tuple[int, int] | None:
+        image = self.frames["first"].image
+        return image.size if image is not None else None
+
+    # ------------------------------------------------------------------ changing
+
+    def set_frame(self, name: str, source: ImageSource, *, label: str | None = None) -> LoadedImage:
+        """Fill frame `name` from any image input; `label` is how copy-as-code names it."""
+        frame = self._frame(name)
+        loaded = load_image(source, field=f"image ({name} frame)")
+        given = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+        self._fill(frame, loaded, label or given or f"{name}-frame", uploaded=given is None and label is None)
+        return loaded
+
+    def upload(self, name: str, data: bytes, filename: str) -> LoadedImage:
+        """Fill frame `name` from a file's bytes sent by the browser."""
+        frame = self._frame(name)
+        loaded = load_image(bytes(data), field=f"image ({name} frame)")
+        self._fill(frame, loaded, filename or f"{name}-frame", uploaded=True)
+        return loaded
+
+    def set_url(self, name: str, url: str) -> None:
+        """Fill frame `name` from an http(s) URL ("" empties a frame that held a URL)."""
+        frame = self._frame(name)
+        text = url.strip()
+        if not text:
+            if frame.image is not None and frame.image.is_url:
+                self.clear(name)
+            return
+        if text.lower().startswith("data:"):
+            raise ValidationError(
+                f"image ({name} frame)",
+                text.split(",", 1)[0] + ",…",
+                "an http(s) URL here; choose the file instead",
+            )
+        loaded = load_image(text, field=f"image ({name} frame)")
+        if not loaded.is_url:
+            raise ValidationError(f"image ({name} frame)", text, "an http(s) URL")
+        self._fill(frame, loaded, text, uploaded=False)
+
+    def clear(self, name: str | None = None) -> None:
+        """Empty one frame, or all of them."""
+        for frame in [self._frame(name)] if name else list(self.frames.values()):
+            frame.image = frame.source = frame.thumbnail = None
+            frame.preview = ""
+            frame.uploaded = False
+        self._widget.errors.clear()
+        self._publish()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _on_upload(self, content: Mapping[str, Any], buffers: Sequence[bytes]) -> None:
+        if not buffers:
+            raise ValidationError("image", None, "a file's bytes (the upload carried none)")
+        self.upload(str(content.get("frame", "first")), bytes(buffers[0]), str(content.get("name") or ""))
+
+    def _on_url(self, content: Mapping[str, Any], _buffers: Sequence[bytes]) -> None:
+        self.set_url(str(content.get("frame", "first")), str(content.get("url", "")))
+
+    def _fill(self, frame: Frame, loaded: LoadedImage, source: str, *, uploaded: bool) -> None:
+        frame.image = loaded
+        frame.source = source
+        frame.uploaded = uploaded
+        if loaded.url is not None:
+            frame.thumbnail = None
+            frame.preview = self._widget.media.ref(loaded.url)
+        else:
+            frame.thumbnail = prepare_image(loaded, (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
+            frame.preview = self._widget.media.ref_bytes(frame.thumbnail)
+        self._widget.errors.clear()
+        self._publish()
+
+    def _publish(self, *, notify: bool = True) -> None:
+        first, last = self.frames["first"], self.frames.get("last")
+        if first.image is None and last is not None and last.image is not None:
+            self._widget.errors.show(self._widget.t("last_alone"))
+        state = []
+        for frame in self.frames.values():
+            detail = []
+            if frame.image is not None and frame.image.size:
+                detail.append(f"{frame.image.size[0]}×{frame.image.size[1]}")
+            if frame.image is not None and frame.image.source_bytes:
+                detail.append(_human_bytes(frame.image.source_bytes))
+            state.append(
+                {
+                    "name": frame.name,
+                    "source": _clip(frame.source or ""),
+                    "detail": " · ".join(detail),
+                    "preview": frame.preview,
+                    "url": frame.image.url or "" if frame.image is not None else "",
+                }
+            )
+        self._widget.set_trait("frames", state)
+        if notify and self._on_change is not None:
+            self._on_change()
+
+    def _frame(self, name: str) -> Frame:
+        if name not in self.frames:
+            raise ValidationError("frame", name, " or ".join(repr(n) for n in self.frames))
+        return self.frames[name]
+
+
+class ImageInput(WidgetBase):
     """Pick the image(s) to animate: the first frame, and optionally the last one.
 
-    `value` is the list of chosen images (`LoadedImage`, first frame first),
-    observable with `observe(cb, names="value")`; `sources` says where each came
-    from. `set_frame("first", "cat.jpg")` fills a frame from Python (a path, URL,
-    bytes, PIL image or array).
+    Choose a file, drop it, paste it or type its URL. `value` is the list of
+    chosen images (`LoadedImage`, first frame first), observable with
+    `observe(cb, names="value")`; `sources` says where each came from.
+    `set_frame("first", "cat.jpg")` fills a frame from Python (a path, URL, bytes,
+    PIL image or array).
     """
 
+    _esm = compose_esm("frames.js", "image_input.js")
+    _css = compose_css("frames.css")
+
+    frames = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """One dict per frame slot: name, source, detail (size), preview (media ref), url."""
     value = traitlets.List(trait=traitlets.Instance(LoadedImage), read_only=True)
     """The chosen images, first frame first (not synced: the browser never receives them)."""
 
     def __init__(
-        self, frames: int = 2, *, first: ImageSource | None = None, last: ImageSource | None = None
+        self,
+        frames: int = 2,
+        *,
+        first: ImageSource | None = None,
+        last: ImageSource | None = None,
+        lang: str | None = None,
     ) -> None:
-        if frames not in (1, 2):
-            raise ValidationError("frames", frames, "1 (one image) or 2 (first and last frame)")
-        self.errors = ErrorArea()
-        self._frames: dict[str, _Frame] = {}
-        columns = []
-        for name in FRAME_NAMES[:frames]:
-            frame = self._make_frame(name, labelled=frames == 2)
-            self._frames[name] = frame
-            columns.append(
-                ipywidgets.VBox(
-                    [frame.caption, frame.upload, frame.url, frame.thumb, frame.clear],
-                    layout=ipywidgets.Layout(margin="0 12px 0 0"),
-                )
-            )
-        super().__init__(children=[ipywidgets.HBox(columns), self.errors])
-        self.add_class("hfw-image-input")
+        super().__init__(lang=lang, uses_client=False)
+        self._set = FrameSet(self, frames, self._publish)
         if first is not None:
             self.set_frame("first", first)
         if last is not None:
             self.set_frame("last", last)
 
-    # ------------------------------------------------------------------ public API
-
     @property
-    def frames(self) -> int:
+    def frame_count(self) -> int:
         """How many frame slots the input has (1 or 2)."""
-        return len(self._frames)
+        return len(self._set.frames)
 
     @property
     def sources(self) -> list[str]:
         """Where each image of `value` came from: file name, URL or path."""
-        return [f.source or "" for f in self._filled()]
+        return self._set.sources
 
     @property
     def thumbnails(self) -> list[bytes | None]:
         """The JPEG thumbnail of each image of `value` (None for URLs)."""
-        return [f.thumbnail for f in self._filled()]
+        return self._set.thumbnails
 
     @property
     def first_size(self) -> tuple[int, int] | None:
         """Pixel size of the first frame when known (None for a URL or no image)."""
-        frame = self._frames["first"]
-        return frame.image.size if frame.image is not None else None
+        return self._set.first_size
 
     def set_frame(self, name: str, source: ImageSource, *, label: str | None = None) -> LoadedImage:
-        """Fill frame `name` ("first" or "last") from any image input; returns the loaded image.
+        """Fill frame `name` ("first" or "last") from any image input; returns the loaded image."""
+        return self._set.set_frame(name, source, label=label)
 
-        `label` is how copy-as-code names the image; by default the path or URL as
-        given, or "first-frame.jpg" / "last-frame.jpg" for in-memory images.
-        """
-        frame = self._frame(name)
-        loaded = load_image(source, field=f"image ({name} frame)")
-        given = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
-        self._fill(frame, loaded, label or given or f"{name}-frame.jpg")
-        return loaded
+    def upload(self, name: str, data: bytes, filename: str) -> LoadedImage:
+        """What a file chosen, dropped or pasted in the view does: fill frame `name` from its bytes."""
+        return self._set.upload(name, data, filename)
+
+    def set_url(self, name: str, url: str) -> None:
+        """What typing a URL in the view does."""
+        self._set.set_url(name, url)
 
     def clear(self, name: str | None = None) -> None:
         """Empty one frame, or all of them."""
-        for frame in [self._frame(name)] if name else list(self._frames.values()):
-            frame.image = frame.source = frame.thumbnail = None
-            frame.thumb.value = b""
-            frame.thumb.format = "jpeg"
-            frame.thumb.layout.display = "none"
-            frame.url.value = ""
-            frame.caption.value = self._caption(frame)
-        self.errors.clear()
-        self._publish()
-
-    # ------------------------------------------------------------------ building
-
-    def _make_frame(self, name: str, *, labelled: bool) -> _Frame:
-        upload = ipywidgets.FileUpload(accept="image/*", multiple=False, description=f"{name} frame")
-        upload.add_class(f"hfw-upload-{name}")
-        url = ipywidgets.Text(
-            value="",
-            placeholder="or paste an image URL",
-            continuous_update=False,
-            layout=ipywidgets.Layout(width="220px"),
-        )
-        url.add_class(f"hfw-url-{name}")
-        thumb = small_jpeg_widget(f"hfw-thumb-{name}", size=THUMBNAIL_SIDE)
-        thumb.layout.display = "none"
-        clear = ipywidgets.Button(description="clear", icon="times", layout=ipywidgets.Layout(width="90px"))
-        clear.add_class(f"hfw-clear-{name}")
-        caption = ipywidgets.HTML()
-        frame = _Frame(name=name, upload=upload, url=url, thumb=thumb, clear=clear, caption=caption)
-        frame.caption.value = self._caption(frame, labelled=labelled)
-        upload.observe(lambda change: self._on_upload(frame, change), names="value")
-        url.observe(lambda change: self._on_url(frame, change), names="value")
-        clear.on_click(lambda _b: self._on_clear(frame))
-        return frame
-
-    def _caption(self, frame: _Frame, *, labelled: bool | None = None) -> str:
-        if labelled is None:
-            labelled = self.frames == 2
-        title = f"{frame.name} frame" if labelled else "image"
-        if frame.name == "last":
-            title += " (optional)"
-        detail = ""
-        if frame.image is not None:
-            size = f" · {frame.image.size[0]}×{frame.image.size[1]}" if frame.image.size else ""
-            detail = f"<br><small>{html.escape(_clip(frame.source or ''))}{size}</small>"
-        return f"<b>{html.escape(title)}</b>{detail}"
-
-    # ------------------------------------------------------------------ events
-
-    @shows_errors
-    def _on_upload(self, frame: _Frame, change: Mapping[str, Any]) -> None:
-        files = change["new"]
-        if not files:
-            return  # our own reset below
-        entry = files[0]
-        try:
-            content = entry["content"]
-            name = str(entry.get("name") or f"{frame.name}-frame")
-            loaded = load_image(bytes(content), field=f"image ({frame.name} frame)")
-        finally:
-            # Drop the upload's bytes from the synced state, whatever happened.
-            frame.upload.value = ()
-        self._fill(frame, loaded, name)
-
-    @shows_errors
-    def _on_url(self, frame: _Frame, change: Mapping[str, Any]) -> None:
-        text = str(change["new"]).strip()
-        if not text:
-            if frame.image is not None and frame.image.is_url:
-                self.clear(frame.name)
-            return
-        if text.lower().startswith("data:"):
-            frame.url.value = ""  # a data: URL would put base64 in the synced state
-            raise ValidationError(
-                f"image ({frame.name} frame)", text, "an http(s) URL here; upload the file instead"
-            )
-        loaded = load_image(text, field=f"image ({frame.name} frame)")
-        if not loaded.is_url:
-            frame.url.value = ""
-            raise ValidationError(f"image ({frame.name} frame)", text, "an http(s) URL")
-        self._fill(frame, loaded, text)
-
-    @shows_errors
-    def _on_clear(self, frame: _Frame) -> None:
-        self.clear(frame.name)
-
-    # ------------------------------------------------------------------ state
-
-    def _fill(self, frame: _Frame, loaded: LoadedImage, source: str) -> None:
-        frame.image = loaded
-        frame.source = source
-        if loaded.url is not None:
-            frame.thumbnail = None
-            # The browser shows the picture straight from its URL; nothing is fetched here.
-            frame.thumb.format = "url"
-            frame.thumb.value = loaded.url.encode()
-            if frame.url.value != loaded.url:
-                frame.url.value = loaded.url
-        else:
-            frame.thumbnail = prepare_image(loaded, (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
-            frame.thumb.format = "jpeg"
-            frame.thumb.value = frame.thumbnail or b""
-            if frame.url.value:
-                frame.url.value = ""
-        frame.thumb.layout.display = None
-        frame.caption.value = self._caption(frame)
-        self.errors.clear()
-        self._publish()
-
-    def _filled(self) -> list[_Frame]:
-        """The frames that count: the first, then the last when the first is set."""
-        first = self._frames["first"]
-        if first.image is None:
-            return []
-        last = self._frames.get("last")
-        return [first, last] if last is not None and last.image is not None else [first]
+        self._set.clear(name)
 
     def _publish(self) -> None:
-        first, last = self._frames["first"], self._frames.get("last")
-        if first.image is None and last is not None and last.image is not None:
-            self.errors.show("choose the first frame too: a last frame alone is not used")
-        self.set_trait("value", [f.image for f in self._filled()])
-
-    def _frame(self, name: str) -> _Frame:
-        if name not in self._frames:
-            allowed = " or ".join(repr(n) for n in self._frames)
-            raise ValidationError("frame", name, allowed)
-        return self._frames[name]
+        self.set_trait("value", self._set.images)
 
     def __repr__(self) -> str:
-        filled = ", ".join(f"{name}={_clip(f.source or '')!r}" for name, f in self._frames.items() if f.image)
-        return f"ImageInput(frames={self.frames}{', ' + filled if filled else ''})"
+        filled = ", ".join(
+            f"{name}={_clip(f.source or '')!r}" for name, f in self._set.frames.items() if f.image is not None
+        )
+        return f"ImageInput(frames={self.frame_count}{', ' + filled if filled else ''})"
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -1,29 +1,31 @@
-"""MotionGrid: pick a motion template from a searchable grid of animated previews."""
+"""MotionGrid: pick a motion template from a searchable grid of animated previews.
+
+`MotionChoice` is the catalogue-and-selection logic the grid and the Studio share
+(the same traits: `items`, `selected_id`, `search`, `category`).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
 from .._catalog import bundled_motions, filter_motions, resolve_motion, sort_motions
 from .._models import Motion
-from ._base import describe_error
+from ._assets import compose_css, compose_esm
+from ._base import MediaChannel, WidgetBase, describe_error
 
-__all__ = ["MotionGrid", "motion_item"]
+__all__ = ["MotionChoice", "MotionGrid", "motion_item"]
 
-_STATIC = Path(__file__).parent / "static"
 _ALL_CATEGORIES = ("", "all")  # category values that mean "no category filter"
 
 logger = logging.getLogger("hfwidgets.widgets")
 
 
-def motion_item(motion: Motion) -> dict[str, Any]:
-    """The plain dict the front end renders for one motion.
+def motion_item(motion: Motion, preview: str = "") -> dict[str, Any]:
+    """The plain dict the front end renders for one motion (`preview`: a media ref, see MediaChannel).
 
     Strings are passed through untouched: the front end renders them as text, so
     escaping here would only show up as stray `&lt;` on screen.
@@ -31,30 +33,15 @@ def motion_item(motion: Motion) -> dict[str, Any]:
     return {
         "id": motion.id,
         "name": motion.name,
-        "preview_url": motion.preview_url,
-        "preview_width": motion.preview_width,
-        "preview_height": motion.preview_height,
-        "priority": motion.priority,
+        "preview": preview,
         "tags": list(motion.tags),
         "categories": list(motion.categories),
         "parts": [{"id": p.id, "name": p.name, "strength": p.strength} for p in motion.parts],
     }
 
 
-class MotionGrid(anywidget.AnyWidget):
-    """A grid of motion templates with search, category chips and keyboard selection.
-
-    >>> grid = MotionGrid(value="Face Punch")
-    >>> grid.value
-    Motion('Face Punch', id='cd5bfd11-5a1a-46e0-9294-b22b0b733b1e', categories=['vfx', 'trending'])
-
-    `motions=None` shows the bundled catalogue; assign `grid.motions` to show
-    another one (the live listing). Follow the selection with `on_select(cb)` or
-    `observe(cb, names="selected_id")`.
-    """
-
-    _esm = _STATIC / "motion_grid.js"
-    _css = _STATIC / "motion_grid.css"
+class MotionChoice(traitlets.HasTraits):
+    """The motion catalogue on show and the selection, as synced traits."""
 
     items = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The catalogue as plain dicts (see `motion_item`), sorted by priority then name."""
@@ -63,34 +50,23 @@ class MotionGrid(anywidget.AnyWidget):
     search = traitlets.Unicode("").tag(sync=True)
     """Text typed in the search box: filters by motion name and mix part names."""
     category = traitlets.Unicode("").tag(sync=True)
-    """Category chip that is on ("" or "all" for every category)."""
-    error = traitlets.Unicode("").tag(sync=True)
-    """Message shown in the grid's error area ("" when there is none)."""
+    """Category button that is on ("" or "all" for every category)."""
 
-    def __init__(
-        self,
-        motions: Sequence[Motion] | None = None,
-        *,
-        value: Motion | str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        catalogue = sort_motions(bundled_motions() if motions is None else motions)
+    media: MediaChannel
+
+    def _init_catalogue(self, motions: Sequence[Motion]) -> None:
+        catalogue = sort_motions(motions)
         self._motions: list[Motion] = catalogue
         self._by_id: dict[str, Motion] = {m.id: m for m in catalogue}
         # A motion selected by name that is only a mix part, or an id outside the
-        # catalogue, has no tile; remember it so `value` still returns it.
+        # catalogue, has no tile; remember it so the selection still returns it.
         self._outside_selection: Motion | None = None
-        self._select_callbacks: list[Callable[[Motion | None], None]] = []
-        super().__init__(items=[motion_item(m) for m in catalogue], **kwargs)
-        self.observe(self._notify_select, names="selected_id")
-        if value is not None:
-            self.value = value
+        self.items = self._items(catalogue)
 
-    # ------------------------------------------------------------------ selection
+    def _items(self, catalogue: Sequence[Motion]) -> list[dict[str, Any]]:
+        return [motion_item(m, self.media.ref(m.preview_url)) for m in catalogue]
 
-    @property
-    def value(self) -> Motion | None:
-        """The selected Motion, or None. Accepts a Motion, a motion id or a name."""
+    def _selected_motion(self) -> Motion | None:
         selected: str | None = self.selected_id
         if selected is None:
             return None
@@ -101,33 +77,13 @@ class MotionGrid(anywidget.AnyWidget):
             return self._outside_selection
         return Motion(id=selected, name=selected)
 
-    @value.setter
-    def value(self, motion: Motion | str | None) -> None:
+    def _select(self, motion: Motion | str | None) -> None:
         if motion is None:
             self.selected_id = None
             return
         resolved = resolve_motion(motion, self._motions)  # ValidationError on unknown/ambiguous names
         self._outside_selection = None if resolved.id in self._by_id else resolved
         self.selected_id = resolved.id
-
-    def on_select(self, callback: Callable[[Motion | None], None]) -> None:
-        """Call `callback(motion)` each time the selection changes (None when cleared).
-
-        An exception raised by the callback is shown in the grid's error area
-        (a callback run from a click has nowhere else to report to) and logged.
-        """
-        self._select_callbacks.append(callback)
-
-    def _notify_select(self, change: dict[str, Any]) -> None:
-        motion = self.value
-        for callback in list(self._select_callbacks):
-            try:
-                callback(motion)
-            except Exception as exc:
-                logger.exception("motion selection callback %r failed", callback)
-                self.error = describe_error(exc)
-
-    # ------------------------------------------------------------------ catalogue
 
     @property
     def motions(self) -> list[Motion]:
@@ -147,8 +103,8 @@ class MotionGrid(anywidget.AnyWidget):
         self._by_id = {m.id: m for m in catalogue}
         if self._outside_selection is not None and self._outside_selection.id in self._by_id:
             self._outside_selection = None
-        with self.hold_sync():
-            self.items = [motion_item(m) for m in catalogue]
+        with self.hold_trait_notifications():
+            self.items = self._items(catalogue)
             if not kept:
                 self.selected_id = None
 
@@ -157,6 +113,63 @@ class MotionGrid(anywidget.AnyWidget):
         """The motions matching the current `search` and `category` (what the grid shows)."""
         category = None if self.category in _ALL_CATEGORIES else self.category
         return filter_motions(self._motions, self.search, category)
+
+
+class MotionGrid(WidgetBase, MotionChoice):
+    """A grid of motion templates with search, category buttons and keyboard selection.
+
+    >>> grid = MotionGrid(value="Face Punch")
+    >>> grid.value
+    Motion('Face Punch', id='cd5bfd11-5a1a-46e0-9294-b22b0b733b1e', categories=['vfx', 'trending'])
+
+    `motions=None` shows the bundled catalogue; assign `grid.motions` to show
+    another one (the live listing). Follow the selection with `on_select(cb)` or
+    `observe(cb, names="selected_id")`.
+    """
+
+    _esm = compose_esm("grid.js", "motion_grid.js")
+    _css = compose_css("grid.css")
+
+    def __init__(
+        self,
+        motions: Sequence[Motion] | None = None,
+        *,
+        value: Motion | str | None = None,
+        lang: str | None = None,
+        **traits: Any,
+    ) -> None:
+        super().__init__(lang=lang, uses_client=False, **traits)
+        self._select_callbacks: list[Callable[[Motion | None], None]] = []
+        self._init_catalogue(bundled_motions() if motions is None else motions)
+        self.observe(self._notify_select, names="selected_id")
+        if value is not None:
+            self.value = value
+
+    @property
+    def value(self) -> Motion | None:
+        """The selected Motion, or None. Accepts a Motion, a motion id or a name."""
+        return self._selected_motion()
+
+    @value.setter
+    def value(self, motion: Motion | str | None) -> None:
+        self._select(motion)
+
+    def on_select(self, callback: Callable[[Motion | None], None]) -> None:
+        """Call `callback(motion)` each time the selection changes (None when cleared).
+
+        An exception raised by the callback is shown in the grid's error line
+        (a callback run from a click has nowhere else to report to) and logged.
+        """
+        self._select_callbacks.append(callback)
+
+    def _notify_select(self, _change: dict[str, Any]) -> None:
+        motion = self.value
+        for callback in list(self._select_callbacks):
+            try:
+                callback(motion)
+            except Exception as exc:
+                logger.exception("motion selection callback %r failed", callback)
+                self.error = describe_error(exc)
 
     def __repr__(self) -> str:
         selected = self.value

@@ -1,78 +1,51 @@
-"""Studio: image(s) + motion + settings -> video, all in one widget, without blocking the kernel.
+"""Studio: image(s) + motion + settings -> video, in one widget model, without blocking the kernel.
 
-Work runs as tasks on the kernel's event loop (see `_base` for what happens
-without one): the catalogue loads in the background, Generate submits and then
-waits while other cells run, tasks an earlier kernel left pending are picked up.
+The whole Studio is one anywidget model (no child widgets), so every anywidget
+host renders it, marimo included. Work runs as tasks on the kernel's event loop
+(see `_base` for what happens without one): the catalogue loads in the
+background, Generate submits and then waits while other cells run, tasks an
+earlier kernel left pending are picked up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets
 import traitlets
 
 from .._catalog import bundled_motions
 from .._client import Submission, observe_submission
-from .._config import KEY_ENV
 from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
-from .._images import ImageSource
+from .._images import ImageSource, LoadedImage
 from .._journal import TaskRecord
-from .._models import Feed, Motion, Task
-from .._requests import GenerateRequest
+from .._models import MODELS, SIZE_PRESETS, Feed, Motion, Task, size_for_aspect
+from .._requests import GenerateRequest, check_model
 from .._static import StaticRepr, results_html
-from ._base import ErrorArea, JournalWarning, shows_errors, start_task
-from ._codegen import CodeStyle, generate_code
-from ._controls import Controls, ControlValues
+from ._assets import compose_css, compose_esm
+from ._base import WidgetBase, start_task
+from ._codegen import CodeStyle, generate_code, save_input
+from ._controls import CUSTOM_SIZE, ControlValues, draw_seed, model_choices, preset_of, size_choices
 from ._follow import WAIT_TIMEOUT, follow
-from ._history import HistoryEntry, HistoryStrip
-from ._image_input import ImageInput
-from ._motion_grid import MotionGrid
-from ._result_view import ResultView
+from ._history import HistoryEntry, status_label
+from ._image_input import FrameSet
+from ._motion_grid import MotionChoice
+from ._result_view import ResultState
 
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["Studio", "cost_line", "emulator_banner"]
+__all__ = ["Studio"]
 
-
-def cost_line(client: Client, cost: int, what: str, *, label: str = "This call") -> str:
-    """The cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
-    with a warning when the cost is more than the budget has left."""
-    text = f"{label}: {cost} pts ({what}) · spent so far: {client.spent} pts"
-    warning = ""
-    if client.budget is not None:
-        left = client.budget - client.spent
-        text += f" of {client.budget} ({left} left)"
-        if cost > left:
-            warning = " · over budget: Generate will refuse"
-    body = html.escape(text)
-    if warning:
-        body += f'<b style="color:#b00020">{html.escape(warning)}</b>'
-    return f"<small>{body}</small>"
-
-
-def emulator_banner() -> ipywidgets.HTML:
-    """The banner shown when the client talks to the embedded emulator."""
-    banner = ipywidgets.HTML(
-        '<div style="background:#fff4ce;border:1px solid #e0b100;padding:6px 10px;border-radius:4px">'
-        "<b>Emulator mode.</b> No API key is set, so videos are <b>synthetic</b>: they are made by "
-        "the local emulator, nothing is sent to the service and nothing is charged. To use the real "
-        f"service, set the <code>{KEY_ENV}</code> environment variable (e.g. "
-        f"<code>%env {KEY_ENV}=hk-...</code> in a cell) and create a new Studio.</div>"
-    )
-    banner.add_class("hfw-banner-emulated")
-    return banner
+_SETTINGS = ("model", "seed", "keep_seed", "width", "height", "prompt", "enhance_prompt", "selected_id")
 
 
 @dataclass(frozen=True)
 class _Request:
-    """A validated Generate, ready to send, with what the history strip shows of it."""
+    """A validated Generate, ready to send, with what the history shows of it."""
 
     request: GenerateRequest
     sources: tuple[str, ...]
@@ -80,15 +53,53 @@ class _Request:
     values: ControlValues
 
 
-class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+class Studio(StaticRepr, WidgetBase, MotionChoice):
     """Make videos from images: pick image(s) and a motion, set the options, press Generate.
 
     `result` is the latest finished `Feed` (a failed one too: look at its
     `status`), `results` all of them, oldest first; both are observable
-    traitlets. `copy_as_code()` gives the call that makes the same video from a
-    script. With no key configured, the embedded emulator is used and a banner
-    says so.
+    traitlets, as are the settings (`model`, `seed`, `keep_seed`, `width`,
+    `height`, `prompt`, `enhance_prompt`, `selected_id`). `copy_as_code()` gives
+    the call that makes the same video from a script. With no key configured, the
+    embedded emulator is used and a banner says so. `lang="zh"` shows it in
+    Simplified Chinese (the default follows the locale).
     """
+
+    _esm = compose_esm("grid.js", "frames.js", "result.js", "studio.js")
+    _css = compose_css("grid.css", "frames.css", "result.css", "studio.css")
+
+    frames = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The image slots (first, last frame): name, source, detail, preview ref, url."""
+    model = traitlets.Unicode("lite").tag(sync=True)
+    """The model of the next Generate."""
+    seed = traitlets.Int(1).tag(sync=True)
+    """The seed shown; setting it turns `keep_seed` on."""
+    keep_seed = traitlets.Bool(False).tag(sync=True)
+    """Keep the shown seed for every Generate (off: a new seed is drawn for each)."""
+    size = traitlets.Unicode("9:16").tag(sync=True)
+    """The size preset ("custom" when width and height match none)."""
+    width = traitlets.Int(SIZE_PRESETS["9:16"][0]).tag(sync=True)
+    """Video width in pixels."""
+    height = traitlets.Int(SIZE_PRESETS["9:16"][1]).tag(sync=True)
+    """Video height in pixels."""
+    prompt = traitlets.Unicode("").tag(sync=True)
+    """What happens in the video (may be empty)."""
+    enhance_prompt = traitlets.Bool(True).tag(sync=True)
+    """Let the service rewrite the prompt."""
+    choices = traitlets.Dict().tag(sync=True)
+    """The options of the Model and Size comboboxes."""
+    busy = traitlets.Unicode("").tag(sync=True)
+    """"" when idle, "submitting" or "waiting" while a Generate runs."""
+    status = traitlets.Unicode("").tag(sync=True)
+    """The progress line."""
+    code = traitlets.Unicode("").tag(sync=True)
+    """The code shown after Copy as code ("" before); it follows the settings."""
+    result_state = traitlets.Dict().tag(sync=True)
+    """What the Result region shows (see `ResultState`)."""
+    history = traitlets.List(traitlets.Dict()).tag(sync=True)
+    """The History list as the view shows it (see `entries` for the Python objects)."""
+    shown_entry = traitlets.Int(0).tag(sync=True)
+    """Number of the history entry on show (0: the latest result)."""
 
     result = traitlets.Instance(Feed, allow_none=True, read_only=True)
     """The latest finished task's feed (None before the first one)."""
@@ -110,94 +121,60 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         enhance_prompt: bool = True,
         motions: Sequence[Motion] | None = None,
         resume_pending: bool = True,
+        lang: str | None = None,
     ) -> None:
-        if client is None:
-            from .._session import default_client
-
-            client = default_client()
-        self.client = client
-        self.errors = ErrorArea()
-        self.journal_warning = JournalWarning(client)
-        self.image_input = ImageInput(frames=2)
-        load_catalogue = motions is None
-        if motions is None:
-            motions = bundled_motions()
-            if client.emulated:
-                # Until the emulator's listing arrives, show names only: the snapshot's previews
-                # live on the provider's CDN, pointless traffic when the videos are synthetic.
-                motions = [dataclasses.replace(m, preview_url=None) for m in motions]
-        self.motion_grid = MotionGrid(motions)
-        self.controls = Controls(
-            model=model,
-            seed=seed,
-            prompt=prompt,
-            enhance_prompt=enhance_prompt,
-            width=width,
-            height=height,
-        )
-        self.cost = ipywidgets.HTML()
-        self.cost.add_class("hfw-cost")
-        self.generate_button = ipywidgets.Button(description="Generate", icon="play", button_style="primary")
-        self.generate_button.add_class("hfw-generate")
-        self.cancel_button = ipywidgets.Button(
-            description="Cancel",
-            icon="stop",
-            disabled=True,
-            tooltip="stop waiting (the task continues on the server and stays in the history)",
-        )
-        self.cancel_button.add_class("hfw-cancel")
-        self.copy_button = ipywidgets.Button(description="Copy as code", icon="code")
-        self.copy_button.add_class("hfw-copy-code")
-        self.status = ipywidgets.HTML("")
-        self.status.add_class("hfw-status")
-        self.result_view = ResultView()
-        self.history = HistoryStrip()
-        self.code = ipywidgets.Textarea(
-            value="", layout=ipywidgets.Layout(width="100%", height="230px", display="none")
-        )
-        self.code.add_class("hfw-code")
-
+        super().__init__(client=client, lang=lang)
+        self.entries: list[HistoryEntry] = []
+        """Every task of this Studio (and those resumed), oldest first."""
+        self._quiet = False  # set while the code itself changes fields, so observers don't react
+        self._code_shown = False
         self._submitting = False  # the double-click guard: set before anything can yield
         self._submission: asyncio.Task[Feed | None] | None = None
         self._waiting: asyncio.Task[Feed] | None = None
         self._cancel_requested = False
         self._background: list[asyncio.Task[Any]] = []
 
-        children: list[ipywidgets.Widget] = []
-        if getattr(client, "emulated", False):
-            children.append(emulator_banner())
-        children += [
-            self.errors,
-            self.journal_warning,
-            # wraps the controls under the images when the notebook is narrow, instead of clipping them
-            ipywidgets.HBox(
-                [self.image_input, self.controls], layout=ipywidgets.Layout(flex_flow="row wrap")
+        load_catalogue = motions is None
+        if motions is None:
+            motions = bundled_motions()
+            if self.client.emulated:
+                # Until the emulator's listing arrives, show names only: the snapshot's previews
+                # live on the provider's CDN, pointless traffic when the videos are synthetic.
+                motions = [dataclasses.replace(m, preview_url=None) for m in motions]
+        self._init_catalogue(motions)
+        self._frames = FrameSet(self, 2, self._on_frames)
+        self._result = ResultState(self.media, lambda: self.lang, self._show_result)
+        self.choices = {"models": model_choices(), "sizes": size_choices()}
+        self.apply(
+            ControlValues(
+                model=model,
+                seed=seed if seed is not None else draw_seed(),
+                width=width if width is not None else SIZE_PRESETS["9:16"][0],
+                height=height if height is not None else SIZE_PRESETS["9:16"][1],
+                prompt=prompt,
+                enhance_prompt=enhance_prompt,
             ),
-            self.motion_grid,
-            self.cost,
-            ipywidgets.HBox([self.generate_button, self.cancel_button, self.copy_button]),
-            self.status,
-            self.result_view,
-            self.history,
-            self.code,
-        ]
-        super().__init__(children=children)
-        self.add_class("hfw-studio")
-
-        self.generate_button.on_click(self._on_generate)
-        self.cancel_button.on_click(self._on_cancel)
-        self.copy_button.on_click(self._on_copy)
-        self.controls.model.observe(self._on_model, names="value")
-        self.image_input.observe(self._on_images, names="value")
-        self.history.on_show(self._show_entry)
-        self.history.on_reuse(self.reuse)
+            lock_seed=seed is not None,
+        )
+        self.observe(self._on_seed, names="seed")
+        self.observe(self._on_size, names="size")
+        self.observe(self._on_side, names=["width", "height"])
+        self.observe(self._on_settings, names=list(_SETTINGS))
+        self.observe(self._on_lang, names="lang")
+        self.handle("generate", lambda _c, _b: self.generate())
+        self.handle("cancel", lambda _c, _b: self.cancel())
+        self.handle("copy", lambda _c, _b: self.show_code())
+        self.handle("new_seed", lambda _c, _b: self.new_seed())
+        self.handle("show", lambda c, _b: self.show_entry(self._entry(c)))
+        self.handle("reuse", lambda c, _b: self.reuse(self._entry(c)))
+        self.handle("download", lambda _c, _b: self._download())
 
         if motion is not None:
-            self.motion_grid.value = motion
+            self.motion = motion
         if image is not None:
-            self.image_input.set_frame("first", image)
+            self._frames.set_frame("first", image)
         if last_image is not None:
-            self.image_input.set_frame("last", last_image)
+            self._frames.set_frame("last", last_image)
         self._refresh_cost()
         self._start_background(load_catalogue=load_catalogue, resume_pending=resume_pending)
 
@@ -205,13 +182,69 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
 
     @property
     def motion(self) -> Motion | None:
-        """The selected motion."""
-        return self.motion_grid.value
+        """The selected motion; accepts a Motion, a motion id or a name."""
+        return self._selected_motion()
+
+    @motion.setter
+    def motion(self, motion: Motion | str | None) -> None:
+        self._select(motion)
+
+    @property
+    def images(self) -> list[LoadedImage]:
+        """The chosen images, first frame first."""
+        return self._frames.images
+
+    @property
+    def values(self) -> ControlValues:
+        """The settings as shown now."""
+        return ControlValues(
+            model=self.model,
+            seed=self.seed,
+            width=self.width,
+            height=self.height,
+            prompt=self.prompt,
+            enhance_prompt=self.enhance_prompt,
+        )
 
     @property
     def submitting(self) -> bool:
         """True from Generate until the task finished, failed or waiting was cancelled."""
         return self._submitting
+
+    def set_image(
+        self, source: ImageSource, *, frame: str = "first", label: str | None = None
+    ) -> LoadedImage:
+        """Fill a frame ("first" or "last") from a path, URL, bytes, PIL image or array."""
+        return self._frames.set_frame(frame, source, label=label)
+
+    def upload(self, data: bytes, filename: str, *, frame: str = "first") -> LoadedImage:
+        """What a file chosen, dropped or pasted in the view does."""
+        return self._frames.upload(frame, data, filename)
+
+    def clear_image(self, frame: str | None = None) -> None:
+        """Empty one frame, or both."""
+        self._frames.clear(frame)
+
+    def new_seed(self) -> int:
+        """What "New seed" does: show a fresh seed (keeping it stays as it was)."""
+        self._quietly(seed=draw_seed())
+        return self.seed
+
+    def apply(self, values: ControlValues, *, lock_seed: bool = True) -> None:
+        """Show `values` (e.g. those of an earlier result); the seed is kept so it is reused."""
+        check_model(values.model)
+        changes: dict[str, Any] = {
+            "model": values.model,
+            "width": values.width,
+            "height": values.height,
+            "size": preset_of(values.width, values.height),
+            "prompt": values.prompt,
+            "enhance_prompt": values.enhance_prompt,
+            "keep_seed": lock_seed and values.seed is not None,
+        }
+        if values.seed is not None:
+            changes["seed"] = values.seed
+        self._quietly(**changes)
 
     def generate(self) -> asyncio.Task[Feed | None] | None:
         """What the Generate button does: validate, check the budget, then submit and wait in a task.
@@ -236,8 +269,7 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
             self._refresh_cost()
             return None
         self._submission = task
-        self.generate_button.disabled = True
-        self.generate_button.description = "Submitting…"
+        self.busy = "submitting"
         return task
 
     async def wait(self) -> Feed | None:
@@ -258,61 +290,84 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
 
     def copy_as_code(self, style: CodeStyle = "run") -> str:
         """The `hfwidgets.run(...)` (or, with style="async", `await client.generate(...)`) call
-        that reproduces the current settings."""
-        motion = self.motion_grid.value
+        that reproduces the current settings. Uploaded images are saved once under
+        ./hfwidgets-inputs/ (named by their sha256) and the code names that path."""
+        motion = self.motion
         if motion is None:
             raise ValidationError("motion", None, "a motion: pick one in the grid")
-        return generate_code(self.image_input.sources, motion, self.controls.values, style=style)
+        sources = [
+            save_input(frame.image) if frame.uploaded and frame.image is not None else frame.source or ""
+            for frame in self._frames.filled()
+        ]
+        return generate_code(sources, motion, self.values, style=style)
+
+    def show_code(self) -> str:
+        """What "Copy as code" does: show the code (it then follows the settings)."""
+        self._code_shown = True
+        self.code = self.copy_as_code()
+        return self.code
 
     def reuse(self, entry: HistoryEntry) -> None:
         """Put an earlier task's motion, model, seed, size, prompt and enhance setting back."""
         if entry.motion is not None:
-            self.motion_grid.value = entry.motion
+            self.motion = entry.motion
         if entry.values is not None:
-            self.controls.apply(entry.values, lock_seed=True)
+            self.apply(entry.values, lock_seed=True)
         self._refresh_cost()
+
+    def show_entry(self, entry: HistoryEntry) -> None:
+        """Show an entry's result (or its status) in the Result region."""
+        self.shown_entry = entry.number
+        self._result.show(entry.feed)
+        if entry.feed is None:
+            self._result.update(status_text=f"#{entry.number}: {status_label(entry.status, self.lang)}")
 
     # ------------------------------------------------------------------ generate
 
     def _validated_request(self) -> _Request:
-        images = tuple(self.image_input.value)
+        images = tuple(self._frames.images)
         if not images:
-            raise ValidationError("image", [], "1 or 2 images: upload the first frame or paste its URL")
-        motion = self.motion_grid.value
+            raise ValidationError("image", [], "1 or 2 images: choose the first frame or paste its URL")
+        motion = self.motion
         if motion is None:
             raise ValidationError("motion", None, "a motion: pick one in the grid")
-        shown = self.controls.values
+        shown = self.values
+        # Validated as the client will (ValidationError naming the field) before the seed is drawn.
         request = GenerateRequest(
             images,
             motion,
             shown.prompt,
             model=shown.model,
-            seed=shown.seed if self.controls.seed_lock.value else None,
+            seed=shown.seed if self.keep_seed else None,
             width=shown.width,
             height=shown.height,
             enhance_prompt=shown.enhance_prompt,
         )
-        request = dataclasses.replace(request, seed=self.controls.seed_for_submit())  # fresh unless locked
-        thumbnails = self.image_input.thumbnails
+        if not self.keep_seed:
+            request = dataclasses.replace(request, seed=self.new_seed())  # a fresh one, shown
+        thumbnails = self._frames.thumbnails
         return _Request(
             request=request,
-            sources=tuple(self.image_input.sources),
+            sources=tuple(self._frames.sources),
             thumbnail=thumbnails[0] if thumbnails else None,
             values=dataclasses.replace(shown, seed=request.seed),
         )
 
     async def _run(self, request: _Request) -> Feed | None:
-        entry = self.history.add(
+        entry = self._add_entry(
             HistoryEntry(
-                number=len(self.history.entries) + 1,
+                number=len(self.entries) + 1,
                 motion=request.request.motion,
                 values=request.values,
                 image_sources=request.sources,
                 thumbnail=request.thumbnail,
             )
         )
-        self._set_status(
-            f"Submitting #{entry.number} ({request.request.motion.name}, {request.request.model})…"
+        self.status = self.t(
+            "status_submitting",
+            n=entry.number,
+            motion=request.request.motion.name,
+            model=request.request.model,
         )
         sending = Submission()
         try:
@@ -322,31 +377,25 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
             except BaseException:
                 if sending.phase == "uncertain":
                     entry.status = "uncertain"
-                    entry.note = "sent, but no answer: it may exist and may have been charged"
-                    self._set_status(
-                        f"#{entry.number} was sent but no answer came back: it may exist and may have been "
-                        "charged (it is in hfwidgets.history() as uncertain). It was NOT resubmitted."
-                    )
+                    entry.note = self.t("uncertain_note")
+                    self.status = self.t("status_uncertain", n=entry.number)
                 else:
                     entry.status = "not submitted"
-                    self._set_status(f"#{entry.number} was not submitted.")
-                self.history.refresh(entry)
+                    self.status = self.t("status_not_submitted", n=entry.number)
+                self._refresh_history()
                 raise
             finally:
                 self._refresh_cost()
-                self.journal_warning.refresh()
+                self.refresh_notice()
             entry.task_id = task.id
             entry.status = "queued"
-            self.history.refresh(entry)
-            self.generate_button.description = "Waiting…"
-            self.cancel_button.disabled = False
+            self._refresh_history()
+            self.busy = "waiting"
             return await self._follow(entry, task)
         finally:
             self._submitting = False
             self._waiting = None
-            self.cancel_button.disabled = True
-            self.generate_button.disabled = False
-            self.generate_button.description = "Generate"
+            self.busy = ""
 
     async def _follow(self, entry: HistoryEntry, task: Task) -> Feed | None:
         """Wait for the entry's task in a task of its own, which Cancel cancels."""
@@ -354,17 +403,23 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         def on_feed(feed: Feed) -> None:
             entry.status = feed.status
             entry.feed = feed
-            self.history.refresh(entry)
+            self._refresh_history()
+            self.shown_entry = entry.number
+            self._result.show(feed)
+
+        def on_status(text: str) -> None:
+            self.status = text
+            self._result.update(status_text=text)
 
         self._cancel_requested = False
         self._waiting = asyncio.get_running_loop().create_task(
             follow(
                 self.client,
                 task,
-                self.result_view,
                 label=f"#{entry.number}",
-                on_status=self._set_status,
+                lang=self.lang,
                 on_feed=on_feed,
+                on_status=on_status,
             ),
             name=f"hfwidgets-wait-{task.id}",
         )
@@ -375,12 +430,9 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
                 raise  # the Studio's own task was cancelled: let it end
             entry.status = "waiting stopped"
             entry.note = "the task continues on the server; it is in hfwidgets.history()"
-            self.history.refresh(entry)
-            self._set_status(
-                f"Stopped waiting for #{entry.number}. Task {task.id} continues on the server "
-                "and stays in the history (hfwidgets.history()); a new Studio picks it up."
-            )
-            self.result_view.status_text = "Stopped waiting: the task continues on the server."
+            self._refresh_history()
+            self.status = self.t("status_stopped", n=entry.number, task=task.id)
+            self._result.update(status_text=self.t("stopped_waiting"))
             return None
         except TaskFailed as failure:
             self._finish(entry, failure.feed)
@@ -388,7 +440,7 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         except TaskTimeout:
             entry.status = "still running"
             entry.note = "not finished in time; it continues on the server"
-            self.history.refresh(entry)
+            self._refresh_history()
             raise
         self._finish(entry, feed)
         return feed
@@ -396,15 +448,36 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
     def _finish(self, entry: HistoryEntry, feed: Feed) -> None:
         entry.status = feed.status
         entry.feed = feed
-        self.history.refresh(entry)
-        self.result_view.feed = feed
+        self._refresh_history()
+        self.shown_entry = entry.number
+        self._result.show(feed)
         self.set_trait("result", feed)
         self.set_trait("results", [*self.results, feed])
-        self._set_status(f"#{entry.number} {feed.status}: task {feed.id}.")
+        self.status = self.t(
+            "status_done", n=entry.number, status=status_label(feed.status, self.lang), task=feed.id
+        )
 
     def _on_run_error(self, error: BaseException) -> None:
-        self.result_view.error = f"{type(error).__name__}: {error}"
-        self._set_status("Failed: see the message above.")
+        self._result.update(error=f"{type(error).__name__}: {error}")
+        self.status = self.t("status_failed")
+
+    # ------------------------------------------------------------------ history
+
+    def _add_entry(self, entry: HistoryEntry) -> HistoryEntry:
+        entry.thumb_ref = self.media.ref_bytes(entry.thumbnail)
+        self.entries.append(entry)
+        self._refresh_history()
+        return entry
+
+    def _refresh_history(self) -> None:
+        self.history = [entry.state(self.lang) for entry in self.entries]
+
+    def _entry(self, content: Mapping[str, Any]) -> HistoryEntry:
+        number = content.get("n")
+        for entry in self.entries:
+            if entry.number == number:
+                return entry
+        raise ValidationError("history entry", number, f"1 to {len(self.entries)}")
 
     # ------------------------------------------------------------------ background work
 
@@ -426,16 +499,16 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
     async def _load_catalogue(self) -> None:
         motions = await self.client.fetch_motions()
         if motions:
-            self.motion_grid.motions = motions
+            self.motions = motions
 
     async def _resume_pending(self) -> None:
         journal = self.client.journal
         if journal is None or self.client.journal_problem:
-            return  # the warning above says why nothing is picked up
+            return  # the notice says why nothing is picked up
         records = journal.pending(self.client.base_url)
         if not records:
             return
-        self._set_status(f"Picking up {len(records)} task(s) left pending by an earlier kernel…")
+        self.status = self.t("status_resuming", n=len(records))
         await asyncio.gather(*(self._resume_one(record) for record in records))
 
     async def _resume_one(self, record: TaskRecord) -> None:
@@ -452,22 +525,22 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
                 prompt=record.prompt,
                 enhance_prompt=True,
             )
-        entry = self.history.add(
+        entry = self._add_entry(
             HistoryEntry(
-                number=len(self.history.entries) + 1,
+                number=len(self.entries) + 1,
                 motion=motion,
                 values=values,
                 thumbnail=record.thumbnail,
                 task_id=record.id,
                 status=record.status,
-                note="resumed from an earlier kernel",
+                note=self.t("resumed"),
             )
         )
 
         def on_update(feed: Feed) -> None:
             entry.status = feed.status
             entry.feed = feed
-            self.history.refresh(entry)
+            self._refresh_history()
 
         try:
             feed = await self.client.wait(record.id, timeout=WAIT_TIMEOUT, on_update=on_update)
@@ -477,49 +550,76 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         except Exception as error:
             entry.status = "not resumed"
             entry.note = f"{type(error).__name__}: {error}"
-            self.history.refresh(entry)
+            self._refresh_history()
             raise
         self._finish(entry, feed)
 
-    # ------------------------------------------------------------------ callbacks
+    # ------------------------------------------------------------------ observers
 
-    @shows_errors
-    def _on_generate(self, _button: ipywidgets.Button) -> None:
-        self.generate()
+    def _quietly(self, **changes: Any) -> None:
+        self._quiet = True
+        try:
+            with self.hold_trait_notifications():
+                for name, value in changes.items():
+                    setattr(self, name, value)
+        finally:
+            self._quiet = False
+        self._after_settings()
 
-    @shows_errors
-    def _on_cancel(self, _button: ipywidgets.Button) -> None:
-        self.cancel()
+    def _on_seed(self, _change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            self.keep_seed = True  # a seed typed by hand is meant to be used
 
-    @shows_errors
-    def _on_copy(self, _button: ipywidgets.Button) -> None:
-        self.code.value = self.copy_as_code()
-        self.code.layout.display = None
+    def _on_size(self, change: Mapping[str, Any]) -> None:
+        if self._quiet or change["new"] == CUSTOM_SIZE:
+            return
+        if change["new"] not in SIZE_PRESETS:
+            self._quietly(size=preset_of(self.width, self.height))
+            return
+        w, h = SIZE_PRESETS[change["new"]]
+        self._quietly(width=w, height=h)
 
-    @shows_errors
-    def _on_model(self, _change: dict[str, Any]) -> None:
+    def _on_side(self, _change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            self._quietly(size=preset_of(self.width, self.height))
+
+    def _on_settings(self, _change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            self._after_settings()
+
+    def _after_settings(self) -> None:
+        if self.model not in MODELS:
+            return
         self._refresh_cost()
+        if self._code_shown:
+            try:
+                self.code = self.copy_as_code()
+            except Exception as error:  # e.g. an invalid width typed: say so, keep the last code
+                self.errors.show(error)
 
-    @shows_errors
-    def _on_images(self, _change: dict[str, Any]) -> None:
-        size = self.image_input.first_size
+    def _on_frames(self) -> None:
+        size = self._frames.first_size
         if size is not None:
-            self.controls.match_aspect(*size)
+            _, (w, h) = size_for_aspect(*size)
+            self._quietly(width=w, height=h, size=preset_of(w, h))
 
-    @shows_errors
-    def _show_entry(self, entry: HistoryEntry) -> None:
-        self.result_view.feed = entry.feed
-        if entry.feed is None:
-            self.result_view.status_text = f"#{entry.number}: {entry.status}"
+    def _on_lang(self, _change: Mapping[str, Any]) -> None:
+        self._refresh_cost()
+        self._refresh_history()
+        self._result.show(self._result.feed)
+
+    def _show_result(self, fields: dict[str, Any]) -> None:
+        self.result_state = fields
+
+    def _download(self) -> None:
+        if not self._result.fields.get("downloading"):
+            self._result.download()
 
     # ------------------------------------------------------------------ display
 
     def _refresh_cost(self) -> None:
-        model = str(self.controls.model.value)
-        self.cost.value = cost_line(self.client, self.client.price(model), model)
-
-    def _set_status(self, text: str) -> None:
-        self.status.value = html.escape(text)
+        model = self.model if self.model in MODELS else "lite"
+        self.show_cost(self.client.price(model), model)
 
     def static_html(self) -> str:
         """The results so far, newest first, as standalone HTML (what a reader without a kernel sees)."""
@@ -530,9 +630,9 @@ class Studio(StaticRepr, ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets h
         )
 
     def __repr__(self) -> str:
-        motion = self.motion_grid.value
+        motion = self.motion
         return (
-            f"Studio(model={self.controls.model.value!r}, motion={motion.name if motion else None!r}, "
-            f"images={len(self.image_input.value)}, results={len(self.results)}, "
+            f"Studio(model={self.model!r}, motion={motion.name if motion else None!r}, "
+            f"images={len(self._frames.images)}, results={len(self.results)}, "
             f"emulated={bool(getattr(self.client, 'emulated', False))})"
         )

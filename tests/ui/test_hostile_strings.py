@@ -50,7 +50,7 @@ def test_markup_in_a_motion_name_and_a_prompt_shows_as_text(
     notebook.kernel.wait_for(f"studio.motion is not None and studio.motion.id == {HOSTILE_ID!r}")
     studio.upload_first_frame(photo)
     studio.set_prompt(HOSTILE_PROMPT)
-    notebook.kernel.wait_for(f"studio.controls.prompt.value == {HOSTILE_PROMPT!r}")
+    notebook.kernel.wait_for(f"studio.prompt == {HOSTILE_PROMPT!r}")
     studio.generate()
     studio.video.wait_for(state="attached", timeout=60_000)
     studio.part(".hfw-prompt-text").wait_for(state="visible")

@@ -94,7 +94,7 @@ def test_quickstart_grid_previews_search_and_selection(
     assert after, "searching 'punch' left no tile"
     assert all("punch" in name.casefold() for name in after), after
     assert "Face Punch" in after
-    assert notebook.kernel.wait_for("studio.motion_grid.search == 'punch'")
+    assert notebook.kernel.wait_for("studio.search == 'punch'")
 
     studio.choose_motion("Face Punch")
     assert studio.tile("Face Punch").get_attribute("aria-selected") == "true"
@@ -118,7 +118,7 @@ def test_generate_from_an_uploaded_image_plays_the_video(
     studio.choose_motion("Face Punch")
     studio.upload_first_frame(photo)
     studio.set_seed(4242)
-    notebook.kernel.wait_for("studio.controls.seed.value == 4242", what="the seed to reach the kernel")
+    notebook.kernel.wait_for("studio.seed == 4242", what="the seed to reach the kernel")
     studio.watch_status()
 
     studio.generate()
@@ -190,7 +190,7 @@ def test_cancel_says_the_task_goes_on_on_the_server(
     assert re.search(r"continues on the server", text, re.I), text
     # Cancelling stops waiting: nothing was resubmitted, and the task is still running there.
     assert generate_count(reset_faults) == submitted + 1
-    task_id = notebook.kernel.value("studio.history.entries[-1].task_id")
+    task_id = notebook.kernel.value("studio.entries[-1].task_id")
     assert task_id in text
     assert reset_faults.tasks[task_id].status == "in_progress"
     notebook.page.wait_for_function(

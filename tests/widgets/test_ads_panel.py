@@ -1,10 +1,10 @@
-"""AdsPanel against a real emulator."""
+"""AdsPanel against a real emulator: one widget model, messages as its view sends them."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from widget_support import upload_value
+from widget_support import from_view
 
 from hfwidgets.widgets import AdsPanel
 from hfwidgets.widgets._ads_panel import DEFAULT_TEMPLATE_ID
@@ -18,17 +18,18 @@ async def test_submits_an_ad_and_shows_it(
     client: Client, fresh_emulator: EmulatorServer, photo: bytes
 ) -> None:
     panel = AdsPanel(client)
-    assert panel.template.value == DEFAULT_TEMPLATE_ID
-    assert "13 pts" in panel.cost.value
-    panel.image_input._frames["first"].upload.value = upload_value("product.png", photo)
-    panel.size.value = "864x1152"
-    panel.submit_button.click()
-    panel.submit_button.click()  # a double click sends one task
+    assert panel.template_id == DEFAULT_TEMPLATE_ID
+    assert "13 pts" in panel.cost["text"]
+    from_view(panel, {"type": "upload", "frame": "first", "name": "product.png"}, [photo])
+    assert panel.frames[0]["source"] == "product.png"
+    panel.size = "864x1152"
+    from_view(panel, {"type": "generate"})
+    from_view(panel, {"type": "generate"})  # a double click sends one task
     feed = await panel.wait()
 
     assert feed is not None and feed.status == "completed" and feed.video_url
     assert panel.result is feed
-    assert panel.result_view.video_url == feed.video_url
+    assert panel.result_state["video_url"] == feed.video_url
     assert fresh_emulator.counters.get("POST /higgsfield/ads", 0) == 1
     sent = fresh_emulator.tasks[feed.id].params
     assert sent["product_placement_sample"] == {"id": DEFAULT_TEMPLATE_ID}
@@ -40,11 +41,11 @@ async def test_a_bad_template_id_is_refused_in_the_panel(
     client: Client, fresh_emulator: EmulatorServer, photo: bytes
 ) -> None:
     panel = AdsPanel(client, image=photo, template_id="has space")
-    panel.submit_button.click()
+    from_view(panel, {"type": "generate"})
     assert "ValidationError: template_id='has space'" in panel.errors.message
-    panel.template.value = DEFAULT_TEMPLATE_ID
-    panel.image_input.clear()
-    panel.submit_button.click()
+    panel.template_id = DEFAULT_TEMPLATE_ID
+    from_view(panel, {"type": "clear_frame", "frame": "first"})
+    from_view(panel, {"type": "generate"})
     assert "ValidationError: image=" in panel.errors.message
     assert fresh_emulator.counters.get("POST /higgsfield/ads", 0) == 0
 

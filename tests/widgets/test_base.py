@@ -1,13 +1,22 @@
-"""The error area, and the functions that route callback and task failures into it."""
+"""The error line, and the functions that route callback and task failures into it."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+import traitlets
 
 from hfwidgets._errors import APIError
-from hfwidgets.widgets._base import ErrorArea, NoEventLoop, describe_error, shows_errors, start_task
+from hfwidgets.widgets._base import ErrorLine, NoEventLoop, describe_error, shows_errors, start_task
+
+
+class Holder(traitlets.HasTraits):
+    error = traitlets.Unicode("")
+
+
+def ErrorArea() -> ErrorLine:
+    return ErrorLine(Holder())
 
 
 class Owner:
@@ -25,19 +34,16 @@ def test_shows_errors_puts_type_and_message_in_the_area() -> None:
     owner = Owner()
     assert owner.explode(2) == 4
     assert owner.errors.message == ""
-    assert owner.errors.layout.display == "none"
     assert owner.explode(-1) is None
-    assert owner.errors.message == "⚠ ValueError: negative: -1"
-    assert owner.errors.layout.display is None
-    assert "hfw-error" in owner.errors._dom_classes
+    assert owner.errors.message == "ValueError: negative: -1"
 
 
-def test_messages_are_escaped_and_keys_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_messages_are_plain_text_with_keys_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_HK_API_KEY", "secret-value-123")
     area = ErrorArea()
     area.show(APIError("<b>bad</b> key hk-abcdef123456 and secret-value-123", status=401))
-    assert "<b>" not in area.value
-    assert "hk-abcdef123456" not in area.value and "secret-value-123" not in area.value
+    assert "<b>bad</b>" in area.message  # the view writes it as text, never as HTML
+    assert "hk-abcdef123456" not in area.message and "secret-value-123" not in area.message
     assert "HTTP 401" in area.message
     assert describe_error(RuntimeError()) == "RuntimeError"
 
@@ -52,7 +58,7 @@ async def test_start_task_reports_failures_but_not_cancellation() -> None:
     with pytest.raises(APIError):
         await task
     await asyncio.sleep(0)  # done callbacks run on the next loop iteration
-    assert area.message == "⚠ APIError: HTTP 503: boom"
+    assert area.message == "APIError: HTTP 503: boom"
 
     quiet = ErrorArea()
     sleeper = start_task(asyncio.sleep(10), quiet, name="test-cancel")

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from widget_support import fast_client, widget_tree
+from widget_support import fast_client, from_view
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._errors import BudgetExceeded, ValidationError
@@ -22,7 +22,7 @@ GENERATE = "POST /higgsfield/generate"
 async def test_two_motions_by_two_seeds(client: Client, fresh_emulator: EmulatorServer, photo: bytes) -> None:
     explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
     assert explorer.price == 20
-    assert "This run: 20 pts (4 × lite)" in explorer.cost.value
+    assert "This run: 20 pts (4 × lite)" in explorer.cost["text"]
     assert fresh_emulator.counters.get(GENERATE, 0) == 0  # nothing sent before Run
 
     feeds = await explorer.wait()
@@ -35,11 +35,15 @@ async def test_two_motions_by_two_seeds(client: Client, fresh_emulator: Emulator
     ids = [resolve_motion(m).id for m in ("Face Punch", "Bullet Time")]
     assert sent == {(m, s) for m in ids for s in (1, 2)}
     assert fresh_emulator.counters.get(GENERATE, 0) == 4
-    views = [w for w in explorer.grid.children]
-    assert len(views) == 4
-    assert all(cell.view.video_url == cell.feed.video_url for cell in explorer.cells if cell.feed)
+    assert len(explorer.cell_list) == 4
+    assert all(
+        cell.view.fields["video_url"] == cell.feed.video_url for cell in explorer.cell_list if cell.feed
+    )
+    assert [c["video_url"] for c in explorer.cells] == [
+        c.feed.video_url for c in explorer.cell_list if c.feed
+    ]
     assert client.spent == 20
-    state = json.dumps([w.get_state() for w in widget_tree(explorer)], default=str)
+    state = json.dumps(explorer.get_state(), default=str)
     assert "base64" not in state and "hk-emulator" not in state
 
 
@@ -49,8 +53,8 @@ async def test_the_whole_run_is_refused_when_over_budget(
     client = fast_client(fresh_emulator, budget=15)
     try:
         explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
-        assert "over budget" in explorer.cost.value
-        explorer.run_button.click()
+        assert "over budget" in explorer.cost["warning"]
+        from_view(explorer, {"type": "generate"})
         assert "BudgetExceeded" in explorer.errors.message
         with pytest.raises(BudgetExceeded, match="refused before sending"):
             await explorer.wait()
@@ -67,11 +71,11 @@ async def test_errors_stay_in_their_cell(
     feeds = await explorer.wait()
     statuses = sorted(f.status for f in feeds)
     assert statuses == ["completed", "failed"]
-    failed = next(c for c in explorer.cells if c.feed is not None and c.feed.status == "failed")
-    fine = next(c for c in explorer.cells if c is not failed)
-    assert "TaskFailed" in failed.view.error
-    assert fine.view.error == "" and fine.view.video_url
-    assert "1 failed" in explorer.status.value
+    failed = next(c for c in explorer.cell_list if c.feed is not None and c.feed.status == "failed")
+    fine = next(c for c in explorer.cell_list if c is not failed)
+    assert "TaskFailed" in failed.view.fields["error"]
+    assert fine.view.fields["error"] == "" and fine.view.fields["video_url"]
+    assert "1 failed" in explorer.status
 
 
 def test_arguments_are_checked_before_anything(photo: bytes, client: Client) -> None:

@@ -1,13 +1,10 @@
-"""Helpers of the widget tests: images, uploads in the ipywidgets 8 format, fast emulator clients."""
+"""Helpers of the widget tests: images, messages as the views send them, fast emulator clients."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -25,33 +22,22 @@ def png_bytes(width: int = 320, height: int = 240, color: tuple[int, int, int] =
     return buffer.getvalue()
 
 
-def upload_value(name: str, data: bytes, mime: str = "image/png") -> tuple[dict[str, Any], ...]:
-    """What ipywidgets 8 puts in `FileUpload.value` after the browser sends one file."""
-    return (
-        {
-            "name": name,
-            "type": mime,
-            "size": len(data),
-            "content": memoryview(data),
-            "last_modified": datetime(2024, 5, 1, tzinfo=timezone.utc),
-        },
-    )
+def from_view(widget: Any, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+    """Deliver a custom message as the widget's view sends it (through the comm handler)."""
+    widget._handle_custom_msg(content, buffers or [])
 
 
-def widget_tree(root: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
-    """The widget and every widget below it (children, and widget-valued traits)."""
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        if widget.model_id in seen:
-            continue
-        seen.add(widget.model_id)
-        yield widget
-        for name in widget.keys:
-            value = getattr(widget, name, None)
-            values = value if isinstance(value, (list, tuple)) else [value]
-            stack.extend(v for v in values if isinstance(v, ipywidgets.Widget))
+def sent_to_view(widget: Any) -> list[tuple[dict[str, Any], list[bytes]]]:
+    """Record the custom messages (and buffers) the widget sends to its views from now on."""
+    sent: list[tuple[dict[str, Any], list[bytes]]] = []
+    original = widget.send
+
+    def record(content: dict[str, Any], buffers: Any = None) -> None:
+        sent.append((content, [bytes(b) for b in buffers or []]))
+        original(content, buffers)
+
+    widget.send = record
+    return sent
 
 
 def fast_client(server: EmulatorServer, **kwargs: Any) -> Client:

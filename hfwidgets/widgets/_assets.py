@@ -1,0 +1,54 @@
+"""The ESM and CSS of each view, composed in Python from the parts in `static/` (no node, no build step).
+
+A view's ESM is: the part of the string table of `_i18n` it uses and the key's
+environment name as constants, `shared.js`, the parts it uses, then the view's
+own file (the one with `export default`). The result is minified (rjsmin,
+rcssmin): the composed text is stored in every saved notebook, so it should be
+small.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import rcssmin  # type: ignore[import-untyped]  # no type hints
+import rjsmin  # type: ignore[import-untyped]  # no type hints
+
+from .._config import KEY_ENV
+from ._i18n import STRINGS
+
+__all__ = ["STATIC", "compose_css", "compose_esm"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _source(name: str) -> str:
+    return (STATIC / name).read_text("utf-8")
+
+
+# Keys the views build at run time (`badge_${tag}`) rather than spell out.
+_DYNAMIC_KEYS = ("badge_",)
+
+
+def _table_for(code: str) -> dict[str, dict[str, str]]:
+    """The part of the string table `code` uses (its quoted keys and the dynamic ones)."""
+    used = {key for key in STRINGS["en"] if f'"{key}"' in code or key.startswith(_DYNAMIC_KEYS)}
+    return {
+        lang: {key: text for key, text in table.items() if key in used} for lang, table in STRINGS.items()
+    }
+
+
+@functools.cache
+def compose_esm(*parts: str) -> str:
+    """The ESM of a view: constants, shared.js, then `parts` (file names in static/), in order."""
+    code = str(rjsmin.jsmin("\n".join(_source(name) for name in ("shared.js", *parts))))
+    table = json.dumps(_table_for(code), ensure_ascii=False, separators=(",", ":"))
+    return f"const STRINGS = {table};\nconst KEY_ENV = {json.dumps(KEY_ENV)};\n{code}\n"
+
+
+@functools.cache
+def compose_css(*parts: str) -> str:
+    """The CSS of a view: base.css, then `parts`, in order."""
+    return str(rcssmin.cssmin("\n".join(_source(name) for name in ("base.css", *parts)))) + "\n"

@@ -1,0 +1,46 @@
+// The Explorer view: Run, status and cost, then one result part per motion x seed cell.
+
+function render({ model, el }) {
+  const ctx = context(model, el, "hfw-explorer");
+  const { t } = ctx;
+  const { banner, notice, error } = topParts(ctx);
+  const run = button("hfw-generate hfw-primary");
+  const status = statusPart(ctx);
+  const grid = node("div", "hfw-explorer-grid");
+  const actions = node("div", "hfw-actions-row");
+  actions.append(run);
+  el.replaceChildren(banner, notice, error, actions, status, grid);
+  let built = -1;
+
+  function buildCells() {
+    const cells = model.get("cells") || [];
+    if (cells.length === built) return;
+    built = cells.length;
+    grid.replaceChildren(
+      ...cells.map((_, i) => {
+        const cell = node("div", "hfw-explorer-cell");
+        const caption = node("div", "hfw-explorer-caption");
+        const get = (name) => ((model.get("cells") || [])[i] || {})[name];
+        caption.textContent = get("label") || "";
+        ctx.watch(["cells"], () => (caption.textContent = get("label") || ""));
+        cell.append(caption, resultPart(ctx, null, { get, names: ["cells", "lang"], extra: { cell: i } }));
+        return cell;
+      }),
+    );
+  }
+  function show() {
+    const busy = model.get("busy") || "";
+    const n = (model.get("cells") || []).length;
+    run.textContent = busy === "running" ? t("running") : busy === "done" ? t("done") : t("run_n", { n });
+    run.disabled = !!busy;
+    grid.style.setProperty("--hfw-columns", String(model.get("columns") || 1));
+  }
+  ctx.on(run, "click", () => ctx.send("generate"));
+  ctx.watch(["busy", "status", "columns", "lang"], show);
+  ctx.watch(["cells"], buildCells);
+  buildCells();
+  show();
+  return () => ctx.destroy();
+}
+
+export default { render };
