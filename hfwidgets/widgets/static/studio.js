@@ -274,7 +274,7 @@ function render({ model, el }) {
   const top = node("div", "hfw-studio-top");
   top.append(frameInputs(ctx), controlsPart(ctx));
   const { actions, status, codeBox } = actionsPart(ctx);
-  el.replaceChildren(banner, notice, error, top, motionGrid(ctx), actions, status, codeBox, resultPart(ctx, "result"), historyPart(ctx));
+  el.replaceChildren(banner, notice, error, top, motionGrid(ctx), actions, status, codeBox, resultPart(ctx, "result_state"), historyPart(ctx));
   pasteAnywhere(ctx, el);
   return () => ctx.destroy();
 }
