@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._client import Client
     from .emulator import EmulatorServer
 
-__all__ = ["default_client", "running_emulator", "shared_emulator", "wants_emulator"]
+__all__ = ["default_client", "shared_emulator", "wants_emulator"]
 
 logger = logging.getLogger("hfwidgets")
 
@@ -75,11 +75,3 @@ def shared_emulator(*, announce: bool = True) -> EmulatorServer:
                     KEY_ENV,
                 )
         return _server
-
-
-def running_emulator(base_url: str) -> EmulatorServer | None:
-    """The shared embedded emulator when it is running at `base_url`, else None."""
-    server = _server
-    if server is not None and server.running and server.base_url == base_url:
-        return server
-    return None

@@ -1,8 +1,8 @@
 """Waiting for a task inside a widget: feed updates, elapsed time and a progress estimate.
 
 The estimate comes from the window the client's `PollPolicy` expects tasks of
-this model to finish in (its priors, or the durations the journal observed);
-with the embedded emulator, from the emulator's own task durations.
+this model to finish in (its priors, or the durations the journal observed); an
+emulator's client has the emulator's own durations as priors.
 """
 
 from __future__ import annotations
@@ -33,29 +33,7 @@ def expected_window(client: Client, kind: str) -> tuple[float, float]:
         history = journal.durations(kind, client.base_url) if journal is not None else []
     except Exception:  # the estimate is a nicety: a journal problem must not stop the wait
         history = []
-    if getattr(client, "emulated", False) and not history:
-        emulator_window = _emulator_window(client, kind)
-        if emulator_window is not None:
-            return emulator_window
     return client.poll.window(kind, history)
-
-
-def _emulator_window(client: Client, kind: str) -> tuple[float, float] | None:
-    """The shared emulator's own durations for `kind`, when the client talks to it."""
-    from .._session import running_emulator
-
-    server = running_emulator(client.base_url)
-    if server is None:
-        return None
-    timing = server.state.timing
-    if timing.medians is not None:
-        median = timing.medians.get(kind)
-        if median is not None:
-            low, high = timing.bounds
-            return (max(low, median * 0.6), min(high, median * 1.6))
-        return None
-    total = timing.queued + timing.in_progress
-    return (total, total + 1.0)
 
 
 def progress_text(

@@ -64,10 +64,18 @@ function motionGrid(ctx) {
     clearTimeout(searchTimer);
   });
 
+  // A tile already on the page for this id is rebuilt in place: an element a person (or a
+  // test) is about to click stays attached when a new listing arrives.
   function buildTile(item) {
     const id = String(item.id);
     const name = String(item.name ?? id);
-    const tile = node("div", "hfw-motion-tile");
+    const previous = tileById.get(id);
+    const tile = previous ? previous.element : node("div", "hfw-motion-tile");
+    if (previous) {
+      tile.replaceChildren();
+      tile.className = "hfw-motion-tile";
+      tile.hidden = false;
+    }
     tile.setAttribute("role", "option");
     tile.setAttribute("aria-selected", "false");
     tile.setAttribute("data-motion-id", id);
@@ -76,7 +84,7 @@ function motionGrid(ctx) {
     const parts = Array.isArray(item.parts) ? item.parts : [];
     const badgeTags = BADGES.filter((tag) => tags.includes(tag) || (tag === "mix" && parts.length));
     const badgeNames = badgeTags.map((tag) => t(`badge_${tag}`));
-    tile.setAttribute("aria-label", [name, ...badgeNames].join(", "));
+    tile.setAttribute("aria-label", [name, ...badgeNames].join(" · ")); // the motion name first, then badges
     tile.title = name;
 
     const media = node("div", "hfw-motion-media");
@@ -122,7 +130,10 @@ function motionGrid(ctx) {
     visibility.disconnect();
     tiles = (model.get("items") || []).map(buildTile);
     tileById = new Map(tiles.map((tile) => [tile.id, tile]));
-    grid.replaceChildren(...tiles.map((tile) => tile.element));
+    const wanted = tiles.map((tile) => tile.element);
+    if (wanted.length !== grid.children.length || wanted.some((element, i) => grid.children[i] !== element)) {
+      grid.replaceChildren(...wanted);
+    }
     for (const tile of tiles) if (previewOf.has(tile.element)) visibility.observe(tile.element);
     selectedTile = null;
     tabStop = null;
