@@ -80,9 +80,8 @@ async def test_the_widgets_show_that_tasks_are_not_journalled(server: EmulatorSe
     studio = Studio(client=client, resume_pending=False)
     panel = AdsPanel(client=client)
     for widget in (studio, panel):
-        assert widget.journal_warning.layout.display != "none"
-        assert "not being journalled" in widget.journal_warning.message
-        assert str(journal_path) in widget.journal_warning.message
+        assert widget.notice.startswith("⚠") and "not being journalled" in widget.notice, widget.notice
+        assert str(journal_path) in widget.notice
     task = await client.generate(small_png(), "Face Punch", seed=3, width=128, height=224)
     assert task.id in server.tasks and client.spent == 5  # generating still works
     await client.aclose()
@@ -90,7 +89,7 @@ async def test_the_widgets_show_that_tasks_are_not_journalled(server: EmulatorSe
     healthy = Client(
         api_key="hk-emulator", base_url=server.base_url, journal=Journal(tmp_path / "ok.sqlite3")
     )
-    assert Studio(client=healthy, resume_pending=False).journal_warning.layout.display == "none"
+    assert Studio(client=healthy, resume_pending=False).notice == ""
 
 
 def test_the_emulator_answers_deep_json_with_400_and_huge_bodies_with_413(server: EmulatorServer) -> None:
