@@ -160,7 +160,7 @@ def test_jupyterlab_shows_the_static_view_before_running(name: str, lab: Any, br
     """Reopened with a live kernel, before any cell runs: the saved results, not dead widgets."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
-    notebook = ui_harness().NotebookPage(page, lab)
+    notebook = ui_harness().NotebookPage(page, server=lab)
     try:
         notebook.open(name)
         page.wait_for_selector("img.hfw-poster")

@@ -265,7 +265,7 @@ async def test_widgets_carry_a_static_view_beside_the_live_one(client: Client) -
 
     panel = hfwidgets.AdsPanel(client, image=DATA.parent.parent / "notebooks" / "images" / "product.jpg")
     assert "No ad" in bundle_of(panel)["text/html"]
-    panel.submit()
+    panel.generate()
     await panel.wait()
     ad = bundle_of(panel)["text/html"]
     assert len(decoded_images(ad)) == 1 and "3hpZ2HB0xS688KnzMIwU16" in ad
