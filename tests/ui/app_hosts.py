@@ -5,7 +5,7 @@
   ordinary Jupyter kernels: `VoilaServer.probe(page)` connects a `KernelProbe` to the kernel
   behind a page (Voilà writes its connection files into a temp dir of its own).
 - `MarimoServer`: `marimo run <dir> --headless` serving every app of a folder
-  (`/?file=<name>.py`, the apps of tests/ui/marimo_apps). marimo runs apps in its own kernel,
+  (`/?file=<name>.py`, the apps of tests/ui/kernel_side). marimo runs apps in its own kernel,
   not a Jupyter one: an app tells the test what its kernel holds by writing JSON files
   (`MarimoServer.reports`).
 - `AppPage`: a Playwright page on one of them, with the console errors and dialogs seen.
@@ -137,8 +137,8 @@ class MarimoServer(AppServer):
         env = server_environment(state_dir, kernel_env)
         env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
         env["HFWIDGETS_UI_REPORTS"] = str(state_dir / "reports")
-        for app in MARIMO_APPS.glob("*.py"):
-            shutil.copyfile(app, root_dir / app.name)
+        for source in KERNEL_SIDE.glob("*.py"):
+            shutil.copyfile(source, root_dir / source.name)
         command = [
             sys.executable, "-m", "marimo", "run", str(root_dir),
             "--headless",
@@ -161,8 +161,9 @@ class MarimoServer(AppServer):
 
 # --------------------------------------------------------------------------- marimo apps
 
-MARIMO_APPS = Path(__file__).parent / "marimo_apps"
-"""The apps `MarimoServer` serves (marimo lists a folder's apps when it starts)."""
+KERNEL_SIDE = Path(__file__).parent / "kernel_side"
+"""The marimo apps `MarimoServer` serves (marimo lists a folder's apps when it starts) and the
+modules they and the test notebooks import, copied next to them."""
 
 
 class Reports:

@@ -10,7 +10,7 @@ Shared for the whole session, to keep the wall time low on two cores:
 - `lab_without_key`: JupyterLab with no key at all (the Studio starts its own emulator);
 - `notebook7`: Notebook 7, keyed like `lab`;
 - `voila`: Voilà serving the same notebooks, keyed like `lab`;
-- `marimo`: `marimo run` serving the apps of tests/ui/marimo_apps, keyed like `lab`;
+- `marimo`: `marimo run` serving the apps of tests/ui/kernel_side, keyed like `lab`;
 - `browser`: one Chromium; `axe_script`: axe-core from npm (cached).
 Per test, `open_notebook(server, path)` gives a `NotebookPage` in a new tab; at the end of
 the test its sessions are deleted, so every test gets a fresh kernel. `open_app(server, url)`
@@ -22,16 +22,14 @@ reaches the host's own server and nothing else on 127.0.0.1 (the emulator's port
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
-from app_hosts import AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
+from app_hosts import KERNEL_SIDE, AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
 from page_checks import install_axe
 from ui_harness import (
     CHROMIUM_ARGS,
@@ -42,11 +40,13 @@ from ui_harness import (
     OpenNotebook,
     fast_timing,
     find_chromium,
+    isolate,
     jupyter_server,
+    keyed_env,
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, ViewportSize
 
     from hfwidgets.emulator import EmulatorServer
 
@@ -87,20 +87,12 @@ def ui_emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="session")
 def notebooks_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temp copy of `notebooks/`: the servers' root, so tests never touch the originals."""
+    """A temp copy of `notebooks/`: the servers' root, so tests never touch the originals
+    (with `studio_facts.py`, which test notebooks import)."""
     root = tmp_path_factory.mktemp("ui-notebooks") / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copyfile(KERNEL_SIDE / "studio_facts.py", root / "studio_facts.py")
     return root
-
-
-def keyed_env(emulator: EmulatorServer, key: str, home: Path) -> dict[str, str]:
-    """Kernel environment pointing every hfwidgets call at `emulator`."""
-    return {
-        "OPENAI_HK_API_KEY": key,
-        "OPENAI_HK_BASE_URL": emulator.base_url,
-        "HFWIDGETS_MOTIONS_URL": emulator.motions_url,
-        "HFWIDGETS_HOME": str(home),
-    }
 
 
 def _server(
@@ -185,22 +177,6 @@ def browser_context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def isolate(page: Page, *, refuse: Callable[[Route], None], host_port: int, remote: bool) -> None:
-    """Only localhost is reachable from `page`: anything else is refused. With `remote`, only
-    the host's own port is: the page is like one whose kernel runs on another machine."""
-    page.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), refuse)
-    if remote:
-
-        def elsewhere_on_this_machine(url: str) -> bool:
-            parts = urlsplit(url)
-            return parts.hostname in LOOPBACK_HOSTS and parts.port != host_port
-
-        page.route(elsewhere_on_this_machine, refuse)
-
-
 @pytest.fixture
 def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
     """`open_notebook(server, "01_quickstart.ipynb")`: a NotebookPage in a new tab, notebook
@@ -249,7 +225,7 @@ def voila(
 def marimo(
     tmp_path_factory: pytest.TempPathFactory, ui_emulator: EmulatorServer, ui_key: str
 ) -> Iterator[MarimoServer]:
-    """`marimo run` on a temp folder holding the apps of tests/ui/marimo_apps and a copy of the
+    """`marimo run` on a temp folder holding the apps of tests/ui/kernel_side and a copy of the
     sample images; keyed like `lab`."""
     home = tmp_path_factory.mktemp("hfwidgets-home-marimo")
     root = tmp_path_factory.mktemp("marimo-apps")

@@ -8,6 +8,8 @@ Notebook 7, Voilà and marimo (Playwright's role queries pierce marimo's shadow 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Locator, Page
 
@@ -25,8 +27,8 @@ def motions(scope: Scope) -> Locator:
 
 def motion_option(scope: Scope, name: str) -> Locator:
     """The tile of the motion named `name`: its accessible name holds `name` as whole words
-    (issue 12 asks that it start with it: `test_accessible_names` checks that)."""
-    return motions(scope).get_by_role("option", name=re.compile(rf"(^|\s){re.escape(name)}(\s|$)", re.I))
+    (issue 12 asks that it start with it: test_studio_flow checks that)."""
+    return motions(scope).get_by_role("option", name=re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I))
 
 
 def visible_option_names(scope: Scope) -> list[str]:
@@ -67,3 +69,115 @@ def wait_for_fewer_options(scope: Scope, count: int, *, timeout: float = 15.0) -
             return names
         page.wait_for_timeout(100)
     raise AssertionError(f"still {count} tiles on show after {timeout:g}s")
+
+
+# --------------------------------------------------------------------------- the Studio
+
+
+class StudioUI:
+    """A Studio on a page, used by role and accessible name (issue 12's English names).
+
+    `scope` is the host's output box around the Studio, so names outside it (the host's own
+    buttons, another widget) never match.
+    """
+
+    def __init__(self, scope: Locator) -> None:
+        self.scope = scope
+        self.page = scope.page
+
+    def __repr__(self) -> str:
+        return f"StudioUI({self.scope!r})"
+
+    def wait_rendered(self, *, timeout: float = 90_000) -> None:
+        motions(self.scope).wait_for(timeout=timeout)
+        motions(self.scope).get_by_role("option").first.wait_for(timeout=timeout)
+
+    # ---- parts
+    def button(self, name: str) -> Locator:
+        return self.scope.get_by_role("button", name=name, exact=True)
+
+    @property
+    def status(self) -> Locator:
+        return self.scope.get_by_role("status")
+
+    @property
+    def result(self) -> Locator:
+        return self.scope.get_by_role("region", name="Result")
+
+    @property
+    def video(self) -> Locator:
+        return self.result.locator("video")
+
+    @property
+    def history(self) -> Locator:
+        return self.scope.get_by_role("list", name="History")
+
+    def history_items(self) -> Locator:
+        return self.history.get_by_role("listitem")
+
+    # ---- settings
+    def choose_first_frame(self, image: Path) -> Locator:
+        """Give `image` to the "First frame" file input; returns its preview once it shows
+        (an <img> whose alt names the file)."""
+        self.scope.get_by_label("First frame", exact=True).set_input_files(str(image))
+        preview = self.scope.get_by_role("img", name=re.compile(re.escape(image.name)))
+        preview.wait_for(timeout=30_000)
+        self.page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=preview.element_handle(), timeout=30_000
+        )
+        return preview
+
+    @property
+    def model(self) -> Locator:
+        return self.scope.get_by_role("combobox", name="Model", exact=True)
+
+    def model_labels(self) -> list[str]:
+        labels: list[str] = self.model.evaluate("(select) => [...select.options].map(o => o.text)")
+        return labels
+
+    def choose_model(self, starting: str) -> str:
+        """Pick the model whose label starts with `starting`; returns the label."""
+        label = next(text for text in self.model_labels() if text.casefold().startswith(starting.casefold()))
+        self.model.select_option(label=label)
+        return label
+
+    @property
+    def seed(self) -> Locator:
+        return self.scope.get_by_label("Seed", exact=True)
+
+    def type_seed(self, seed: int) -> None:
+        self.seed.fill(str(seed))
+        self.seed.press("Enter")
+
+    @property
+    def keep_seed(self) -> Locator:
+        return self.scope.get_by_role("checkbox", name="Keep seed", exact=True)
+
+    # ---- the result
+    def wait_video_playing(self, *, timeout: float = 90_000) -> dict[str, Any]:
+        """Wait for the result's <video>, play it, and return its state once time has advanced:
+        `{"src", "readyState", "duration", "currentTime", "startTime"}`."""
+        self.video.wait_for(state="attached", timeout=timeout)
+        handle = self.video.element_handle()
+        self.page.wait_for_function("(v) => !!v.currentSrc && v.readyState >= 1", arg=handle, timeout=timeout)
+        start: float = handle.evaluate(
+            "async (v) => { v.muted = true; await v.play(); return v.currentTime; }"
+        )
+        self.page.wait_for_function(
+            "([v, start]) => v.readyState === 4 && v.currentTime > start + 0.3",
+            arg=[handle, start],
+            timeout=timeout,
+        )
+        state: dict[str, Any] = handle.evaluate(
+            """(v) => ({src: v.currentSrc, readyState: v.readyState, duration: v.duration,
+                       currentTime: v.currentTime})"""
+        )
+        state["startTime"] = start
+        return state
+
+    def loaded_previews(self) -> int:
+        """How many tile previews (<img> in the Motions listbox) have loaded pixels."""
+        count: int = motions(self.scope).evaluate(
+            "(box) => [...box.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth > 0).length"
+        )
+        return count

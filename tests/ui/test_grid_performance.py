@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from roles import motions
 from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 from hfwidgets import Motion
@@ -19,10 +20,11 @@ MOTION_COUNT = 1_000
 # frame after that (two animation frames: the tiles have been painted).
 _ARM_PAINT_CLOCK_JS = """
 () => {
+  const TILES = '[role=listbox][aria-label=Motions] [role=option]';
   const clock = {start: performance.now(), inserted: null, painted: null};
   window.__gridClock = clock;
   const observer = new MutationObserver(() => {
-    if (clock.inserted !== null || !document.querySelector('.hfw-motion-grid .hfw-motion-tile')) return;
+    if (clock.inserted !== null || !document.querySelector(TILES)) return;
     clock.inserted = performance.now();
     observer.disconnect();
     requestAnimationFrame(() => requestAnimationFrame(() => { clock.painted = performance.now(); }));
@@ -33,7 +35,7 @@ _ARM_PAINT_CLOCK_JS = """
 
 # Tiles the grid's IntersectionObserver can see: inside the viewport grown by its 120 px margin.
 _TILES_NEAR_VIEWPORT_JS = """
-() => [...document.querySelectorAll('.hfw-motion-grid .hfw-motion-tile')].filter(tile => {
+() => [...document.querySelectorAll('[role=listbox][aria-label=Motions] [role=option]')].filter(tile => {
   const box = tile.getBoundingClientRect();
   return !tile.hidden && box.height > 0 && box.bottom >= -120 && box.top <= innerHeight + 120
     && box.right >= 0 && box.left <= innerWidth;
@@ -81,21 +83,22 @@ def test_thousand_motion_grid_paints_and_loads_only_visible_previews(
     assert notebook.kernel.value("len(motions)") == MOTION_COUNT
 
     notebook.page.evaluate(_ARM_PAINT_CLOCK_JS)
-    previews_before = big_emulator.counters.get("previews", 0)
+    previews_before = big_emulator.counters["previews"]
     notebook.run_cell(1)
     notebook.page.wait_for_function("() => window.__gridClock.painted !== null", timeout=60_000)
     clock = notebook.page.evaluate("() => window.__gridClock")
-    assert notebook.page.locator(".hfw-motion-grid .hfw-motion-tile").count() == MOTION_COUNT
+    assert motions(notebook.page).get_by_role("option").count() == MOTION_COUNT
 
-    # Let the visible previews load, then count what was asked for.
+    # Let the visible previews load (over HTTP or the widget channel), then count what the
+    # emulator was asked for, whoever asked.
     notebook.page.wait_for_function(
-        "() => [...document.querySelectorAll('img.hfw-motion-preview')]"
+        "() => [...document.querySelectorAll('[role=listbox][aria-label=Motions] img')]"
         ".some(img => img.complete && img.naturalWidth > 0)",
         timeout=30_000,
     )
-    notebook.page.wait_for_timeout(1000)  # let the previews asked for in the same batch arrive
-    # The emulator's previews are on 127.0.0.1: the kernel reads them for the page (media channel).
-    previews = big_emulator.counters.get("previews", 0) - previews_before
+    notebook.page.wait_for_load_state("networkidle")
+    notebook.page.wait_for_timeout(1000)
+    previews = big_emulator.counters["previews"] - previews_before
     near_viewport = notebook.page.evaluate(_TILES_NEAR_VIEWPORT_JS)
 
     print(

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from studio_page import StudioPage
+from page_checks import output_area
+from roles import StudioUI, choose_motion, motion_option, motions
 from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
-from hfwidgets import Motion, motions
+import hfwidgets
+from hfwidgets import Motion
 from hfwidgets.emulator import EmulatorServer, serve
 
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1;alert(1)">'
@@ -22,7 +24,7 @@ HOSTILE_ID = "0badc0de-0000-4000-8000-00000000a11e"
 def hostile_emulator() -> Iterator[EmulatorServer]:
     """An emulator whose catalogue leads with a motion named like an HTML injection."""
     hostile = Motion(id=HOSTILE_ID, name=HOSTILE_NAME, priority=-100, tags=("new",), categories=("trending",))
-    with serve(motions=[hostile, *motions()[:5]], timing=fast_timing()) as server:
+    with serve(motions=[hostile, *hfwidgets.motions()[:5]], timing=fast_timing()) as server:
         yield server
 
 
@@ -41,22 +43,23 @@ def test_markup_in_a_motion_name_and_a_prompt_shows_as_text(
     )
     notebook = open_notebook(lab, "hostile.ipynb")
     notebook.run_all()
-    studio = StudioPage(notebook)
+    studio = StudioUI(output_area(notebook.page, "jupyter", motions(notebook.page)))
     studio.wait_rendered()
-    hostile_tile = studio.part(f'.hfw-motion-tile[data-motion-id="{HOSTILE_ID}"]')
+    hostile_tile = motion_option(studio.scope, HOSTILE_NAME)
     hostile_tile.wait_for(timeout=30_000)
 
-    hostile_tile.click()
+    choose_motion(studio.scope, HOSTILE_NAME)
     notebook.kernel.wait_for(f"studio.motion is not None and studio.motion.id == {HOSTILE_ID!r}")
-    studio.upload_first_frame(photo)
-    studio.set_prompt(HOSTILE_PROMPT)
+    studio.choose_first_frame(photo)
+    prompt = studio.scope.get_by_role("textbox", name="Prompt", exact=True)
+    prompt.fill(HOSTILE_PROMPT)
+    prompt.press("Tab")
     notebook.kernel.wait_for(f"studio.prompt == {HOSTILE_PROMPT!r}")
-    studio.generate()
+    studio.button("Generate").click()
     studio.video.wait_for(state="attached", timeout=60_000)
-    studio.part(".hfw-prompt-text").wait_for(state="visible")
+    studio.result.get_by_text(HOSTILE_PROMPT).first.wait_for(state="visible", timeout=30_000)
 
-    assert hostile_tile.locator(".hfw-motion-name").inner_text() == HOSTILE_NAME
-    assert HOSTILE_PROMPT in studio.part(".hfw-prompt-text").inner_text()
+    assert HOSTILE_NAME in hostile_tile.inner_text()
     page_text = notebook.page.locator("body").inner_text()
     assert HOSTILE_NAME in page_text
     assert notebook.page.evaluate("() => typeof window.__pwned") == "undefined"

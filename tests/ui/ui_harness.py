@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -37,7 +38,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, Route
 
 if TYPE_CHECKING:
-    from hfwidgets.emulator import Timing
+    from hfwidgets.emulator import EmulatorServer, Timing
 
 JupyterApp = Literal["lab", "notebook"]
 T = TypeVar("T")
@@ -60,13 +61,15 @@ CHROMIUM_ARGS = (
 )
 
 # Lab settings that keep the page quiet: no news/update toast covering the cells, no autosave
-# racing the explicit saves of the tests.
+# racing the explicit saves of the tests; widget state saved with the notebook.
 _USER_SETTINGS: Mapping[str, Mapping[str, object]] = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
     },
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    # Widget state is saved with the notebook, as a user who wants reopened outputs sets it.
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
 }
 
 
@@ -178,6 +181,30 @@ def log_tail(path: Path, lines: int = 40) -> str:
     """The end of a server's log, for failure messages."""
     text = path.read_text("utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def keyed_env(emulator: EmulatorServer, key: str, home: Path) -> dict[str, str]:
+    """Kernel environment pointing every hfwidgets call at `emulator`."""
+    return {
+        "OPENAI_HK_API_KEY": key,
+        "OPENAI_HK_BASE_URL": emulator.base_url,
+        "HFWIDGETS_MOTIONS_URL": emulator.motions_url,
+        "HFWIDGETS_HOME": str(home),
+    }
+
+
+def isolate(page: Page, *, refuse: Callable[[Route], None], host_port: int, remote: bool) -> None:
+    """Only localhost is reachable from `page`: anything else is refused. With `remote`, only
+    the host's own port is: the page is like one whose kernel runs on another machine.
+
+    Patterns are regular expressions, which the browser side matches: a Python predicate would
+    hold every request of the page until this thread next calls Playwright."""
+    page.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), refuse)
+    if remote:
+        elsewhere_here = (
+            rf"^https?://(127\.0\.0\.1|localhost|\[::1\])(?!:{host_port}([/?#]|$))(:\d+)?([/?#]|$)"
+        )
+        page.route(re.compile(elsewhere_here), refuse)
 
 
 # --------------------------------------------------------------------------- notebooks on disk

@@ -1,0 +1,36 @@
+"""What the browser tests read of a Studio in its own kernel, as plain JSON-ready data.
+
+Imported by the test notebooks (Jupyter kernels, read through a KernelProbe) and by the marimo
+app (which reports it as a JSON file on every change); copied next to them by the fixtures.
+"""
+
+from typing import Any
+
+
+def result_facts(feed: Any) -> dict[str, Any] | None:
+    if feed is None:
+        return None
+    params = feed.params
+    return {
+        "id": feed.id,
+        "status": feed.status,
+        "video_url": feed.video_url,
+        "seed": params.seed,
+        "model": params.model,
+        "motion_id": params.motion_id,
+        "width": params.width,
+        "height": params.height,
+    }
+
+
+def studio_facts(studio: Any) -> dict[str, Any]:
+    """The Studio's latest result, how many there are, and the settings on show."""
+    motion = studio.motion
+    return {
+        "result": result_facts(studio.result),
+        "results": len(studio.results),
+        "seed": studio.seed,
+        "keep_seed": studio.keep_seed,
+        "model": studio.model,
+        "motion": None if motion is None else {"id": motion.id, "name": motion.name},
+    }
