@@ -18,11 +18,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The browser tests need Debian's chromium, and npm to fetch axe-core (accessibility checks).
+# The browser tests need Debian's chromium, npm to fetch axe-core (accessibility checks) and a
+# Chinese font (the zh UI is rendered and screenshotted).
 if [ "${1:-}" != "--no-browser" ]; then
   missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || missing+=(fonts-wqy-zenhei)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]} for the browser tests"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
