@@ -156,7 +156,7 @@ def _frames(data: bytes, *, every: int = 1, limit: int = 1) -> list[Image.Image]
     with av.open(io.BytesIO(data), mode="r") as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index % every == 0:
-                pictures.append(frame.to_image())  # type: ignore[no-untyped-call]
+                pictures.append(frame.to_image())  # type: ignore[no-untyped-call,unused-ignore]  # untyped in some av releases
                 if len(pictures) >= limit:
                     break
     if not pictures:

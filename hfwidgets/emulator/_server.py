@@ -120,6 +120,15 @@ class EmulatorServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._stopped
 
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Return once no request is being handled (e.g. a POST its client gave up on); EmulatorError
+        after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._server is not None and self._server.server_state.tasks:
+            if time.monotonic() > deadline:
+                raise EmulatorError(f"the emulator was still handling requests after {timeout:g} s")
+            time.sleep(0.02)
+
     def client(self, **kwargs: Any) -> Client:
         """An hfwidgets.Client wired to this server (key "hk-emulator", emulated=True),
         polling on this server's own timings unless `poll` is given (see `poll_policy`)."""

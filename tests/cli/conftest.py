@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Command
 
 from hfwidgets.emulator import EmulatorServer, Timing, serve
+
+from .cli_support import Command
 
 IMAGES = Path(__file__).resolve().parents[2] / "notebooks" / "images"
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import UUID, Command, is_mp4
 
 from hfwidgets._cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, EXIT_UNCERTAIN, EXIT_USAGE
 from hfwidgets.emulator import EmulatorServer
+
+from .cli_support import UUID, Command, is_mp4
 
 SUBCOMMANDS = ("run", "submit", "wait", "feed", "download", "ads", "motions", "history", "resume", "emulator")
 AD_TEMPLATE = "3hpZ2HB0xS688KnzMIwU16"

@@ -288,7 +288,8 @@ async def test_uncertain_submission_is_sent_once_and_counted_against_the_budget(
     def answer(request: httpx.Request) -> httpx.Response:
         if isinstance(failure, Exception):
             raise failure
-        return failure
+        response: httpx.Response = failure
+        return response
 
     api.post_answer = answer
     client = Client(KEY, BASE, budget=9, transport=httpx.MockTransport(api), journal=False)
@@ -576,7 +577,7 @@ class ConcurrencyCounter(httpx.AsyncBaseTransport):
 
 
 async def test_requests_in_flight_are_bounded_per_event_loop() -> None:
-    from hfwidgets._client import MAX_IN_FLIGHT
+    from hfwidgets._http import MAX_IN_FLIGHT
 
     transport = ConcurrencyCounter()
     client = Client(KEY, BASE, transport=transport, journal=False)

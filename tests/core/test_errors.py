@@ -79,7 +79,7 @@ def test_no_other_module_defines_a_higgsfield_error() -> None:
     import hfwidgets.widgets  # noqa: F401
 
     def subclasses(cls: type) -> set[type]:
-        direct = set(cls.__subclasses__())
+        direct: set[type] = set(cls.__subclasses__())
         return direct.union(*(subclasses(c) for c in direct))
 
     strays = {

@@ -18,7 +18,8 @@ DATA = Path(__file__).parent.parent / "data"
 
 @pytest.fixture
 def feed_json() -> dict[str, Any]:
-    return json.loads((DATA / "feed_completed.json").read_text())
+    data: dict[str, Any] = json.loads((DATA / "feed_completed.json").read_text())
+    return data
 
 
 def test_completed_fixture_parses_into_typed_fields(feed_json: dict[str, Any]) -> None:

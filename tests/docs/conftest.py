@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from docs_support import REPO, ui_harness
+
+from .docs_support import REPO, ui_harness
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

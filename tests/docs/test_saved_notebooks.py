@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from docs_support import NOTEBOOKS, REPO, ui_harness
+
+from .docs_support import NOTEBOOKS, REPO, ui_harness
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route

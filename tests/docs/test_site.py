@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from docs_support import NOTEBOOKS
 
 import hfwidgets
 from hfwidgets import HiggsfieldError
+
+from .docs_support import NOTEBOOKS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from emulator_support import FAST
 
 from hfwidgets.emulator import EmulatorServer, serve
+
+from .emulator_support import FAST
 
 
 @pytest.fixture(scope="module")

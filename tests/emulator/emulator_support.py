@@ -16,7 +16,7 @@ from hfwidgets.emulator import EmulatorServer, Timing
 AUTH = {"Authorization": "Bearer hk-test"}
 FACE_PUNCH = "cd5bfd11-5a1a-46e0-9294-b22b0b733b1e"
 STATIC = next(m.id for m in motions("static") if m.name == "Static")
-SMALL = {"width": 128, "height": 224}
+SMALL: dict[str, Any] = {"width": 128, "height": 224}
 FAST = Timing(queued=0.1, in_progress=0.4)
 
 

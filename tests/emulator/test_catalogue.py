@@ -8,11 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emulator_support import AUTH, submit, wait_for
 from PIL import Image
 
 from hfwidgets import Motion
 from hfwidgets.emulator import SAMPLE_NAMES, EmulatorServer, Timing, serve
+
+from .emulator_support import AUTH, submit, wait_for
 
 SNAPSHOT = json.loads((Path(__file__).parents[2] / "hfwidgets" / "data" / "motions.json").read_text())
 
@@ -43,7 +44,7 @@ def test_previews_are_animated_webp(server: EmulatorServer, name: str) -> None:
     response = httpx.get(motion["media"]["url"], timeout=60)
     assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
     picture = Image.open(io.BytesIO(response.content))
-    assert picture.format == "WEBP" and picture.n_frames > 1
+    assert picture.format == "WEBP" and getattr(picture, "n_frames", 1) > 1
     assert picture.size == (320, round(320 * motion["media"]["height"] / motion["media"]["width"]))
     assert httpx.get(motion["media"]["url"]).content == response.content  # cached
 
@@ -51,7 +52,8 @@ def test_previews_are_animated_webp(server: EmulatorServer, name: str) -> None:
 def test_preview_of_a_mix_part_missing_from_the_listing(server: EmulatorServer) -> None:
     mix = next(m for m in httpx.get(server.motions_url).json() if m["name"].startswith("Thunder God"))
     part = next(p for p in mix["mix"] if p["name"] == "Thunder God")
-    assert Image.open(io.BytesIO(httpx.get(part["media"]["url"], timeout=60).content)).n_frames > 1
+    part_preview = Image.open(io.BytesIO(httpx.get(part["media"]["url"], timeout=60).content))
+    assert getattr(part_preview, "n_frames", 1) > 1
     assert httpx.get(f"{server.base_url}/previews/not-a-motion.webp").status_code == 404
 
 
@@ -91,7 +93,7 @@ def test_custom_catalogue_with_hostile_names_and_a_thousand_motions() -> None:
         assert listing[1]["name"] == "Made In Python"
         assert httpx.get(server.motions_url, params={"search": "onerror"}).json()[0]["name"] == hostile
         preview = httpx.get(listing[0]["media"]["url"], timeout=60)
-        assert Image.open(io.BytesIO(preview.content)).n_frames > 1
+        assert getattr(Image.open(io.BytesIO(preview.content)), "n_frames", 1) > 1
         feed = wait_for(server, submit(server, motion_id="aaaaaaaa-0000-4000-8000-000000000000"))
         assert feed["params"]["motion"]["name"] == hostile
         assert feed["jobs"][0]["status"] == "completed"

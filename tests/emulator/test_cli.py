@@ -9,7 +9,8 @@ import sys
 
 import httpx
 import pytest
-from emulator_support import AUTH
+
+from .emulator_support import AUTH
 
 
 @pytest.mark.slow

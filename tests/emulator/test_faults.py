@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import httpx
 import pytest
-from emulator_support import AUTH, data_url, generate_body, read_feed, submit, wait_for
 
 from hfwidgets.emulator import EmulatorServer
+
+from .emulator_support import AUTH, data_url, generate_body, read_feed, submit, wait_for
 
 
 def post_generate(server: EmulatorServer, **overrides: object) -> httpx.Response:
@@ -210,3 +212,19 @@ def test_counters_count_every_request_faulted_ones_included(fresh: EmulatorServe
     assert fresh.counters["ads"] == 1
     fresh.counters.reset()
     assert fresh.counters["generate"] == 0
+
+
+def test_wait_idle_returns_only_once_every_request_has_been_answered(fresh: EmulatorServer) -> None:
+    fresh.faults.delay("motions", 0.8, count=1)
+    answered: list[int] = []
+    thread = threading.Thread(
+        target=lambda: answered.append(httpx.get(fresh.motions_url, timeout=30).status_code)
+    )
+    started = time.monotonic()
+    thread.start()
+    while fresh.counters["motions"] == 0:  # the request has arrived and is being delayed
+        time.sleep(0.01)
+    fresh.wait_idle(timeout=30)
+    assert time.monotonic() - started >= 0.8  # it waited for the delayed answer
+    thread.join(timeout=30)
+    assert answered == [200]

@@ -10,12 +10,14 @@ import av
 import httpx
 import numpy as np
 import pytest
-from emulator_support import AUTH, SMALL, STATIC, data_url, read_feed, submit, wait_for
 
 from hfwidgets.emulator import EmulatorServer, Timing, serve
 from hfwidgets.emulator._tasks import DurationSampler
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "feed_completed.json").read_text())
+from .emulator_support import AUTH, SMALL, STATIC, data_url, read_feed, submit, wait_for
+
+# The provider's example feed.
+FIXTURE = json.loads((Path(__file__).parents[1] / "data" / "feed_completed.json").read_text())
 
 
 def decode(url: str) -> tuple[np.ndarray, float]:
@@ -32,7 +34,7 @@ def decode(url: str) -> tuple[np.ndarray, float]:
 def test_task_moves_from_queued_to_in_progress_to_completed() -> None:
     with serve(timing=Timing(queued=1.5, in_progress=1.0)) as server:
         task_id = submit(server)
-        seen = []
+        seen: list[str] = []
         while not seen or seen[-1] != "completed":
             status = read_feed(server, task_id)["jobs"][0]["status"]
             if not seen or seen[-1] != status:

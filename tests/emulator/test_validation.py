@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import AUTH, data_url, generate_body
 
 from hfwidgets.emulator import EmulatorServer
+
+from .emulator_support import AUTH, data_url, generate_body
 
 GENERATE_CASES: list[tuple[dict[str, Any], str]] = [
     ({"model": "ultra"}, "model must be one of lite, standard, turbo"),

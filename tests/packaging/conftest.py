@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from packaging_support import Venv, build_distributions, start_emulator
+
+from .packaging_support import Venv, build_distributions, start_emulator
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packaging_support import SUPPORTED, Venv, find_python
+
+from .packaging_support import SUPPORTED, Venv, find_python
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """Probe every hostile case of the fault matrix once and print three figures: tried, typed, leaked.
 
-    python tests/reliability/probe_hostile.py
+    python -m tests.reliability.probe_hostile
 
 Each row of `SCENARIOS` (hostile answers, dropped connections, deadlines, bad
 keys, bad images, hostile video hosts, broken journals...) runs against its own
@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from key_walk import CANARY, leaks
-from reliability_scenarios import SCENARIOS, Scenario, run_scenario, serve_for
+from .key_walk import CANARY, leaks
+from .reliability_scenarios import SCENARIOS, Scenario, run_scenario, serve_for
 
 PROBE_TIMEOUT = 90.0
 

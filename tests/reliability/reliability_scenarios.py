@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -46,6 +46,8 @@ from hfwidgets._journal import Journal
 from hfwidgets._models import Feed, Motion, Task
 from hfwidgets._polling import PollPolicy
 from hfwidgets.emulator import EmulatorServer, Timing, serve
+
+T = TypeVar("T")
 
 FAST_TIMING = Timing(queued=0.05, in_progress=0.3)
 FAST_POLL = PollPolicy(
@@ -165,7 +167,7 @@ class Scenario:
     """One row of the fault matrix."""
 
     name: str
-    arrange: Callable[[EmulatorServer], None] = lambda server: None
+    arrange: Callable[[EmulatorServer], object] = lambda server: None
     act: Action = submit_and_wait
     raises: type[BaseException] | None = None
     """The error the call must raise; None: it must succeed with a completed feed."""
@@ -300,6 +302,16 @@ def key_nowhere(run: Run) -> None:
 def uncertain_and_key_free(run: Run) -> None:
     says_task_may_exist(run)
     key_nowhere(run)
+
+
+def slow_answers(server: EmulatorServer) -> None:
+    server.faults.delay("feed", 0.15)
+    server.faults.delay("generate", 0.3, count=1)
+
+
+def bound(arrange: Callable[[EmulatorServer, T], object], value: T) -> Callable[[EmulatorServer], object]:
+    """`arrange` with its second argument fixed (a loop variable, bound now rather than late)."""
+    return lambda server: arrange(server, value)
 
 
 def wait_within(deadline: float, *, stall: Callable[[EmulatorServer], None] | None = None) -> Action:
@@ -709,7 +721,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"feed {status} burst then success",
-            arrange=lambda s, status=status: s.faults.server_error("feed", 3, status=status),
+            arrange=bound(lambda s, status: s.faults.server_error("feed", 3, status=status), status),
             check=backed_off,
         )
         for status in (500, 502, 503, 504)
@@ -723,7 +735,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "slow answers",
-        arrange=lambda s: (s.faults.delay("feed", 0.15), s.faults.delay("generate", 0.3, count=1)),
+        arrange=slow_answers,
         client_options={"timeout": 5.0},
     ),
     Scenario("feed malformed JSON", arrange=lambda s: s.faults.malformed_json("feed", 2)),
@@ -742,7 +754,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"generate {status}",
-            arrange=lambda s, status=status: s.faults.server_error("generate", 3, status=status),
+            arrange=bound(lambda s, status: s.faults.server_error("generate", 3, status=status), status),
             raises=SubmissionUncertain,
             billed=0,
             check=says_task_may_exist,
@@ -781,7 +793,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"generate answer {kind} after the task was created",
-            arrange=lambda s, kind=kind: s.faults.bad_answer("generate", kind),
+            arrange=bound(lambda s, kind: s.faults.bad_answer("generate", kind), kind),
             raises=SubmissionUncertain,
             billed=1,  # charged, no usable id: uncertain, never resubmitted
             client_options={"timeout": 0.5} if kind == "slow_loris" else {},
@@ -792,7 +804,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"feed answer {kind} twice, then good answers",
-            arrange=lambda s, kind=kind: s.faults.bad_answer("feed", kind, count=2),
+            arrange=bound(lambda s, kind: s.faults.bad_answer("feed", kind, count=2), kind),
         )
         for kind in ("gzip_lie", "invalid_utf8", "deep_json")
     ],
@@ -858,7 +870,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"task ends {status}",
-            arrange=lambda s, status=status: s.faults.task_outcome(status),
+            arrange=bound(lambda s, status: s.faults.task_outcome(status), status),
             raises=TaskFailed,
             check=status_is(status),
         )

@@ -9,16 +9,16 @@ appears nowhere in the error: not in its chain, attributes or attached requests.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from key_walk import CANARY, assert_no_key, leaks
-from reliability_scenarios import SCENARIOS, Run, Scenario, run_scenario, serve_for
 
 from hfwidgets._errors import APIError
 from hfwidgets._journal import LOCAL_ID_PREFIX
+
+from .key_walk import CANARY, assert_no_key, leaks
+from .reliability_scenarios import SCENARIOS, Run, Scenario, run_scenario, serve_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,7 +41,7 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
         # Money: the exact number of POSTs, and of tasks created (charged) from them.
         assert server.counters["POST /higgsfield/generate"] == scenario.posts
         if scenario.billed is None:
-            _settle(server)  # a POST the client gave up on may still be processed a moment later
+            server.wait_idle()  # a POST the client gave up on may still be being processed
             assert len(server.tasks) <= 1
         else:
             assert len(server.tasks) == scenario.billed
@@ -82,10 +82,6 @@ def assert_booked(run: Run, booked: str) -> None:
         assert run.task is None and records == []
     assert client.check_budget(0) is None  # nothing left held "in flight"
     assert client._in_flight == 0
-
-
-def _settle(server: object, seconds: float = 2.0) -> None:
-    time.sleep(seconds)
 
 
 def test_the_matrix_covers_the_listed_cases() -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from reliability_scenarios import corrupt_journal, gray_ramp, small_png
 
 import hfwidgets
 from hfwidgets._client import Client
@@ -23,6 +22,8 @@ from hfwidgets._errors import JournalError
 from hfwidgets._images import load_image, prepare_image
 from hfwidgets._journal import Journal
 from hfwidgets.emulator import EmulatorServer, serve
+
+from .reliability_scenarios import corrupt_journal, gray_ramp, small_png
 
 GENERATE = "POST /higgsfield/generate"
 

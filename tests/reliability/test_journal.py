@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 import hfwidgets
+from hfwidgets._errors import JournalError
 from hfwidgets._journal import (
     MAX_THUMBNAIL_BYTES,
     SCHEMA_VERSION,
     History,
     Journal,
-    JournalError,
     TaskRecord,
     default_journal_path,
     history,

@@ -23,13 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_scenarios import (
-    FAST_POLL,
-    SCENARIOS,
-    run_scenario,
-    serve_for,
-    small_png,
-)
 
 import hfwidgets
 from hfwidgets._catalog import bundled_motions
@@ -39,6 +32,14 @@ from hfwidgets._errors import APIError, HiggsfieldError
 from hfwidgets._journal import History, Journal
 from hfwidgets._models import Feed
 from hfwidgets.emulator import EmulatorServer, serve
+
+from .reliability_scenarios import (
+    FAST_POLL,
+    SCENARIOS,
+    run_scenario,
+    serve_for,
+    small_png,
+)
 
 CANARY = "hk-CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -343,14 +344,14 @@ def test_a_notebook_run_with_the_key_saves_no_trace_of_it(
     monkeypatch.setenv("HFWIDGETS_MOTIONS_URL", recorder.base_url + "/motions")
     monkeypatch.setenv("HFWIDGETS_HOME", str(home))
 
-    document = nbformat.read(work / notebook.name, as_version=4)
+    document = nbformat.read(work / notebook.name, as_version=4)  # type: ignore[no-untyped-call]
     uses_default_client = any("hfwidgets.run(" in cell.source for cell in document.cells)
     generated_before = emulator_server.counters["generate"]
     NotebookClient(
         document, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}
     ).execute()
     saved = tmp_path / f"executed-{notebook.name}"
-    nbformat.write(document, saved)
+    nbformat.write(document, saved)  # type: ignore[no-untyped-call]
 
     assert_clean(saved.read_text("utf-8"), f"the saved {notebook.name}")
     for path in home.rglob("*"):

@@ -26,7 +26,8 @@ from typing import Any, Literal, Protocol
 
 import httpx
 from playwright.sync_api import Page, ViewportSize
-from ui_harness import (
+
+from .ui_harness import (
     KernelProbe,
     RecordedPage,
     free_port,

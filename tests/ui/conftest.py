@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from app_hosts import KERNEL_SIDE, AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
-from page_checks import install_axe
-from ui_harness import (
+
+from .app_hosts import KERNEL_SIDE, AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
+from .page_checks import install_axe
+from .ui_harness import (
     CHROMIUM_ARGS,
     UI_KEY_PREFIX,
     JupyterApp,

@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from roles import motions
-from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 from hfwidgets import Motion
 from hfwidgets.emulator import EmulatorServer, serve
+
+from .roles import motions
+from .ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 MOTION_COUNT = 1_000
 

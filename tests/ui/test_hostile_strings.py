@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from page_checks import output_area
-from roles import StudioUI, choose_motion, motion_option, motions
-from ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 import hfwidgets
 from hfwidgets import Motion
 from hfwidgets.emulator import EmulatorServer, serve
+
+from .page_checks import output_area
+from .roles import StudioUI, choose_motion, motion_option, motions
+from .ui_harness import JupyterServer, OpenNotebook, fast_timing, write_notebook
 
 HOSTILE_NAME = '<img src=x onerror="window.__pwned=1;alert(1)">'
 HOSTILE_PROMPT = "<script>window.__pwned=2</script><img src=x onerror=alert(2)>"

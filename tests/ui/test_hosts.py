@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app_hosts import MarimoServer, OpenApp, VoilaServer
-from page_checks import SERIOUS, axe_violations, output_area, summary
-from roles import choose_motion, motions, search_motions, visible_option_names, wait_for_fewer_options
-
 from hfwidgets.emulator import EmulatorServer
+
+from .app_hosts import MarimoServer, OpenApp, VoilaServer
+from .page_checks import SERIOUS, axe_violations, output_area, summary
+from .roles import choose_motion, motions, search_motions, visible_option_names, wait_for_fewer_options
 
 
 def test_motion_grid_in_marimo_searches_and_selects(

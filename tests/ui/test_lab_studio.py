@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from page_checks import SERIOUS, axe_violations, output_area, summary
-from roles import StudioUI, choose_motion, motions
-from ui_harness import UI_KEY_PREFIX, JupyterServer, NotebookPage, OpenNotebook, wait_until, write_notebook
 
 from hfwidgets.emulator import EmulatorServer
+
+from .page_checks import SERIOUS, axe_violations, output_area, summary
+from .roles import StudioUI, choose_motion, motions
+from .ui_harness import UI_KEY_PREFIX, JupyterServer, NotebookPage, OpenNotebook, wait_until, write_notebook
 
 STUDIO_CELL = "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio"
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from page_checks import output_area
-from roles import StudioUI, motions, visible_option_names
-from ui_harness import JupyterServer, OpenNotebook
+from .page_checks import output_area
+from .roles import StudioUI, motions, visible_option_names
+from .ui_harness import JupyterServer, OpenNotebook
 
 
 def test_quickstart_runs_and_its_widgets_render(

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from page_checks import axe_violations, contrast_failures, layout_overflows, text_contrasts
 from playwright.sync_api import BrowserContext, Page
+
+from .page_checks import axe_violations, contrast_failures, layout_overflows, text_contrasts
 
 KNOWN_PAGE = """
 <!doctype html><html lang="en"><head><title>checks</title></head>

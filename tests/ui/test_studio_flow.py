@@ -30,8 +30,13 @@ from typing import Any
 
 import httpx
 import pytest
-from app_hosts import KERNEL_SIDE, MarimoServer, VoilaServer
-from page_checks import (
+from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from hfwidgets.emulator import EmulatorServer
+
+from .app_hosts import KERNEL_SIDE, MarimoServer, VoilaServer
+from .page_checks import (
     SERIOUS,
     axe_violations,
     contrast_failures,
@@ -41,9 +46,7 @@ from page_checks import (
     summary,
     text_contrasts,
 )
-from playwright.sync_api import BrowserContext, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from roles import (
+from .roles import (
     StudioUI,
     choose_motion,
     motions,
@@ -51,7 +54,7 @@ from roles import (
     visible_option_names,
     wait_for_fewer_options,
 )
-from ui_harness import (
+from .ui_harness import (
     JupyterServer,
     KernelProbe,
     NotebookPage,
@@ -61,8 +64,6 @@ from ui_harness import (
     wait_until,
     write_notebook,
 )
-
-from hfwidgets.emulator import EmulatorServer
 
 FLOW_NOTEBOOK = "studio_flow.ipynb"
 FLOW_CELLS = [

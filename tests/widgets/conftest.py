@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
-from widget_support import fast_client, png_bytes
+
+from .widget_support import fast_client, png_bytes
 
 if TYPE_CHECKING:
     from hfwidgets._client import Client

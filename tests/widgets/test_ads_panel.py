@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from widget_support import from_view
-
 from hfwidgets.widgets import AdsPanel
 from hfwidgets.widgets._ads_panel import DEFAULT_TEMPLATE_ID
+
+from .widget_support import from_view
 
 if TYPE_CHECKING:
     from hfwidgets._client import Client

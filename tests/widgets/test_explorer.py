@@ -6,11 +6,12 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from widget_support import fast_client, from_view
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._errors import BudgetExceeded, ValidationError
 from hfwidgets.widgets import Explorer
+
+from .widget_support import fast_client, from_view
 
 if TYPE_CHECKING:
     from hfwidgets._client import Client

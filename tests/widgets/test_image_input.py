@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from widget_support import from_view, png_bytes, sent_to_view
 
 from hfwidgets._errors import ValidationError
 from hfwidgets.widgets import ImageInput
+
+from .widget_support import from_view, png_bytes, sent_to_view
 
 
 def upload(widget: ImageInput, frame: str, name: str, data: bytes) -> None:

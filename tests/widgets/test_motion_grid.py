@@ -63,12 +63,13 @@ def test_mix_parts_are_serialised_with_their_strengths() -> None:
 @pytest.mark.parametrize("how", ["motion", "id", "name", "name in other case"])
 def test_value_accepts_a_motion_an_id_or_a_name(how: str) -> None:
     target = next(m for m in bundled_motions() if m.name == "Face Punch")
-    given: Motion | str = {
+    choices: dict[str, Motion | str] = {
         "motion": target,
         "id": target.id,
         "name": "Face Punch",
         "name in other case": "fAcE pUnCh",
-    }[how]
+    }
+    given = choices[how]
     grid = MotionGrid(value=given)
     assert grid.value == target
     assert grid.selected_id == target.id

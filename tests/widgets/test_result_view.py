@@ -49,7 +49,7 @@ def _sent_messages(view: ResultView) -> list[dict[str, Any]]:
         sent.append(content)
         original(content, buffers)
 
-    view.send = record  # type: ignore[method-assign]
+    view.send = record
     return sent
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from widget_support import fast_client, from_view, png_bytes, sent_to_view
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._models import SIZE_PRESETS, Feed
 from hfwidgets.widgets import Studio
+
+from .widget_support import fast_client, from_view, png_bytes, sent_to_view
 
 if TYPE_CHECKING:
     from hfwidgets._client import Client
