@@ -80,7 +80,7 @@ def assert_booked(run: Run, booked: str) -> None:
         assert booked == "nothing"
         assert (client.spent, client.uncertain) == (0, 0)
         assert run.task is None and records == []
-    assert client.check_budget(0) is None  # nothing left held "in flight"
+    client.check_budget(0)  # raises BudgetExceeded if anything were still held "in flight"
     assert client._in_flight == 0
 
 
