@@ -467,12 +467,12 @@ def probing_a_trickling_image(run: Run) -> Awaitable[None]:
 
         picture = small_png()
         with scripted_host({"/picture.png": Route(picture, "image/png", gap=1.0)}) as host:
-            saved, _images.PROBE_DEADLINE_S = _images.PROBE_DEADLINE_S, 1.0
+            saved, _images.PROBE_DEADLINE_S = _images.PROBE_DEADLINE_S, 1.0  # type: ignore[misc]
             started = time.monotonic()
             try:
                 await run.client.generate(host + "/picture.png", "Face Punch", seed=7)
             finally:
-                _images.PROBE_DEADLINE_S = saved
+                _images.PROBE_DEADLINE_S = saved  # type: ignore[misc]
                 elapsed = time.monotonic() - started
                 assert elapsed < 3.0, f"probing took {elapsed:.1f} s"
 
@@ -665,7 +665,7 @@ SCENARIOS: list[Scenario] = [
     *[
         Scenario(
             f"generate answer {kind} after the task was created",
-            arrange=lambda s, kind=kind: s.faults.bad_answer("generate", kind),
+            arrange=bound(lambda s, kind: s.faults.bad_answer("generate", kind), kind),
             raises=SubmissionUncertain,
             billed=1,
             check=message_says("unusable task id"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import io
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -29,9 +31,9 @@ GENERATE = "POST /higgsfield/generate"
 
 
 @pytest.fixture(scope="module")
-def server() -> EmulatorServer:
+def server() -> Iterator[EmulatorServer]:
     with serve(render=False) as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 @pytest.mark.parametrize("mode", ["I;16", "I", "F"])
@@ -40,7 +42,7 @@ def test_wide_gray_images_keep_their_tones(mode: str) -> None:
     assert ramp.mode == mode
     prepared = prepare_image(load_image(ramp), (256, 96))
     sent = Image.open(io.BytesIO(base64.b64decode(prepared.value.split(",", 1)[1]))).convert("L")
-    row = [sent.getpixel((x, 48)) for x in range(sent.width)]
+    row = [cast(int, sent.getpixel((x, 48))) for x in range(sent.width)]  # one band: ints
     mean = sum(row) / len(row)
     assert 110 <= mean <= 145, f"{mode}: mean {mean:.0f} (a clipped conversion is nearly white)"
     assert row[0] <= 10 and row[-1] >= 245  # the ends of the ramp: black to white

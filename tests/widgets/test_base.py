@@ -7,8 +7,8 @@ import asyncio
 import pytest
 import traitlets
 
-from hfwidgets._errors import APIError
-from hfwidgets.widgets._base import ErrorLine, NoEventLoop, describe_error, shows_errors, start_task
+from hfwidgets._errors import APIError, NoEventLoop
+from hfwidgets.widgets._base import ErrorLine, describe_error, shows_errors, start_task
 
 
 class Holder(traitlets.HasTraits):

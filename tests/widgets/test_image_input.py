@@ -140,7 +140,7 @@ def test_a_file_is_loaded_exactly_once(monkeypatch: pytest.MonkeyPatch, photo: b
     from hfwidgets.widgets import _image_input
 
     calls: list[int] = []
-    real = _image_input.load_image
+    real = _image_input.load_image  # type: ignore[attr-defined]  # patched where the widget looks it up
 
     def counting(source: Any, **kwargs: Any) -> Any:
         calls.append(len(bytes(source)))

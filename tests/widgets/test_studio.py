@@ -151,6 +151,7 @@ async def test_cancel_stops_waiting_and_the_task_lives_on(
 
     entry = studio.entries[0]
     assert entry.status == "waiting stopped"
+    assert entry.task_id is not None
     assert "continues on the server" in studio.status and entry.task_id in studio.status
     assert studio.results == [] and studio.busy == ""
     assert client.journal is not None
