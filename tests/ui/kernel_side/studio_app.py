@@ -19,10 +19,9 @@ def _():
     import uuid
 
     import marimo as mo
+    from studio_facts import studio_facts
 
     import hfwidgets
-
-    from .studio_facts import studio_facts
 
     folder = pathlib.Path(os.environ["HFWIDGETS_UI_REPORTS"]) / "studio_app"
     folder.mkdir(parents=True, exist_ok=True)
