@@ -510,6 +510,9 @@ def test_screenshot_for_the_docs(flow: Flow, tmp_path: Path) -> None:
         pytest.skip("the docs show JupyterLab, light theme")
     page = flow.page
     search_motions(flow.ui.scope, "")  # the whole grid, not the search of the flow
+    # The first row's previews in the picture (the emulator renders each on first request).
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: flow.ui.loaded_previews() >= 6, timeout=30, what="the first previews")
     flow.ui.video.evaluate(
         """(v) => new Promise(done => {
             v.pause();
