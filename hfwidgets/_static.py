@@ -41,6 +41,7 @@ import httpx
 
 from ._errors import ValidationError
 from ._extras import available, require
+from ._media import is_loopback_url
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -106,16 +107,6 @@ def is_public_url(url: str | None) -> bool:
     except ValueError:
         return "." in host  # a bare name ("myhost") only resolves on this network
     return address.is_global
-
-
-def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --------------------------------------------------------------------------- media
@@ -300,7 +291,7 @@ def result_html(feed: Feed, *, embed: Embed = "poster", media: bytes | None = No
         parts.append(_poster_tag(feed, picture))
     parts.append(f'<div class="hfw-static-status"><b>{html.escape(status_line(feed))}</b></div>')
     if url and not is_public_url(url):
-        where = "the local emulator" if _is_loopback(url) else "a server on a private network"
+        where = "the local emulator" if is_loopback_url(url) else "a server on a private network"
         parts.append(
             '<div class="hfw-static-synthetic"><small>Synthetic video made by '
             f"{where}; its link is not kept (it only works on the machine that made it).</small></div>"
