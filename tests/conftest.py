@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
     from hfwidgets.emulator import EmulatorServer
 
 
@@ -46,3 +48,20 @@ def fresh_emulator() -> Iterator[EmulatorServer]:
 
     with serve() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole session, shared by the docs and UI tests:
+    Playwright's sync API runs one instance per thread at a time (never `playwright install`)."""
+    from .ui.ui_harness import CHROMIUM_ARGS, find_chromium
+
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium: install Debian's `chromium` (scripts/setup.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=list(CHROMIUM_ARGS))
+        yield chromium
+        chromium.close()

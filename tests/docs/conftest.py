@@ -1,36 +1,15 @@
-"""Fixtures of the documentation tests: the repository, a headless Chromium, the built site."""
+"""Fixtures of the documentation tests: the built site (the browser is the session's, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-from .docs_support import REPO, ui_harness
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium (never `playwright install`). Tests using it are marked `ui`,
-    so they run after every asyncio test (see tests/conftest.py)."""
-    harness = ui_harness()
-    path = harness.find_chromium()
-    if path is None:
-        pytest.skip("no Chromium: install Debian's `chromium` (scripts/setup.sh does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=list(harness.CHROMIUM_ARGS))
-        yield chromium
-        chromium.close()
+from .docs_support import REPO
 
 
 @pytest.fixture(scope="session")

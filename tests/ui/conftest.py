@@ -33,7 +33,6 @@ import pytest
 from .app_hosts import KERNEL_SIDE, AppPage, AppServer, MarimoServer, OpenApp, VoilaServer
 from .page_checks import install_axe
 from .ui_harness import (
-    CHROMIUM_ARGS,
     UI_KEY_PREFIX,
     JupyterApp,
     JupyterServer,
@@ -135,18 +134,6 @@ def notebook7(
     """Notebook 7 whose kernels use `ui_emulator` with a test key."""
     home = tmp_path_factory.mktemp("hfwidgets-home-nb7")
     yield from _server("notebook", tmp_path_factory, notebooks_root, keyed_env(ui_emulator, ui_key, home))
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for the session (never `playwright install`)."""
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM is not None
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

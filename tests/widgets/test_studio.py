@@ -390,7 +390,10 @@ async def test_media_go_over_the_channel_never_into_the_state(client: Client, ph
     assert sent[-1][0] == {"type": "media", "key": "u-not-registered", "error": "unknown media"}
 
 
-async def test_saved_state_of_a_studio_and_three_results_is_small(client: Client, photo: bytes) -> None:
+async def test_saved_state_of_a_studio_and_three_results_is_small(
+    client: Client, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # "Copy as code" saves the upload next to the notebook
     studio = await make_studio(client, photo, motion="Face Punch")
     for _ in range(3):
         studio.generate()
