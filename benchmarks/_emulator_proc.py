@@ -1,11 +1,11 @@
 """An emulator in its own process, so a benchmark's CPU and memory figures are the client's alone.
 
-    python -m benchmarks._emulator_proc [--realistic] [--seed N] [--render] [--rps N]
+    python -m benchmarks._emulator_proc [--realistic] [--seed N] [--render] [--rps N] [--submit-latency S]
 
 Prints one JSON line `{"base_url": ..., "motions_url": ...}` once the server
 accepts connections, then answers commands read from stdin, one JSON line each:
-`counters` (the server's request counters), `tasks` (per task: status and
-completed_at), `stop` (or end of input) stops it.
+`counters` (the server's request counters), `tasks` (per task: status, model,
+created_at and completed_at), `stop` (or end of input) stops it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ def _state(value: Any) -> dict[str, Any]:
     def read(name: str) -> Any:
         return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
-    return {"status": read("status"), "completed_at": read("completed_at"), "created_at": read("created_at")}
+    params = read("params") or {}
+    return {
+        "status": read("status"),
+        "model": params.get("model"),
+        "created_at": read("created_at"),
+        "completed_at": read("completed_at"),
+    }
 
 
 def main() -> None:
@@ -43,6 +49,9 @@ def main() -> None:
     parser.add_argument("--render", action="store_true", help="render real clips (default: one shared clip)")
     parser.add_argument("--rps", type=float, default=None, help="global request-per-second limit")
     parser.add_argument("--motions", type=int, default=0, help="serve a catalogue of this many motions")
+    parser.add_argument(
+        "--submit-latency", type=float, default=0.0, help="seconds each generate/ads answer takes"
+    )
     args = parser.parse_args()
 
     from hfwidgets.emulator import serve
@@ -55,6 +64,9 @@ def main() -> None:
     with serve(**kwargs) as server:
         if args.rps:
             server.faults.max_requests_per_second(args.rps)
+        if args.submit_latency:
+            server.faults.delay("generate", args.submit_latency)
+            server.faults.delay("ads", args.submit_latency)
         print(json.dumps({"base_url": server.base_url, "motions_url": server.motions_url}), flush=True)
         for line in sys.stdin:
             command = line.strip()
@@ -79,6 +91,7 @@ class EmulatorProcess:
     render: bool = False
     rps: float | None = None
     motions: int = 0
+    submit_latency: float = 0.0
     base_url: str = ""
     motions_url: str = ""
     _process: subprocess.Popen[str] | None = None
@@ -93,6 +106,8 @@ class EmulatorProcess:
             command += ["--rps", str(self.rps)]
         if self.motions:
             command += ["--motions", str(self.motions)]
+        if self.submit_latency:
+            command += ["--submit-latency", str(self.submit_latency)]
         self._process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -116,7 +131,7 @@ class EmulatorProcess:
         return dict(self._ask("counters"))
 
     def tasks(self) -> dict[str, dict[str, Any]]:
-        """Per task id: status, created_at and completed_at as the server records them."""
+        """Per task id: status, model, created_at and completed_at as the server records them."""
         return dict(self._ask("tasks"))
 
     @property

@@ -20,8 +20,17 @@ class CountingTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        # Pooled connections expire before the emulator's 5 s idle timeout, as the client's own do.
-        kwargs.setdefault("limits", httpx.Limits(keepalive_expiry=2.0))
+        from hfwidgets._client import KEEPALIVE_EXPIRY
+        from hfwidgets._http import MAX_IN_FLIGHT
+
+        # The client's own pool: as many connections as requests in flight, expiring before the
+        # emulator's 5 s idle timeout. (Unlike the client's own transport, billable POSTs share it.)
+        limits = httpx.Limits(
+            max_connections=MAX_IN_FLIGHT,
+            max_keepalive_connections=MAX_IN_FLIGHT,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+        )
+        kwargs.setdefault("limits", limits)
         super().__init__(**kwargs)
         self.by_endpoint: Counter[str] = Counter()
         self.feed_reads: Counter[str] = Counter()

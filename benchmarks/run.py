@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, cast
 
 if __package__ in (None, ""):  # `python benchmarks/run.py` as well as `python -m benchmarks`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +35,7 @@ from benchmarks._common import REPO_ROOT, Figure, Result, format_table, print_re
 __all__ = ["BENCHMARKS", "Benchmark", "main"]
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
-LATEST_PATH = Path(__file__).resolve().parent / "out" / "latest.json"  # git-ignored
+SUMMARY_HEADERS = ("#", "figure", "value", "target", "met?")
 
 
 @dataclass(frozen=True)
@@ -186,9 +185,9 @@ def machine() -> str:
     )
 
 
-def summary_lines(results: Sequence[Result]) -> list[str]:
-    """One table: every headline figure with its target and whether it was met."""
-    rows: list[tuple[str, str, str, str, str]] = []
+def summary_rows(results: Sequence[Result]) -> list[tuple[str, ...]]:
+    """Every headline figure with its target and whether it was met."""
+    rows: list[tuple[str, ...]] = []
     for result in results:
         if result.skipped:
             rows.append((result.key, result.title, "not measured", "", result.skipped))
@@ -196,60 +195,89 @@ def summary_lines(results: Sequence[Result]) -> list[str]:
         for figure in result.figures:
             verdict = {True: "yes", False: "**NO**", None: ""}[figure.met]
             rows.append((result.key, figure.name, figure.shown(), figure.target, verdict))
-    return format_table(("#", "figure", "value", "target", "met?"), rows)
+    return rows
+
+
+def summary_lines(results: Sequence[Result]) -> list[str]:
+    """One table: every headline figure with its target and whether it was met."""
+    return format_table(SUMMARY_HEADERS, summary_rows(results))
 
 
 def write_results(results: Sequence[Result], *, quick: bool, started: datetime) -> None:
-    """Rewrite RESULTS.md: these results, plus the latest of any benchmark not run this time.
+    """Rewrite RESULTS.md with these results.
 
-    Every run's results are kept in `benchmarks/out/latest.json` (not committed), so
-    `--only P2 --write` refreshes P2's figures and keeps the others, each with its date.
+    The file is its own store: a benchmark not run this time keeps its summary rows and
+    its section as they were, with the date they were measured, so `--only P2 --write`
+    refreshes P2 alone.
     """
+    previous = RESULTS_PATH.read_text() if RESULTS_PATH.exists() else ""
+    rows, sections = _parse_results(previous)
     stamp = started.strftime("%Y-%m-%d %H:%M UTC")
-    kept: dict[str, dict[str, object]] = {}
-    if LATEST_PATH.exists():
-        try:
-            kept = json.loads(LATEST_PATH.read_text())
-        except (OSError, ValueError):
-            kept = {}
+    run_kind = "quick run" if quick else "full run"
     for result in results:
-        kept[result.key] = {"date": stamp, "quick": quick, "machine": machine(), "result": result.to_json()}
-    LATEST_PATH.parent.mkdir(exist_ok=True)
-    LATEST_PATH.write_text(json.dumps(kept, indent=1))
-
+        rows[result.key] = summary_rows([result])
+        section = [
+            f"## {result.key} — {result.title}",
+            "",
+            f"Measured {stamp} ({run_kind}) on {machine()}.",
+            "",
+        ]
+        if result.skipped:
+            section += [f"Not measured: {result.skipped}", ""]
+        else:
+            section += [*result.details, ""] if result.details else []
+            section += [f"- {note}" for note in result.notes]
+            section += [f"- run time: {result.seconds:.0f} s", ""]
+        sections[result.key] = section
     order = [b.key for b in BENCHMARKS]
-    entries = sorted(kept.values(), key=lambda e: order.index(_key(e)) if _key(e) in order else len(order))
-    merged = [Result.from_json(cast("dict[str, Any]", entry["result"])) for entry in entries]
-    dates = sorted({str(entry["date"]) for entry in entries})
+    keys = sorted(sections, key=lambda key: (order.index(key) if key in order else len(order), key))
+    dates = sorted(
+        {
+            match
+            for key in keys
+            for match in re.findall(r"^Measured (\S+ \S+ UTC)", "\n".join(sections[key]), re.M)
+        }
+    )
     lines = [
         "# Benchmark results",
         "",
-        f"- date: {dates[-1] if len(dates) == 1 else dates[0] + ' to ' + dates[-1]} (per benchmark below)",
-        f"- machine: {machine()}, shared with other work while measuring (each benchmark notes the load",
-        "  average): figures are noisy, read them next to their side-by-side baselines",
+        f"- measured: {' to '.join(dates[:1] + dates[-1:]) if len(dates) > 1 else ''.join(dates)} "
+        "(each section says when, on which machine)",
+        "- figures are noisy on a shared machine (each benchmark notes the load average): read them next to",
+        "  their side-by-side baselines",
         "- command: `.venv/bin/python -m benchmarks --write` (see `benchmarks/README.md`)",
         "",
         "## Summary",
         "",
-        *summary_lines(merged),
+        *format_table(SUMMARY_HEADERS, [row for key in keys for row in rows.get(key, [])]),
         "",
     ]
-    for entry, result in zip(entries, merged, strict=True):
-        run_kind = "quick run" if entry.get("quick") else "full run"
-        lines += [f"## {result.key} — {result.title}", "", f"Measured {entry['date']} ({run_kind}).", ""]
-        if result.skipped:
-            lines += [f"Not measured: {result.skipped}", ""]
-            continue
-        if result.details:
-            lines += [*result.details, ""]
-        lines += [f"- {note}" for note in result.notes]
-        lines += [f"- run time: {result.seconds:.0f} s", ""]
-    RESULTS_PATH.write_text("\n".join(lines))
+    for key in keys:
+        lines += sections[key]
+    RESULTS_PATH.write_text("\n".join(lines).rstrip("\n") + "\n")
 
 
-def _key(entry: dict[str, object]) -> str:
-    result = entry.get("result")
-    return str(result.get("key")) if isinstance(result, dict) else ""
+def _parse_results(text: str) -> tuple[dict[str, list[tuple[str, ...]]], dict[str, list[str]]]:
+    """Summary rows and section lines per benchmark key, from a RESULTS.md as this module writes it."""
+    rows: dict[str, list[tuple[str, ...]]] = {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    in_summary = False
+    for line in text.splitlines():
+        heading = re.match(r"^## (\S+) — ", line)
+        if line.startswith("## "):
+            in_summary = line == "## Summary"
+            current = sections.setdefault(heading.group(1), []) if heading else None
+        if current is not None:
+            current.append(line)
+        elif in_summary and line.startswith("|") and not line.startswith("|-"):
+            cells = tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
+            if cells != SUMMARY_HEADERS and len(cells) == len(SUMMARY_HEADERS):
+                rows.setdefault(cells[0], []).append(cells)
+    for section in sections.values():
+        if section and section[-1]:
+            section.append("")
+    return rows, sections
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -128,6 +128,8 @@ class Submission:
     cost: int = 0
     sent: bool = False
     """True once the request was handed to the connection: from then on it may have arrived."""
+    sent_at: datetime | None = None
+    """When the request was last handed to the connection (the task's submission time)."""
     task_id: str | None = None
     journal_id: str | None = None
     journal_problem: str | None = None
@@ -229,6 +231,9 @@ class Client:
         self._journal_checked = False
         """Points of submissions that may have been charged (SubmissionUncertain); counted in the budget."""
         self._in_flight = 0
+        # Tasks being waited on, id -> (schedule key, submission time): the durations learned
+        # so far are censored by them (see PollPolicy.window).
+        self._running: dict[str, tuple[str, float]] = {}
         self._money = threading.Lock()
         self._journal_option = journal
         self._journal: Journal | None = None
@@ -431,7 +436,9 @@ class Client:
                         endpoint=f"POST {path}",
                     )
                 assert isinstance(task_id, str)
-                task = replace(draft, id=task_id)
+                # Submitted when the request left, not when it was drafted: a POST that queued behind
+                # others for a minute is a minute younger than its draft, and its polls follow this time.
+                task = replace(draft, id=task_id, created_at=submission.sent_at or datetime.now(timezone.utc))
                 outcome = "accepted"
                 return task
             except SubmissionUncertain as error:
@@ -625,12 +632,16 @@ class Client:
 
     async def _wait(self, target: _Waited, timeout: float, on_update: OnUpdate | None) -> Feed:
         seen = _Seen()
+        if target.schedule_key is not None and target.submitted is not None:
+            self._running[target.id] = (target.schedule_key, target.submitted.timestamp())
         try:
             # The loop below stops at its deadline by itself; this bounds what it cannot see
             # coming (a read stalled in the service, a long pause, a trickling answer).
             return await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
         except asyncio.TimeoutError:
             pass
+        finally:
+            self._running.pop(target.id, None)
         status = seen.feed.status if seen.feed is not None else None
         # Raised here, outside the handler: the chain is the last read failure (if the final
         # reads failed, it explains the timeout), never the cancelled request.
@@ -644,7 +655,7 @@ class Client:
         if target.submitted is not None:
             offset = max(0.0, (datetime.now(timezone.utc) - target.submitted).total_seconds())
         key = target.schedule_key
-        window = self.poll.window(key, self._observed_durations(key))
+        window = self.expected_window(key)
         # When (in seconds since submission) the current poll was due: the grid the policy's gaps add to.
         due = offset
         while True:
@@ -662,7 +673,7 @@ class Client:
                     due = offset
                 if key is None and (feed.is_ad or feed.params.model):
                     key = "ads" if feed.is_ad else feed.params.model
-                    window = self.poll.window(key, self._observed_durations(key))
+                    window = self.expected_window(key)
                 if seen.feed is None or _changed(seen.feed, feed):
                     self._journal_update(target.id, feed)
                     if seen.feed is not None and feed.status != seen.feed.status:
@@ -687,12 +698,26 @@ class Client:
                 due = elapsed + self.poll.jittered(self.poll.next_delay(elapsed, window))
             await asyncio.sleep(min(due - elapsed, deadline - now))
 
-    def _observed_durations(self, key: str | None) -> list[float]:
+    def expected_window(self, key: str | None) -> tuple[float, float]:
+        """When tasks of `key` (a model, or "ads") usually finish, in seconds after submission.
+
+        The poll policy's window from the journal's observed durations on this base URL,
+        censored by the tasks this client is waiting on (`PollPolicy.window`).
+        """
         journal = self.journal
         if journal is None or key is None:
-            return []
-        durations: list[float] | None = self._journal_call(journal.durations, key, self.base_url)
-        return durations or []
+            return self.poll.window(key)
+        completions: list[tuple[float, float]] = (
+            self._journal_call(journal.completions, key, self.base_url) or []
+        )
+        from ._journal import DURATION_SAMPLES
+
+        # The running tasks of the same cohort: when the sample is full, those submitted since its oldest.
+        full = len(completions) >= DURATION_SAMPLES
+        since = min(submitted for submitted, _ in completions) if full else 0.0
+        now = time.time()
+        running = [now - at for k, at in list(self._running.values()) if k == key and at >= since]
+        return self.poll.window(key, [seconds for _, seconds in completions], running)
 
     def _journal_update(self, task_id: str, feed: Feed) -> None:
         journal = self.journal
@@ -789,6 +814,7 @@ async def _mark_sent(request: httpx.Request) -> None:
     submission = _current_submission.get()
     if submission is not None and request.method == "POST":
         submission.sent = True
+        submission.sent_at = datetime.now(timezone.utc)
 
 
 async def _mark_refused(response: httpx.Response) -> None:

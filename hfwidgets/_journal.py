@@ -82,7 +82,7 @@ LOCAL_ID_PREFIX = "local-"
 SUBMITTING_STALE_SECONDS = 3600.0
 """A "submitting" row older than this reads as uncertain even when its process cannot be checked."""
 _BUSY_TIMEOUT_MS = 30_000  # two kernels hammering the file must wait, not fail
-_DURATION_SAMPLES = 100
+DURATION_SAMPLES = 100
 
 # Column order of the `tasks` table, matching the TaskRecord fields.
 _COLUMNS = (
@@ -710,24 +710,32 @@ class Journal:
         found = self._select("id = ? OR submission_id = ?", [task_id, task_id])
         return found[0] if found else None
 
-    @_guarded
     def durations(self, model: str, base_url: str) -> list[float]:
         """Observed seconds from submission to completion of `model` tasks on `base_url`.
 
-        `model` is a video model, or "ads" for ad tasks (recorded with no model).
-        The most recent completions first (at most 100); only completed tasks count.
+        `model` is a video model, or "ads" for ad tasks (recorded with no model). Those of
+        the (at most 100) most recently submitted tasks that completed, newest first.
+        """
+        return [seconds for _, seconds in self.completions(model, base_url)]
+
+    @_guarded
+    def completions(self, model: str, base_url: str) -> list[tuple[float, float]]:
+        """(submitted at, seconds to completion) of the tasks `durations` describes.
+
+        Chosen by submission time, so that with the tasks still running since the oldest of
+        them they form one cohort: the poll policy's estimate needs both (`PollPolicy.window`).
         """
         conn = self._reader()
         if conn is None:
             return []
         rows = conn.execute(
-            """SELECT finished_at - created_at FROM tasks
+            """SELECT created_at, finished_at - created_at FROM tasks
                WHERE (model = ? OR kind = ?) AND base_url = ? AND status = 'completed'
                  AND finished_at IS NOT NULL
-               ORDER BY finished_at DESC LIMIT ?""",
-            (model, model, base_url.rstrip("/"), _DURATION_SAMPLES),
+               ORDER BY created_at DESC LIMIT ?""",
+            (model, model, base_url.rstrip("/"), DURATION_SAMPLES),
         )
-        return [max(0.0, float(seconds)) for (seconds,) in rows]
+        return [(float(created), max(0.0, float(seconds))) for created, seconds in rows]
 
 
 def _forget_in_flight(submission_id: str) -> None:

@@ -23,7 +23,10 @@ Each gap is stretched or shrunk at random by up to `jitter` (±10 %) when waitin
 
 The window comes from priors per model (lite 20–60 s, turbo 25–80 s, standard
 40–120 s, ads 30–120 s) unless the journal holds at least `min_samples`
-observed durations for this model and base URL: then their `quantiles` are used.
+observed durations for this model and base URL: then their `quantiles` are used,
+estimated with the tasks still running counted as "longer than their age so far"
+(in a batch the quick tasks finish first, and a window learned from them alone
+would be too short for the rest).
 A client of the emulator (`server.client()`, or `Client()` without a key) gets
 the emulator's own timings as priors instead (`EmulatorServer.poll_policy()`).
 
@@ -110,18 +113,28 @@ class PollPolicy:
         """`delay` changed at random by at most `jitter` of itself (`rng()` in [0, 1))."""
         return delay * (1.0 + self.jitter * (2.0 * rng() - 1.0))
 
-    def window(self, model: str | None, durations: Iterable[float] = ()) -> tuple[float, float]:
+    def window(
+        self, model: str | None, durations: Iterable[float] = (), running: Iterable[float] = ()
+    ) -> tuple[float, float]:
         """The expected completion window (low, high) in seconds for `model`.
 
         `durations` holds observed seconds to completion (journal); with at least `min_samples`
-        of them their quantiles replace the prior.
+        of them their quantiles replace the prior. `running` holds the ages (seconds since
+        submission) of tasks of `model` still running: the durations are then a biased sample
+        (in a batch the quick tasks finish first). The quantiles are Kaplan-Meier estimates,
+        which count each running task as "longer than its age" (with none running they are the
+        plain empirical quantiles); a bound the finished tasks cannot establish yet keeps the
+        prior's value.
         """
-        samples = sorted(d for d in durations if math.isfinite(d) and d >= 0)
-        if len(samples) >= self.min_samples:
-            low = _quantile(samples, self.quantiles[0]) - self.margin
-            high = _quantile(samples, self.quantiles[1]) + self.margin
-            return max(low, 0.0), max(high, low + self.window_interval)
-        return tuple(self.priors.get(model or "", _FALLBACK_WINDOW))  # type: ignore[return-value]
+        prior_low, prior_high = self.priors.get(model or "", _FALLBACK_WINDOW)
+        samples = [d for d in durations if math.isfinite(d) and d >= 0]
+        if len(samples) < self.min_samples:
+            return prior_low, prior_high
+        ages = [a for a in running if math.isfinite(a) and a >= 0]
+        first, last = _censored_quantiles(samples, ages, self.quantiles)
+        low = prior_low if first is None else first - self.margin
+        high = max(prior_high, max(samples) + self.margin) if last is None else last + self.margin
+        return max(low, 0.0), max(high, low + self.window_interval)
 
     def next_delay(self, elapsed: float, window: tuple[float, float]) -> float:
         """Seconds to wait before the next poll, `elapsed` seconds after submission."""
@@ -177,9 +190,28 @@ class PollPolicy:
         )
 
 
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolated quantile of already sorted values."""
-    position = (len(sorted_values) - 1) * min(max(q, 0.0), 1.0)
-    below = math.floor(position)
-    above = min(below + 1, len(sorted_values) - 1)
-    return sorted_values[below] + (sorted_values[above] - sorted_values[below]) * (position - below)
+def _censored_quantiles(
+    durations: Sequence[float], ages: Sequence[float], quantiles: Sequence[float]
+) -> list[float | None]:
+    """Kaplan-Meier quantiles of durations with right-censored observations (`ages` of running tasks).
+
+    None for a quantile the estimate does not reach (too many tasks still running past the
+    last finished one). A task running for exactly a finished one's duration counts as at risk.
+    """
+    events = sorted([(d, 1) for d in durations] + [(a, 0) for a in ages])
+    at_risk, survival = len(events), 1.0
+    found: list[float | None] = [None] * len(quantiles)
+    index = 0
+    while index < len(events):
+        moment, finished, censored = events[index][0], 0, 0
+        while index < len(events) and events[index][0] == moment:
+            finished += events[index][1]
+            censored += 1 - events[index][1]
+            index += 1
+        if finished:
+            survival *= 1.0 - finished / at_risk
+            for position, q in enumerate(quantiles):
+                if found[position] is None and 1.0 - survival >= q - 1e-12:
+                    found[position] = moment
+        at_risk -= finished + censored
+    return found

@@ -249,6 +249,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await state.aclose_fetcher()
         state.close()
 
     app = Starlette(

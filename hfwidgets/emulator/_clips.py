@@ -23,17 +23,26 @@ FETCH_TIMEOUT = 2.0  # seconds to fetch an input image given by URL
 logger = logging.getLogger("hfwidgets.emulator")
 
 
-async def fetch_image(url: str) -> Image.Image:
+async def fetch_bytes(state: EmulatorState, url: str) -> bytes:
     async def get() -> bytes:
-        async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as client:
-            response = await client.get(url)
-            response.raise_for_status()
-            return response.content
+        response = await state.fetcher().get(url, timeout=FETCH_TIMEOUT)
+        response.raise_for_status()
+        return response.content
 
-    content = await asyncio.wait_for(get(), FETCH_TIMEOUT + 0.5)
+    return await asyncio.wait_for(get(), FETCH_TIMEOUT + 0.5)
+
+
+def keep_fetched(content: bytes, path: Path) -> Image.Image:
+    """Decode a fetched image and keep a JPEG copy at `path` (a JPEG is kept as sent, not re-encoded)."""
     picture = Image.open(io.BytesIO(content))
+    original_format = picture.format
     picture.load()
-    return picture.convert("RGB")
+    rgb = picture.convert("RGB")
+    if original_format == "JPEG":
+        path.write_bytes(content)
+    else:
+        save_jpeg(rgb, path)
+    return rgb
 
 
 async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Image | str], fit: str) -> None:
@@ -43,9 +52,11 @@ async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Ima
     try:
         pictures: list[Image.Image] = []
         for index, source in enumerate(sources):
+            path = state.directory / "inputs" / f"{task.input_ids[index]}.jpg"
             if isinstance(source, str):
                 try:
-                    source = await fetch_image(source)
+                    content = await fetch_bytes(state, source)
+                    source = await loop.run_in_executor(state.executor, keep_fetched, content, path)
                 except (
                     httpx.HTTPError,
                     OSError,
@@ -58,8 +69,9 @@ async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Ima
                     )
                     task.notes.update(input_image="placeholder", reason=reason[:300])
                     source = placeholder_image(width, height, "placeholder")
-            path = state.directory / "inputs" / f"{task.input_ids[index]}.jpg"
-            await loop.run_in_executor(state.executor, save_jpeg, source, path)
+                    await loop.run_in_executor(state.executor, save_jpeg, source, path)
+            else:
+                await loop.run_in_executor(state.executor, save_jpeg, source, path)
             state.inputs[task.input_ids[index]] = path
             pictures.append(source)
         if state.render:

@@ -11,6 +11,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .._catalog import bundled_motions, resolve_motion
 from .._models import Motion
 from ._faults import ENDPOINTS, Faults
@@ -90,6 +92,7 @@ class EmulatorState:
         self._shared_clip: Future[ClipFiles] | None = None
         self._lock = threading.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        self._fetcher: httpx.AsyncClient | None = None
         self.closed = False
 
     def motion(self, motion_id: str) -> Motion:
@@ -132,6 +135,22 @@ class EmulatorState:
 
                 self._shared_clip = self.executor.submit(make)
             return self._shared_clip
+
+    def fetcher(self) -> httpx.AsyncClient:
+        """The one HTTP client fetching input images given by URL (made on first use, in the server's loop).
+
+        One pooled client rather than one per task: building a client builds a TLS context,
+        which cost more than the rest of a submission.
+        """
+        if self._fetcher is None:
+            self._fetcher = httpx.AsyncClient(follow_redirects=True)
+        return self._fetcher
+
+    async def aclose_fetcher(self) -> None:
+        """Close the image fetcher's connections (at server shutdown, in its loop)."""
+        fetcher, self._fetcher = self._fetcher, None
+        if fetcher is not None:
+            await fetcher.aclose()
 
     def keep(self, job: asyncio.Task[None]) -> None:
         """Hold a reference to a background job until it ends (asyncio keeps only weak ones)."""

@@ -1,8 +1,8 @@
 """Waiting for a task inside a widget: feed updates, elapsed time and a progress estimate.
 
-The estimate comes from the window the client's `PollPolicy` expects tasks of
-this model to finish in (its priors, or the durations the journal observed); an
-emulator's client has the emulator's own durations as priors.
+The estimate comes from the window the client expects tasks of this model to
+finish in (`Client.expected_window`: its poll policy's priors, or the durations
+the journal observed); an emulator's client has the emulator's own durations as priors.
 """
 
 from __future__ import annotations
@@ -18,22 +18,12 @@ from ._i18n import tr
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["TICK_SECONDS", "WAIT_TIMEOUT", "expected_window", "follow", "progress_text"]
+__all__ = ["TICK_SECONDS", "WAIT_TIMEOUT", "follow", "progress_text"]
 
 TICK_SECONDS = 0.5
 """How often the elapsed time and progress estimate are refreshed while waiting."""
 WAIT_TIMEOUT = 600.0
 """Seconds a widget waits for one task before saying it is still running."""
-
-
-def expected_window(client: Client, kind: str) -> tuple[float, float]:
-    """When tasks of `kind` (a model or "ads") usually finish, in seconds after submission."""
-    journal = client.journal
-    try:
-        history = journal.durations(kind, client.base_url) if journal is not None else []
-    except Exception:  # the estimate is a nicety: a journal problem must not stop the wait
-        history = []
-    return client.poll.window(kind, history)
 
 
 def progress_text(
@@ -77,7 +67,7 @@ async def follow(
     """Wait for `task`: every feed read goes to `on_feed`, the progress line (twice a second)
     to `on_status`. A failed task's feed is given to `on_feed` before TaskFailed propagates."""
     kind = "ads" if task.kind == "ads" else task.model or "lite"
-    window = expected_window(client, kind)
+    window = client.expected_window(kind)
     emulated = bool(getattr(client, "emulated", False))
     started = time.monotonic()
     status = "queued"

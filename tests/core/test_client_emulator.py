@@ -209,6 +209,24 @@ async def test_rate_limited_submission_is_resent_once_refused(
         assert list(fresh_quick_emulator.tasks) == [task.id]
 
 
+async def test_a_task_is_as_old_as_its_accepted_request_not_its_draft(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    # Refused first with Retry-After: 1 s: the request that created the task left a second later.
+    fresh_quick_emulator.faults.rate_limit("generate", 1, retry_after=1.0)
+    async with client_of(fresh_quick_emulator, tmp_path) as client:
+        drafted = datetime.now(timezone.utc)
+        task = await client.generate(picture(), "Face Punch")
+        answered = datetime.now(timezone.utc)
+        assert drafted + timedelta(seconds=0.9) <= task.created_at <= answered
+        server_side = fresh_quick_emulator.tasks[task.id].created_at
+        assert abs(task.created_at.timestamp() - server_side) < 0.5
+        record = client.journal.get(task.id) if client.journal else None
+        assert record is not None and record.created_at == task.created_at
+
+
 async def test_journal_records_tasks_and_resume_finishes_them(
     fresh_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
@@ -263,3 +281,31 @@ def test_an_emulator_client_polls_on_the_emulators_own_timings(quick_emulator: E
     assert low <= 1.2 <= high <= 3.0  # the default Timing: queued 0.2 s, then in progress 1.0 s
     times = client.poll.poll_times("lite", until=1.3)
     assert times[-1] <= 1.45  # a task finished at 1.3 s is seen within about 0.1 s
+
+
+async def test_a_task_still_running_keeps_the_learned_window_open(
+    quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    import asyncio
+    import dataclasses
+    from datetime import timedelta
+
+    async with client_of(quick_emulator, tmp_path) as client:
+        quick = [
+            await client.generate(picture(), "Face Punch", seed=s, width=736, height=1312)
+            for s in range(1, 6)
+        ]
+        await asyncio.gather(*(client.wait(task, timeout=60) for task in quick))
+        learned = client.expected_window("lite")
+        assert learned[1] < 5.0  # five ~1.2 s tasks observed: their quantiles replace the prior (0.5-5 s)
+        quick_emulator.faults.stall_tasks(1)
+        stalled = await client.generate(picture(), "Face Punch", seed=9, width=736, height=1312)
+        # Submitted 30 s ago as far as the client knows: it outlived every finished lite task.
+        stalled = dataclasses.replace(stalled, created_at=stalled.created_at - timedelta(seconds=30))
+        waiting = asyncio.ensure_future(client.wait(stalled, timeout=60))
+        await asyncio.sleep(0.3)
+        assert client.expected_window("lite") == (learned[0], QUICK.priors["lite"][1])
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert client.expected_window("lite") == learned

@@ -61,6 +61,39 @@ def test_history_replaces_the_priors_with_enough_samples() -> None:
     assert policy.detection_delay("standard", 10.0) > 1.0
 
 
+def test_running_tasks_keep_a_batch_from_learning_a_window_of_its_quick_tasks_only() -> None:
+    # 40 s into a batch: the five lite tasks that finished took 20-24 s, 60 others are still running.
+    policy = PollPolicy()
+    finished = [20.0, 21.0, 22.0, 23.0, 24.0]
+    running = [40.0 - 0.5 * i for i in range(60)]  # ages 10.5-40 s
+    _, uncensored_high = policy.window("lite", finished)
+    assert uncensored_high < 25.0  # what the finished ones alone suggest
+    low, high = policy.window("lite", finished, running)
+    # The upper quantile cannot be known yet (most tasks outlived every finished one): the prior's stays.
+    assert high == DEFAULT_PRIORS["lite"][1]
+    # The lower one is known: the 3 % quantile is the second finished task (2 of 46 then at risk).
+    assert low == pytest.approx(21.0 - policy.margin)
+
+
+def test_the_censored_estimate_matches_a_hand_computed_kaplan_meier() -> None:
+    # Durations 10, 20, 30, 40, 50; running for 25 and 35 s. At risk: 7 at 10 (S = 6/7),
+    # 6 at 20 (S = 5/7), 4 at 30 (S = 15/28), 2 at 40 (S = 15/56), 1 at 50 (S = 0).
+    policy = PollPolicy(quantiles=(0.1, 0.5), margin=0.0)
+    low, high = policy.window("lite", [10, 20, 30, 40, 50], [25, 35])
+    assert (low, high) == (10.0, 40.0)  # F(10) = 1/7 >= 0.1; F(30) = 13/28 < 0.5 <= F(40) = 41/56
+    # A task running exactly as long as the longest finished one is still at risk then: F(5) = 5/6,
+    # so the 90 % quantile is not reached and the prior's bound stays.
+    policy = PollPolicy(quantiles=(0.5, 0.9), margin=0.0)
+    assert policy.window("lite", [1, 2, 3, 4, 5], [5])[1] == DEFAULT_PRIORS["lite"][1]
+    assert policy.window("lite", [1, 2, 3, 4, 5], [4.5])[1] == 5.0
+
+
+def test_running_tasks_younger_than_every_duration_change_nothing() -> None:
+    policy = PollPolicy(quantiles=(0.0, 1.0))
+    observed = [30.0, 35.0, 40.0, 45.0, 50.0]
+    assert policy.window("turbo", observed, [1.0, 2.0, 3.0]) == policy.window("turbo", observed)
+
+
 def test_unknown_model_uses_a_wide_window() -> None:
     low, high = PollPolicy().window("mystery")
     assert low <= 20 and high >= 120

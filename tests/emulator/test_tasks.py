@@ -132,6 +132,13 @@ def test_input_image_copy_is_served(server: EmulatorServer) -> None:
     assert response.headers["content-type"] == "image/jpeg"
 
 
+def test_a_jpeg_input_given_by_url_is_kept_as_sent(server: EmulatorServer) -> None:
+    url = f"{server.base_url}/samples/cat.jpg"
+    feed = wait_for(server, submit(server, image=[url]))
+    assert "emulator" not in feed or "input_image" not in feed["emulator"]
+    assert httpx.get(feed["params"]["input_image"]["url"]).content == httpx.get(url).content
+
+
 def test_unreachable_input_url_animates_a_flagged_placeholder(server: EmulatorServer) -> None:
     feed = wait_for(server, submit(server, image=["http://127.0.0.1:9/missing.jpg"]))
     assert feed["jobs"][0]["status"] == "completed"

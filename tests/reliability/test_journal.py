@@ -221,6 +221,20 @@ def test_durations_are_per_model_and_base_url(tmp_path: Path) -> None:
     assert journal.durations("standard", BASE) == []
 
 
+def test_completions_are_the_most_recently_submitted_and_say_when(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    now = datetime.now(timezone.utc)
+    # Submitted 90, 60 and 30 s ago; the oldest finished last.
+    for name, age in (("old", 90), ("mid", 60), ("new", 30)):
+        journal.record(make_task(name, created_at=now - timedelta(seconds=age)), base_url=BASE)
+    for name in ("new", "mid", "old"):
+        journal.update(name, make_feed(name, "completed", url="http://x/v.mp4"))
+    completions = journal.completions("lite", BASE)
+    assert [round(now.timestamp() - submitted) for submitted, _ in completions] == [30, 60, 90]
+    assert [round(seconds) for _, seconds in completions] == [30, 60, 90]
+    assert journal.durations("lite", BASE) == [seconds for _, seconds in completions]
+
+
 def test_durations_of_ads_tasks_are_found_by_kind(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     created = datetime.now(timezone.utc) - timedelta(seconds=50)
