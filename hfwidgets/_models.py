@@ -7,6 +7,7 @@ This module is shared by the client and the emulator; it does no I/O of its own
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -80,6 +81,9 @@ TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
 MAX_TASK_ID_LENGTH = 200
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def task_id_problem(value: object) -> str | None:
     """Why `value` cannot be a task id put into a URL path, or None when it can.
 
@@ -95,7 +99,7 @@ def task_id_problem(value: object) -> str | None:
         return f"{value!r} names a directory, not a task"
     if "/" in value or "\\" in value:
         return "it contains a slash"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL_CHARACTERS.search(value):
         return "it contains control characters"
     if len(value) > MAX_TASK_ID_LENGTH:
         return f"it is {len(value)} characters long (at most {MAX_TASK_ID_LENGTH})"
