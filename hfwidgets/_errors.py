@@ -96,6 +96,7 @@ class MissingKeyError(HiggsfieldError):
     """
 
     def __init__(self, *, emulator_installed: bool = True) -> None:
+        self.emulator_installed = emulator_installed
         if emulator_installed:
             alternative = (
                 "Any value works for a local emulator; to use the one hfwidgets starts by itself, "

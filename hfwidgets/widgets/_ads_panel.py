@@ -158,6 +158,8 @@ class AdsPanel(StaticRepr, WidgetBase):
             self.refresh_notice()
 
     def _refresh_cost(self) -> None:
+        if not self.has_client:
+            return
         self.show_cost(self.client.price("ads"), self.t("ad"))
 
     def static_html(self) -> str:
@@ -170,5 +172,5 @@ class AdsPanel(StaticRepr, WidgetBase):
     def __repr__(self) -> str:
         return (
             f"AdsPanel(template_id={self.template_id!r}, size={self.size!r}, "
-            f"images={len(self._frames.images)}, emulated={bool(getattr(self.client, 'emulated', False))})"
+            f"images={len(self._frames.images)}, emulated={self.emulated})"
         )

@@ -30,7 +30,7 @@ import anywidget
 import traitlets
 
 from .._config import key_from_environment
-from .._errors import HiggsfieldError, NoEventLoop, redact
+from .._errors import HiggsfieldError, MissingKeyError, NoEventLoop, redact
 from .._media import fetch_media, is_loopback_url
 from ._i18n import check_lang, default_lang, tr
 
@@ -291,13 +291,18 @@ class WidgetBase(anywidget.AnyWidget):
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword argument(s): {', '.join(unknown)}"
             )
+        missing: MissingKeyError | None = None
         if client is None and uses_client:
             from .._session import default_client, shared_emulator, wants_emulator
 
-            if wants_emulator(None, None):
-                shared_emulator(announce=False)  # the view shows the notice, as its banner
-            client = default_client()
+            try:
+                if wants_emulator(None, None):
+                    shared_emulator(announce=False)  # the view shows the notice, as its banner
+                client = default_client()
+            except MissingKeyError as error:  # no key and no emulator: said inside the widget
+                missing = error
         self._client = client
+        self._missing_client = missing
         self.errors = ErrorLine(self)
         self._handlers: dict[str, Handler] = {}
         super().__init__(lang=check_lang(lang if lang is not None else default_lang()), **traits)
@@ -306,14 +311,21 @@ class WidgetBase(anywidget.AnyWidget):
         self.on_msg(self._on_view_message)
         if client is not None:
             self.emulated = bool(getattr(client, "emulated", False))
-            self.refresh_notice()
+        self.refresh_notice()
 
     @property
     def client(self) -> Client:
         """The client every request of this widget goes through."""
         if self._client is None:
+            if self._missing_client is not None:  # a new error each time: no traceback piles up
+                raise MissingKeyError(emulator_installed=self._missing_client.emulator_installed)
             raise HiggsfieldError(f"{type(self).__name__} has no client")
         return self._client
+
+    @property
+    def has_client(self) -> bool:
+        """False when none could be made (no key and no emulator): the error line says why."""
+        return self._client is not None
 
     def t(self, key: str, **values: object) -> str:
         """A string of the table in the widget's language."""
@@ -337,7 +349,11 @@ class WidgetBase(anywidget.AnyWidget):
 
     def refresh_notice(self) -> None:
         """Show, visibly, when the client's tasks are not being journalled (`client.journal_problem`):
-        generating still works, but a kernel restart would lose track of running tasks."""
+        generating still works, but a kernel restart would lose track of running tasks; or that
+        there is no client at all (no key, no emulator): a standing condition, which actions do not clear."""
+        if self._missing_client is not None:
+            self.notice = f"⚠ {self._missing_client}"
+            return
         client = self._client
         problem = getattr(client, "journal_problem", None) if client is not None else None
         self.notice = f"⚠ {self.t('no_journal')} {problem}" if problem else ""
@@ -345,6 +361,8 @@ class WidgetBase(anywidget.AnyWidget):
     def show_cost(self, cost: int, what: str, *, label: str = "this_call") -> None:
         """Set the cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
         with a warning when the cost is more than the budget has left."""
+        if not self.has_client:
+            return
         client = self.client
         text = self.t("cost", label=self.t(label), cost=cost, what=what, spent=client.spent)
         warning = ""

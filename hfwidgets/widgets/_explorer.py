@@ -216,6 +216,8 @@ class Explorer(StaticRepr, WidgetBase):
         self.cell_list[index].view.download()
 
     def _refresh_cost(self) -> None:
+        if not self.has_client:
+            return
         self.show_cost(self.price, f"{len(self.cell_list)} × {self.model}", label="this_run")
 
     def static_html(self) -> str:

@@ -137,7 +137,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         load_catalogue = motions is None
         if motions is None:
             motions = bundled_motions()
-            if self.client.emulated:
+            if self.emulated:
                 # Until the emulator's listing arrives, show names only: the snapshot's previews
                 # live on the provider's CDN, pointless traffic when the videos are synthetic.
                 motions = [dataclasses.replace(m, preview_url=None) for m in motions]
@@ -176,7 +176,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         if last_image is not None:
             self._frames.set_frame("last", last_image)
         self._refresh_cost()
-        self._start_background(load_catalogue=load_catalogue, resume_pending=resume_pending)
+        if self.has_client:  # without one the error line already says why (MissingKeyError)
+            self._start_background(load_catalogue=load_catalogue, resume_pending=resume_pending)
 
     # ------------------------------------------------------------------ public API
 
@@ -618,6 +619,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     # ------------------------------------------------------------------ display
 
     def _refresh_cost(self) -> None:
+        if not self.has_client:
+            return
         model = self.model if self.model in MODELS else "lite"
         self.show_cost(self.client.price(model), model)
 
@@ -634,5 +637,5 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         return (
             f"Studio(model={self.model!r}, motion={motion.name if motion else None!r}, "
             f"images={len(self._frames.images)}, results={len(self.results)}, "
-            f"emulated={bool(getattr(self.client, 'emulated', False))})"
+            f"emulated={self.emulated})"
         )

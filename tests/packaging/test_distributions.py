@@ -70,6 +70,10 @@ def test_core_without_key_says_how_to_get_a_key_or_the_emulator(core_venv: Venv)
     )
     done = core_venv.run("python", "-c", code)
     assert 'pip install "hfwidgets[emulator]"' in done.stdout, done.stderr
+    # A widget is built all the same and says it inside itself.
+    done = core_venv.run("python", "-c", "import hfwidgets; print(hfwidgets.Studio().notice)")
+    assert done.returncode == 0, done.stderr
+    assert 'pip install "hfwidgets[emulator]"' in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize(

@@ -268,6 +268,31 @@ async def test_no_key_means_the_emulator_and_a_banner_without_stderr(
             server.stop()
 
 
+@pytest.mark.parametrize("panel", ["Studio", "AdsPanel", "Explorer"])
+async def test_without_key_or_emulator_the_widget_shows_how_to_get_either(
+    panel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hfwidgets.widgets
+    from hfwidgets import _extras, _session
+
+    monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_HK_BASE_URL", raising=False)
+    monkeypatch.setattr(_session, "_server", None)
+    installed = _extras.available
+    monkeypatch.setattr(_extras, "available", lambda extra: extra != "emulator" and installed(extra))
+    by_panel: dict[str, dict[str, Any]] = {
+        "Studio": {"motion": "Face Punch"},
+        "Explorer": {"motions": ["Face Punch", "Eyes In"]},
+    }
+    options = by_panel.get(panel, {})
+    widget = getattr(hfwidgets.widgets, panel)(image=png_bytes(), **options)  # built, not raised
+    assert widget.notice.startswith("⚠ No API key") and 'pip install "hfwidgets[emulator]"' in widget.notice
+    assert not widget.emulated and widget.cost == {} and repr(widget).startswith(panel + "(")
+    assert widget.generate() is None  # refused inside the widget, nothing started
+    assert "MissingKeyError" in widget.error and 'pip install "hfwidgets[emulator]"' in widget.error
+    assert _session._server is None
+
+
 async def test_a_client_with_a_key_shows_no_banner(fresh_emulator: EmulatorServer) -> None:
     from hfwidgets._client import Client
 
