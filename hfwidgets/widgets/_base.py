@@ -324,7 +324,7 @@ class WidgetBase(anywidget.AnyWidget):
 
     @property
     def has_client(self) -> bool:
-        """False when none could be made (no key and no emulator): the error line says why."""
+        """False when none could be made (no key and no emulator): the notice says why."""
         return self._client is not None
 
     def t(self, key: str, **values: object) -> str:
