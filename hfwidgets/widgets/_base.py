@@ -361,8 +361,6 @@ class WidgetBase(anywidget.AnyWidget):
     def show_cost(self, cost: int, what: str, *, label: str = "this_call") -> None:
         """Set the cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
         with a warning when the cost is more than the budget has left."""
-        if not self.has_client:
-            return
         client = self.client
         text = self.t("cost", label=self.t(label), cost=cost, what=what, spent=client.spent)
         warning = ""
