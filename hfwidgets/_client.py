@@ -9,10 +9,11 @@ Every request passes the requester's one `Throttle` (`_http`): at most
 size, so a thousand waits queue cheaply there instead of in httpx's pool, whose
 queued requests fail with `PoolTimeout`), then the pace the service accepts.
 
-The HTTP transport is httpx's own, or aiohttp's through `httpx-aiohttp`
-(`pip install "hfwidgets[aiohttp]"`, then `Client(transport="aiohttp")`, or
-`HFWIDGETS_TRANSPORT=aiohttp` for the clients the widgets and `run()` build):
-the same API and errors, at about a third of the CPU per request.
+The HTTP transport is httpx's own, or aiohttp (`pip install "hfwidgets[aiohttp]"`,
+then `Client(transport="aiohttp")`, or `HFWIDGETS_TRANSPORT=aiohttp` for the
+clients the widgets and `run()` build): billable POSTs through `httpx-aiohttp`,
+reads on an aiohttp session of their own (`_aiohttp`); the same API and errors,
+at about a third of the CPU per poll.
 
 Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
 `NO_PROXY`), as httpx reads them. A configured proxy sees every request it
@@ -61,7 +62,7 @@ from ._errors import (
     ValidationError,
 )
 from ._extras import require
-from ._http import MAX_IN_FLIGHT, Requester, Sleep, is_transient
+from ._http import MAX_IN_FLIGHT, Connection, Requester, Sleep, is_transient
 from ._models import (
     FAILED_STATUSES,
     PRICES,
@@ -77,6 +78,7 @@ from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 
 if TYPE_CHECKING:
+    from ._aiohttp import AiohttpReads
     from ._images import LoadedImage, PreparedImage
     from ._journal import Journal
 
@@ -238,7 +240,9 @@ class Client:
         self._journal_option = journal
         self._journal: Journal | None = None
         self._transport, self.transport = _choose_transport(transport)
-        self._http_clients: dict[tuple[asyncio.AbstractEventLoop, bool], httpx.AsyncClient] = {}
+        self._http_clients: dict[
+            tuple[asyncio.AbstractEventLoop, bool], tuple[httpx.AsyncClient, AiohttpReads | None]
+        ] = {}
         self._http_lock = threading.Lock()
         self._requester = Requester(
             key=self._key, base_url=self.base_url, max_retries=max_retries, timeout=self.timeout, sleep=sleep
@@ -268,17 +272,29 @@ class Client:
         a pooled one the server may be closing at that instant (its idle timeout), which would
         fail the POST after sending it and make the submission uncertain.
         """
-        loop = asyncio.get_running_loop()
-        own = billable and self._transport is None and self.transport == "httpx"
+        return self._connections(billable=billable)[0]
+
+    def _reads(self) -> Connection:
+        """Where API reads go: aiohttp's own session on the aiohttp transport, else the httpx client."""
+        http, reads = self._connections(billable=False)
+        return http if reads is None else reads
+
+    def _connections(self, *, billable: bool) -> tuple[httpx.AsyncClient, AiohttpReads | None]:
+        key = (asyncio.get_running_loop(), billable and self._transport is None and self.transport == "httpx")
+        connections = self._http_clients.get(key)
+        if connections is not None and not connections[0].is_closed:
+            return connections
         with self._http_lock:
             for stale in [key for key in self._http_clients if key[0].is_closed()]:
                 del self._http_clients[stale]
-            http = self._http_clients.get((loop, own))
-            if http is None or http.is_closed:
-                http = self._http_clients[(loop, own)] = self._new_http_client(fresh_connections=own)
-            return http
+            connections = self._http_clients.get(key)
+            if connections is None or connections[0].is_closed:
+                connections = self._http_clients[key] = self._new_connections(fresh_connections=key[1])
+            return connections
 
-    def _new_http_client(self, *, fresh_connections: bool = False) -> httpx.AsyncClient:
+    def _new_connections(
+        self, *, fresh_connections: bool = False
+    ) -> tuple[httpx.AsyncClient, AiohttpReads | None]:
         # No default headers: the key is added per request, and only for the base URL.
         limits = httpx.Limits(
             max_connections=MAX_IN_FLIGHT,
@@ -295,19 +311,30 @@ class Client:
             "limits": limits,
         }
         if self._transport is not None:
-            return httpx.AsyncClient(transport=self._transport, **options)
+            return httpx.AsyncClient(transport=self._transport, **options), None
         _check_proxy_environment(self.transport)
         try:
             if self.transport == "aiohttp":
-                from httpx_aiohttp import HttpxAiohttpClient
-
-                return HttpxAiohttpClient(**options)
-            return httpx.AsyncClient(**options)
+                return self._new_aiohttp_connections(options)
+            return httpx.AsyncClient(**options), None
         except (ImportError, ValueError) as exc:  # a proxy setting httpx cannot use
             problem = _short_reason(exc)
         raise ValidationError(
             "proxy environment", None, "proxy settings httpx can use", hint=f"httpx refused them: {problem}"
         )
+
+    @staticmethod
+    def _new_aiohttp_connections(options: dict[str, Any]) -> tuple[httpx.AsyncClient, AiohttpReads | None]:
+        """httpx's API on aiohttp (billable POSTs, and everything when a proxy is configured: httpx
+        is what reads proxy settings), and an aiohttp session of its own for reads."""
+        from httpx_aiohttp import HttpxAiohttpClient
+
+        from ._aiohttp import AiohttpReads, new_session
+
+        http = HttpxAiohttpClient(**options)  # refuses unusable proxy settings
+        if any(os.environ.get(variable) for variable in _PROXY_VARIABLES):
+            return http, None
+        return http, AiohttpReads(new_session(limit=MAX_IN_FLIGHT, keepalive=KEEPALIVE_EXPIRY))
 
     async def aclose(self) -> None:
         """Close the connections of this loop (and of other loops that are still running)."""
@@ -315,11 +342,12 @@ class Client:
         with self._http_lock:
             clients = list(self._http_clients.items())
             self._http_clients.clear()
-        for (loop, _), http in clients:
-            if loop is current:
-                await http.aclose()
-            elif loop.is_running():
-                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
+        for (loop, _), (http, reads) in clients:
+            for close in (http.aclose, *([] if reads is None else [reads.aclose])):
+                if loop is current:
+                    await close()
+                elif loop.is_running():
+                    asyncio.run_coroutine_threadsafe(close(), loop)
         if self._journal is not None:  # only the journal this client opened itself
             self._journal.close()
 
@@ -604,7 +632,7 @@ class Client:
     async def _read_feed(self, task_id: str, deadline: float | None = None) -> Feed:
         url = self.base_url + FEED_PATH + urllib.parse.quote(task_id, safe="")
         payload = await self._requester.get_json(
-            self._http(),
+            self._reads(),
             url,
             endpoint=FEED_ENDPOINT,
             task_id=task_id,
@@ -778,7 +806,7 @@ class Client:
         try:
             payload = await asyncio.wait_for(
                 self._requester.get_json(
-                    self._http(),
+                    self._reads(),
                     self.motions_url,
                     endpoint="GET motions",
                     params=params,

@@ -29,6 +29,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path / "hfwidgets-home"))
 
 
+@pytest.fixture(params=["httpx", "aiohttp"])
+def both_transports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once on httpx's transport and once on aiohttp's: the default every Client
+    built in the test picks up (`HFWIDGETS_TRANSPORT`)."""
+    from hfwidgets._client import TRANSPORT_ENV
+
+    name: str = request.param
+    monkeypatch.setenv(TRANSPORT_ENV, name)
+    return name
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
     """One real emulator server (free port, background thread) for the whole session.

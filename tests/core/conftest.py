@@ -27,14 +27,3 @@ def fresh_quick_emulator() -> Iterator[EmulatorServer]:
 
     with serve(render=False) as server:
         yield server
-
-
-@pytest.fixture(params=["httpx", "aiohttp"])
-def both_transports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test once on httpx's transport and once on aiohttp's: the default every Client
-    built in the test picks up (`HFWIDGETS_TRANSPORT`)."""
-    from hfwidgets._client import TRANSPORT_ENV
-
-    name: str = request.param
-    monkeypatch.setenv(TRANSPORT_ENV, name)
-    return name

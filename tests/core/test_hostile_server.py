@@ -9,8 +9,10 @@ nowhere in the error, its cause/context chain or their attributes.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import importlib.util
 import io
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from hfwidgets import APIError, Client, MalformedResponse, SubmissionUncertain, ValidationError
+from hfwidgets import APIError, Client, MalformedResponse, RateLimited, SubmissionUncertain, ValidationError
 
 pytestmark = [pytest.mark.usefixtures("both_transports"), pytest.mark.timeout(60)]
 
@@ -55,6 +57,8 @@ class ScriptedServer:
 
     answer: Answer
     requests: list[str] = field(default_factory=list)
+    heads: list[str] = field(default_factory=list)
+    """Each request's head (request line and headers), lower-cased."""
     port: int = 0
 
     @property
@@ -69,6 +73,7 @@ class ScriptedServer:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             self.requests.append(lines[0])
+            self.heads.append(head.decode("latin-1").lower())
             length = next(
                 (int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")),
                 0,
@@ -191,6 +196,133 @@ async def test_a_read_answered_badly_is_malformed_and_names_the_task(
     assert caught.value.task_id == "task-42" and "task-42" in str(caught.value)
     assert not isinstance(caught.value, SubmissionUncertain)
     assert_key_nowhere(caught.value)
+
+
+# Reads cut short in transit: a network error, retried (reads are free), then raised naming the task.
+CUT_SHORT = {
+    "truncated body": TRUNCATED,
+    "connection closed without an answer": raw("", b""),
+    "slow-loris answer": slow_loris,  # cut off by the overall deadline of a request
+}
+
+
+async def no_sleep(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("name", list(CUT_SHORT))
+async def test_a_read_cut_short_is_retried_then_a_network_error_naming_the_task(
+    name: str, scripted: Callable[[Answer], Awaitable[ScriptedServer]], both_transports: str
+) -> None:
+    server = await scripted(CUT_SHORT[name])
+    client = Client(
+        api_key=KEY,
+        base_url=server.base_url,
+        journal=False,
+        max_retries=2,
+        sleep=no_sleep,
+        timeout=0.3 if "slow" in name else 5,
+    )
+    try:
+        with pytest.raises(APIError, match="network error") as caught:
+            await client.feed("task-42")
+    finally:
+        await client.aclose()
+    assert type(caught.value) is APIError and caught.value.task_id == "task-42"
+    # aiohttp itself sends an idempotent request once more when the connection drops before the
+    # answer starts (its handling of a pooled connection the server closed), then our retries.
+    resent_by_aiohttp = both_transports == "aiohttp" and "closed" in name
+    assert server.requests == ["GET /higgsfield/feed/task-42 HTTP/1.1"] * (6 if resent_by_aiohttp else 3)
+    assert_key_nowhere(caught.value)
+
+
+def answer(status: str, content_type: str, body: bytes, *headers: str) -> Answer:
+    extra = "".join(f"\n{header}" for header in headers)
+    return raw(f"HTTP/1.1 {status}\nContent-Type: {content_type}\nContent-Length: {len(body)}{extra}", body)
+
+
+NOT_FOUND = json.dumps({"detail": "task not found"}).encode()
+PROXY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><hr>nginx</body></html>"
+
+# Error answers to a read: (answer, error type, status, words of the message).
+ERROR_ANSWERS = {
+    "JSON error": (answer("404 Not Found", "application/json", NOT_FOUND), APIError, 404, "task not found"),
+    "gzipped JSON error": (
+        answer("404 Not Found", "application/json", gzip.compress(NOT_FOUND), "Content-Encoding: gzip"),
+        APIError,
+        404,
+        "task not found",
+    ),
+    "a proxy's HTML page": (
+        answer("502 Bad Gateway", "text/html", PROXY_PAGE),
+        APIError,
+        502,
+        "502 Bad Gateway",
+    ),
+    "a redirect (never followed)": (
+        answer("302 Found", "text/plain", b"", "Location: http://127.0.0.1:9/elsewhere"),
+        APIError,
+        302,
+        "Found",
+    ),
+    "rate limited": (
+        answer("429 Too Many Requests", "text/plain", b"slow down", "Retry-After: 0"),
+        RateLimited,
+        429,
+        "slow down",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ERROR_ANSWERS))
+async def test_an_error_answer_to_a_read_is_typed_with_status_message_and_task(
+    name: str, scripted: Callable[[Answer], Awaitable[ScriptedServer]]
+) -> None:
+    script, kind, status, words = ERROR_ANSWERS[name]
+    server = await scripted(script)
+    client = Client(api_key=KEY, base_url=server.base_url, journal=False, max_retries=1, sleep=no_sleep)
+    try:
+        with pytest.raises(APIError) as caught:
+            await client.feed("task-42")
+    finally:
+        await client.aclose()
+    error = caught.value
+    assert type(error) is kind and error.status == status and error.task_id == "task-42"
+    assert words in str(error)
+    assert len(server.requests) == (2 if status >= 429 else 1)  # transient ones once more
+    assert_key_nowhere(error)
+
+
+FEED = json.dumps(
+    {"id": "task-42", "status": "completed", "jobs": [{"id": "j", "status": "completed"}]}
+).encode()
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.mark.parametrize("proxy", [False, True], ids=["no proxy", "proxy configured"])
+async def test_reads_go_on_aiohttp_itself_unless_a_proxy_is_configured(
+    proxy: bool,
+    scripted: Callable[[Answer], Awaitable[ScriptedServer]],
+    both_transports: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for variable in PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    if proxy:  # configured, but not for this host: httpx decides that, so reads go through httpx
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = await scripted(json_200(FEED))
+    client = Client(api_key=KEY, base_url=server.base_url, journal=False)
+    try:
+        feed = await client.feed("task-42")
+    finally:
+        await client.aclose()
+    assert feed.id == "task-42" and feed.done
+    (head,) = server.heads
+    agent = next(line for line in head.split("\r\n") if line.startswith("user-agent:"))
+    library = "aiohttp" if both_transports == "aiohttp" and not proxy else "python-httpx"
+    assert library in agent
+    assert f"authorization: bearer {KEY.lower()}" in head
 
 
 async def test_a_refused_connection_is_never_uncertain() -> None:

@@ -1,7 +1,7 @@
 """The API key never shows and never travels anywhere but the configured base URL.
 
 A distinctive canary key is used throughout; every place it could leak is scanned
-for it: DEBUG logs (root, httpx, httpcore, hfwidgets), the repr and str of every
+for it: DEBUG logs (root, httpx, httpcore, aiohttp, hfwidgets), the repr and str of every
 public object, the text of every error raised in the fault matrix, widget state,
 the journal file, and tutorial notebooks executed with the key and saved. A second
 local HTTP server stands in for the motions host, the video file host and a host an
@@ -44,7 +44,7 @@ from .reliability_scenarios import (
 CANARY = "hk-CANARY-5f1e2d3c4b5a69788796a5b4c3d2e1f0"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 FEED_COMPLETED = (Path(__file__).resolve().parents[1] / "data" / "feed_completed.json").read_bytes()
-LOGGERS = ("", "httpx", "httpcore", "hfwidgets", "hfwidgets.emulator", "uvicorn", "uvicorn.error")
+LOGGERS = ("", "httpx", "httpcore", "aiohttp", "hfwidgets", "hfwidgets.emulator", "uvicorn", "uvicorn.error")
 
 
 def assert_clean(text: str, where: str) -> None:
@@ -152,6 +152,7 @@ def emulator_server() -> Iterator[EmulatorServer]:
 # --------------------------------------------------------------------------- where the key goes
 
 
+@pytest.mark.usefixtures("both_transports")
 async def test_the_key_goes_only_to_the_base_url(
     emulator_server: EmulatorServer, recorder: Recorder, tmp_path: Path, debug_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -198,6 +199,7 @@ async def test_the_key_goes_only_to_the_base_url(
     assert_clean(debug_logs.text, "the DEBUG logs")
 
 
+@pytest.mark.usefixtures("both_transports")
 async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
     recorder: Recorder, other_host: Recorder, debug_logs: pytest.LogCaptureFixture
 ) -> None:
