@@ -6,6 +6,7 @@ This module is shared by the client and the emulator; it does no I/O of its own
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -330,6 +331,8 @@ def overall_status(statuses: Sequence[str]) -> str:
     A status never seen before is reported as is (it is not terminal, so waiting
     goes on until the deadline).
     """
+    if len(statuses) == 1:  # the usual feed: one job, whose status is the feed's
+        return statuses[0]
     if not statuses:
         return "queued"
     if all(s == "completed" for s in statuses):
@@ -355,17 +358,18 @@ class Feed:
     id: str
     status: str
     jobs: tuple[Job, ...]
-    params: Params
-    type: str | None = None
-    project_id: str | None = None
-    created_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, data: Any, *, task_id: str | None = None) -> Feed:
-        """Parse a feed; raises MalformedResponse (naming the task) when it is not one."""
-        where = task_id or (data.get("id") if isinstance(data, Mapping) else None)
-        if not isinstance(data, Mapping):
+        """Parse a feed; raises MalformedResponse (naming the task) when it is not one.
+
+        What waiting needs (id, jobs, status) is checked now; the rest (`params`, `type`,
+        `project_id`, `created_at`) is read from `raw` when first asked for: most polls
+        never ask.
+        """
+        where = task_id or (data.get("id") if isinstance(data, _MAPPINGS) else None)
+        if not isinstance(data, _MAPPINGS):
             raise MalformedResponse(f"feed is a {type(data).__name__}, expected a JSON object", task_id=where)
         feed_id = data.get("id", task_id)
         if not isinstance(feed_id, str) or not feed_id:
@@ -378,24 +382,34 @@ class Feed:
         raw_jobs = data.get("jobs", [])
         if not isinstance(raw_jobs, list):
             raise MalformedResponse("feed 'jobs' is not a list", task_id=feed_id)
-        jobs = tuple(_parse_job(j, feed_id) for j in raw_jobs)
-        created = data.get("created_at")
-        created_at = None
+        jobs = tuple([_parse_job(job, feed_id) for job in raw_jobs])
+        return cls(id=feed_id, status=overall_status([job.status for job in jobs]), jobs=jobs, raw=data)
+
+    @functools.cached_property
+    def params(self) -> Params:
+        """The parameters the service ran the task with."""
+        return Params.from_json(self.raw.get("params"))
+
+    @functools.cached_property
+    def type(self) -> str | None:
+        """The task type the service reports ("image2video", "ads", ...)."""
+        return _as_str(self.raw.get("type"))
+
+    @functools.cached_property
+    def project_id(self) -> str | None:
+        """The service's project the task belongs to."""
+        return _as_str(self.raw.get("project_id"))
+
+    @functools.cached_property
+    def created_at(self) -> datetime | None:
+        """When the service created the task (None when it does not say, or says nonsense)."""
+        created = self.raw.get("created_at")
         if isinstance(created, (int, float)) and not isinstance(created, bool) and math.isfinite(created):
             try:
-                created_at = datetime.fromtimestamp(created, tz=timezone.utc)
+                return datetime.fromtimestamp(created, tz=timezone.utc)
             except (OverflowError, OSError, ValueError):
-                created_at = None
-        return cls(
-            id=feed_id,
-            status=overall_status([j.status for j in jobs]),
-            jobs=jobs,
-            params=Params.from_json(data.get("params")),
-            type=_as_str(data.get("type")),
-            project_id=_as_str(data.get("project_id")),
-            created_at=created_at,
-            raw=data,
-        )
+                return None
+        return None
 
     @property
     def done(self) -> bool:
@@ -522,7 +536,7 @@ def _limits(timeout: float | None, max_bytes: int | None) -> dict[str, Any]:
 
 
 def _parse_job(data: Any, feed_id: str) -> Job:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, _MAPPINGS):
         raise MalformedResponse("a job is not a JSON object", task_id=feed_id)
     status = data.get("status")
     if not isinstance(status, str) or not status:
@@ -543,8 +557,12 @@ def _parse_job(data: Any, feed_id: str) -> Job:
 # --------------------------------------------------------------------------- tolerant coercions
 
 
+_MAPPINGS = (dict, Mapping)
+"""What a JSON object may be: dict first, since parsed answers are dicts and checking it is quick."""
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, _MAPPINGS) else {}
 
 
 def _list(value: Any) -> list[Any]:
@@ -557,7 +575,7 @@ def _as_str(value: Any) -> str | None:
 
 
 def _url_of(value: Any) -> str | None:
-    return _as_str(value.get("url")) if isinstance(value, Mapping) else None
+    return _as_str(value.get("url")) if isinstance(value, _MAPPINGS) else None
 
 
 def _as_opt_int(value: Any) -> int | None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from hfwidgets import (
     MalformedResponse,
     RateLimited,
     SubmissionUncertain,
+    _http,
 )
 from hfwidgets._config import ApiKey
 from hfwidgets._http import (
@@ -566,3 +568,40 @@ async def test_paced_requests_leave_in_the_order_they_came() -> None:
         )
     assert sent == names  # one FIFO queue: nobody overtakes, nobody is starved
     assert len(sleeps) >= len(names) - 1  # each waited for its turn at the pace
+
+
+# --------------------------------------------------------------------------- reading JSON
+
+FEED_BYTES = (Path(__file__).resolve().parents[1] / "data" / "feed_completed.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        FEED_BYTES,
+        b"NaN",  # orjson refuses these four; the standard library reads them
+        b"[1e400]",
+        b'"\\ud800"',
+        b'\xef\xbb\xbf{"id": "t-1"}',
+        b"null",
+    ],
+    ids=["a feed", "NaN", "infinity", "lone surrogate", "byte-order mark", "null"],
+)
+def test_answers_read_as_the_standard_library_reads_them(content: bytes) -> None:
+    expected = json.loads(content)
+    got = _http._loads(content)
+    assert repr(got) == repr(expected)  # repr: NaN != NaN
+
+
+@pytest.mark.parametrize("content", [b"", b'{"id": ', b"\xff\xfe", b"[" * 100_000])
+def test_what_is_not_json_is_invalid_with_or_without_orjson(
+    content: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _http._loads(content) is _http._INVALID
+    monkeypatch.setattr(_http, "_fast_json_loads", lambda: None)
+    assert _http._loads(content) is _http._INVALID
+
+
+def test_orjson_reads_answers_when_installed() -> None:
+    orjson = pytest.importorskip("orjson")
+    assert _http._fast_json_loads() is orjson.loads

@@ -16,7 +16,7 @@ from .packaging_support import SUPPORTED, Venv, find_python
 
 pytestmark = pytest.mark.slow
 
-OPTIONAL = {"av", "numpy", "starlette", "uvicorn", "pandas", "aiohttp", "httpx-aiohttp"}
+OPTIONAL = {"av", "numpy", "starlette", "uvicorn", "pandas", "aiohttp", "httpx-aiohttp", "orjson"}
 
 
 def test_wheel_and_sdist_hold_what_users_need(dist: dict[str, Path]) -> None:
