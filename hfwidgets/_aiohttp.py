@@ -28,18 +28,17 @@ from ._http import Answer
 
 __all__ = ["AiohttpReads", "is_decoding_error", "never_sent", "new_session"]
 
-_NO_TIMEOUT = aiohttp.ClientTimeout()
 
-
-def new_session(*, limit: int, keepalive: float) -> aiohttp.ClientSession:
-    """One event loop's session for reads: `limit` connections, httpx's TLS settings, no cookies."""
+def new_session(*, limit: int, keepalive: float, timeout: float) -> aiohttp.ClientSession:
+    """One event loop's session for reads: `limit` connections, httpx's TLS settings, no cookies,
+    and `timeout` seconds for a whole attempt (connecting, sending, every byte of the answer)."""
     connector = aiohttp.TCPConnector(
         limit=limit,
         keepalive_timeout=keepalive,
         ssl=httpx.create_ssl_context(),  # certifi or SSL_CERT_FILE, as httpx verifies
     )
     return aiohttp.ClientSession(
-        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=_NO_TIMEOUT
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=timeout)
     )
 
 
@@ -48,7 +47,6 @@ class AiohttpReads:
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def __repr__(self) -> str:
         return f"AiohttpReads(closed={self.session.closed})"
@@ -63,27 +61,12 @@ class AiohttpReads:
         *,
         params: Mapping[str, str | int] | None,
         headers: Mapping[str, str],
-        timeout: float | None,
     ) -> Answer:
-        """`timeout` bounds the whole attempt (connecting, sending, every byte of the answer)."""
         async with self.session.request(
-            method,
-            url,
-            params=params,
-            headers=headers,
-            allow_redirects=False,
-            timeout=self._timeout(timeout),
+            method, url, params=params, headers=headers, allow_redirects=False
         ) as response:
             content = await response.read()
             return Answer(response.status, response.headers, content, response.reason or "")
-
-    def _timeout(self, seconds: float | None) -> aiohttp.ClientTimeout:
-        if seconds is None:
-            return _NO_TIMEOUT
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
-        return timeout
 
 
 def never_sent(exc: BaseException) -> bool:

@@ -285,7 +285,7 @@ class Client:
         if connections is not None and not connections[0].is_closed:
             return connections
         with self._http_lock:
-            for stale in [key for key in self._http_clients if key[0].is_closed()]:
+            for stale in [known for known in self._http_clients if known[0].is_closed()]:
                 del self._http_clients[stale]
             connections = self._http_clients.get(key)
             if connections is None or connections[0].is_closed:
@@ -323,8 +323,9 @@ class Client:
             "proxy environment", None, "proxy settings httpx can use", hint=f"httpx refused them: {problem}"
         )
 
-    @staticmethod
-    def _new_aiohttp_connections(options: dict[str, Any]) -> tuple[httpx.AsyncClient, AiohttpReads | None]:
+    def _new_aiohttp_connections(
+        self, options: dict[str, Any]
+    ) -> tuple[httpx.AsyncClient, AiohttpReads | None]:
         """httpx's API on aiohttp (billable POSTs, and everything when a proxy is configured: httpx
         is what reads proxy settings), and an aiohttp session of its own for reads."""
         from httpx_aiohttp import HttpxAiohttpClient
@@ -334,7 +335,8 @@ class Client:
         http = HttpxAiohttpClient(**options)  # refuses unusable proxy settings
         if any(os.environ.get(variable) for variable in _PROXY_VARIABLES):
             return http, None
-        return http, AiohttpReads(new_session(limit=MAX_IN_FLIGHT, keepalive=KEEPALIVE_EXPIRY))
+        session = new_session(limit=MAX_IN_FLIGHT, keepalive=KEEPALIVE_EXPIRY, timeout=self.timeout)
+        return http, AiohttpReads(session)
 
     async def aclose(self) -> None:
         """Close the connections of this loop (and of other loops that are still running)."""
@@ -343,7 +345,7 @@ class Client:
             clients = list(self._http_clients.items())
             self._http_clients.clear()
         for (loop, _), (http, reads) in clients:
-            for close in (http.aclose, *([] if reads is None else [reads.aclose])):
+            for close in [http.aclose] if reads is None else [http.aclose, reads.aclose]:
                 if loop is current:
                     await close()
                 elif loop.is_running():

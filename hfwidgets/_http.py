@@ -693,9 +693,7 @@ class Requester:
                         http, method, url, params=params, json=json, headers=headers, billable=billable
                     )
                 else:  # aiohttp's own session: reads only
-                    answer = await http.send(
-                        method, url, params=params, headers=headers, timeout=self.timeout
-                    )
+                    answer = await http.send(method, url, params=params, headers=headers)
             except Exception as exc:  # every failure is typed below, in one place
                 failure = self._transport_failure(exc, endpoint=endpoint, task_id=task_id, billable=billable)
             else:
