@@ -24,6 +24,10 @@
 
 No error ever carries the API key: messages are built from what the server said,
 and `redact` scrubs the key out of anything the server might have echoed back.
+
+Every error pickles to an equal one (type, message, attributes such as `task_id`),
+so it crosses a process pool intact: `HiggsfieldError.__reduce__` rebuilds it from
+its message and attributes without calling the subclass's constructor.
 """
 
 from __future__ import annotations
@@ -67,6 +71,22 @@ _SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
 
 class HiggsfieldError(Exception):
     """Base class of every error raised by hfwidgets."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default rebuilds an exception by calling its class with `args` (the message alone),
+        # which the constructors of most subclasses do not take: rebuild from the message and the
+        # attributes instead, whatever the constructor's signature.
+        state = dict(vars(self))
+        if isinstance(self, ImportError):  # its name and path live outside __dict__
+            state.update(name=self.name, path=self.path)
+        return (_rebuild, (type(self), self.args), state)
+
+
+def _rebuild(cls: type[HiggsfieldError], args: tuple[Any, ...]) -> HiggsfieldError:
+    """An error of `cls` with `args`, its constructor not called (pickle sets the attributes next)."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ValidationError(HiggsfieldError, ValueError):

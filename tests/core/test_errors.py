@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
+import pickle
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +25,7 @@ from hfwidgets._errors import (
     SubmissionUncertain,
     ValidationError,
 )
+from hfwidgets._models import Feed
 
 _BRANCH = re.compile(r"^(?P<indent>[ │]*)[├└]── (?P<name>\w+)(?: \(also (?P<also>\w+)\))?")
 
@@ -149,3 +155,97 @@ async def test_a_billable_post_answered_without_an_id_is_a_malformed_submission(
     assert client.uncertain == client.price("lite") and client.spent == 0
     assert "hk-unit-secret" not in str(caught.value) + json.dumps(caught.value.body)
     await client.aclose()
+
+
+# --------------------------------------------------------------------------- crossing processes
+
+
+def _feed(status: str) -> Feed:
+    return Feed.from_json({"id": "t-pickled", "jobs": [{"id": "j1", "status": status}]})
+
+
+def sample_error(name: str) -> HiggsfieldError:
+    """One instance of the exported error `name`, with every attribute set to a telling value."""
+
+    def api(cls: type[hfwidgets.APIError], message: str, status: int = 502) -> hfwidgets.APIError:
+        return cls(
+            message, status=status, body="<html>bad gateway</html>", task_id="t-pickled", endpoint="GET feed"
+        )
+
+    samples: dict[str, Callable[[], HiggsfieldError]] = {
+        "HiggsfieldError": lambda: HiggsfieldError("something went wrong"),
+        "ValidationError": lambda: ValidationError("seed", 3.5, "an int", hint="drop the fraction"),
+        "MissingKeyError": lambda: hfwidgets.MissingKeyError(emulator_installed=False),
+        "MissingExtra": lambda: hfwidgets.MissingExtra("analysis", "History.to_dataframe()", "pandas"),
+        "BudgetExceeded": lambda: hfwidgets.BudgetExceeded(10, 25, 30),
+        "APIError": lambda: api(hfwidgets.APIError, "upstream went away"),
+        "AuthError": lambda: api(hfwidgets.AuthError, "invalid api key", 401),
+        "InsufficientCredits": lambda: api(hfwidgets.InsufficientCredits, "用户额度不足", 402),
+        "RateLimited": lambda: hfwidgets.RateLimited(
+            "slow down", retry_after=7.5, status=429, task_id="t-pickled"
+        ),
+        "DownloadTimeout": lambda: hfwidgets.DownloadTimeout("download took over 300 s", task_id="t-pickled"),
+        "LimitExceeded": lambda: hfwidgets.LimitExceeded(
+            "the video is over 256 MB", limit=256, task_id="t-pickled"
+        ),
+        "MalformedResponse": lambda: api(MalformedResponse, "feed has no jobs", 200),
+        "MalformedSubmission": lambda: MalformedSubmission("no task id", endpoint="POST generate"),
+        "SubmissionUncertain": lambda: SubmissionUncertain("connection dropped", endpoint="POST generate"),
+        "TaskFailed": lambda: hfwidgets.TaskFailed(_feed("nsfw")),
+        "TaskTimeout": lambda: hfwidgets.TaskTimeout("t-pickled", 600, "in_progress"),
+        "JournalError": lambda: hfwidgets.JournalError("cannot write", path=Path("/tmp/j.sqlite3")),
+        "NoEventLoop": hfwidgets.NoEventLoop,
+        "BlockingCallError": BlockingCallError,
+        "EmulatorError": lambda: EmulatorError("the emulator was stopped"),
+    }
+    return samples[name]()
+
+
+def exported_error_names() -> list[str]:
+    return [
+        name
+        for name in hfwidgets.__all__
+        if isinstance(getattr(hfwidgets, name), type) and issubclass(getattr(hfwidgets, name), BaseException)
+    ]
+
+
+def assert_same_error(got: BaseException, expected: BaseException) -> None:
+    assert type(got) is type(expected)
+    assert got.args == expected.args and str(got) == str(expected)
+    assert vars(got) == vars(expected)
+    if isinstance(expected, ImportError):
+        assert isinstance(got, ImportError) and (got.name, got.path) == (expected.name, expected.path)
+
+
+def test_every_exported_error_has_a_sample() -> None:
+    names = exported_error_names()
+    assert set(names) == set(_errors.__all__)
+    for name in names:
+        assert type(sample_error(name)).__name__ == name
+
+
+@pytest.mark.parametrize("name", sorted(_errors.__all__))
+def test_every_error_pickles_to_an_equal_error(name: str) -> None:
+    error = sample_error(name)
+    assert_same_error(pickle.loads(pickle.dumps(error)), error)
+
+
+def raise_sample(name: str) -> None:
+    """Run in a worker process: raise the sample error `name` there."""
+    raise sample_error(name)
+
+
+@pytest.mark.timeout(120)
+def test_every_error_raised_in_a_worker_process_arrives_intact() -> None:
+    names = sorted(_errors.__all__)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing shared but the pickle
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        futures = {name: pool.submit(raise_sample, name) for name in names}
+        for name, future in futures.items():
+            error = future.exception(timeout=90)
+            assert error is not None, name
+            assert_same_error(error, sample_error(name))
+    timeout = futures["TaskTimeout"].exception()
+    assert isinstance(timeout, hfwidgets.TaskTimeout) and timeout.task_id == "t-pickled"
+    failed = futures["TaskFailed"].exception()
+    assert isinstance(failed, hfwidgets.TaskFailed) and failed.feed == _feed("nsfw")
