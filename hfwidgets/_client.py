@@ -98,6 +98,11 @@ MOTIONS_PAGE_SIZE = 500
 MOTIONS_TIMEOUT = 10.0
 KEEPALIVE_EXPIRY = 2.0
 """Seconds an idle pooled connection is kept for reuse."""
+MISSING_URL_GRACE = 10.0
+"""Seconds a feed that says "completed" without a video URL is read again for its URL (within the
+deadline); after that it is returned as it is."""
+MISSING_URL_GAP = 1.0
+"""Seconds between those reads."""
 SUBMISSION_TIMEOUT = 600.0
 """Default seconds a submission refused with 429 keeps waiting its turn before RateLimited."""
 TRANSPORT_ENV = "HFWIDGETS_TRANSPORT"
@@ -650,6 +655,10 @@ class Client:
         `on_update(feed)` (sync or async) is called after every poll. A failure
         status raises TaskFailed; the deadline raises TaskTimeout (the task lives
         on: wait again later). Transient read errors are retried until the deadline.
+        A finished task stays finished: a stale read after a terminal status is
+        ignored (`Feed.advance`). A feed that says "completed" without a video URL is
+        read again for up to `MISSING_URL_GRACE` seconds (within the deadline) before
+        it is returned as it is.
         """
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise ValidationError("timeout", timeout, "a number of seconds > 0")
@@ -669,7 +678,8 @@ class Client:
             # coming (a read stalled in the service, a long pause, a trickling answer).
             return await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
         except asyncio.TimeoutError:
-            pass
+            if seen.feed is not None and seen.feed.status == "completed":
+                return seen.feed  # completed at the deadline, still waiting for its video URL
         finally:
             self._running.pop(target.id, None)
         status = seen.feed.status if seen.feed is not None else None
@@ -688,6 +698,7 @@ class Client:
         window = self.expected_window(key)
         # When (in seconds since submission) the current poll was due: the grid the policy's gaps add to.
         due = offset
+        url_grace_ends: float | None = None
         while True:
             try:
                 feed = await self._read_feed(target.id, deadline=deadline)
@@ -697,6 +708,8 @@ class Client:
                 seen.error = exc
                 logger.info("task %s: reading its state failed (%s); trying again", target.id, exc)
             else:
+                if seen.feed is not None:
+                    feed = seen.feed.advance(feed)  # a stale read never un-finishes the task
                 if seen.feed is None and target.submitted is None and feed.created_at is not None:
                     # Waiting on a bare id: the service says when it was submitted.
                     offset = min(max(0.0, time.time() - feed.created_at.timestamp()), 24 * 3600.0)
@@ -716,7 +729,18 @@ class Client:
                 if feed.done:
                     if feed.status in FAILED_STATUSES:
                         raise TaskFailed(feed)
-                    return feed
+                    if feed.video_url is not None:
+                        return feed
+                    # Completed, but the URL is not there yet (it often is on the next read):
+                    # read again for a short while, within the deadline.
+                    if url_grace_ends is None:
+                        url_grace_ends = time.monotonic() + MISSING_URL_GRACE
+                    now = time.monotonic()
+                    if now >= min(url_grace_ends, deadline):
+                        logger.warning("task %s completed without a video URL", target.id)
+                        return feed
+                    await asyncio.sleep(min(MISSING_URL_GAP, url_grace_ends - now, deadline - now))
+                    continue
             now = time.monotonic()
             if now >= deadline:
                 raise asyncio.TimeoutError  # reported by `_wait`

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._config import HOME_ENV, home_dir
 from ._errors import JournalError
-from ._models import PRICES, TERMINAL_STATUSES, Feed, Task
+from ._models import PRICES, TERMINAL_STATUSES, Feed, Task, advance_status
 from ._static import HISTORY_ROWS, history_html
 
 if TYPE_CHECKING:
@@ -618,8 +618,10 @@ class Journal:
         """Store what a feed read showed: status, video URLs, video duration, finish time.
 
         `finished_at` is set the first time a terminal status is seen and kept
-        after. A task the journal has not recorded (waited on by id only) is
-        added from the feed when `base_url` is given, else the call does nothing.
+        after. A terminal status is final (`advance_status`): a stale read saying
+        "in_progress" after "completed" changes nothing. A task the journal has not
+        recorded (waited on by id only) is added from the feed when `base_url` is
+        given, else the call does nothing.
         """
         now = time.time()
         params = feed.params
@@ -634,6 +636,12 @@ class Journal:
         }
         conn = self._writer()
         with _immediate(conn):
+            known = conn.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            if known is not None and advance_status(known[0], feed.status) != feed.status:
+                logger.info(
+                    "task %s: a read said %r after %r; kept %r", task_id, feed.status, known[0], known[0]
+                )
+                return
             cursor = conn.execute(
                 """UPDATE tasks SET status = :status,
                        video_url = COALESCE(:video_url, video_url),

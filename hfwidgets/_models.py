@@ -38,6 +38,8 @@ __all__ = [
     "MotionPart",
     "Params",
     "Task",
+    "advance_status",
+    "normalise_status",
     "overall_status",
     "size_for_aspect",
     "task_id_problem",
@@ -77,6 +79,23 @@ def size_for_aspect(width: int, height: int) -> tuple[str, tuple[int, int]]:
 PENDING_STATUSES = frozenset({"queued", "in_progress"})
 FAILED_STATUSES = frozenset({"failed", "nsfw", "canceled"})
 TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
+
+
+def normalise_status(reported: str) -> str:
+    """A status as this package spells it: "Completed" and "COMPLETED " are "completed"."""
+    return reported.strip().lower()
+
+
+def advance_status(current: str | None, reported: str) -> str:
+    """The status a task has once a read reports `reported`, when it had `current` before.
+
+    A terminal status (completed, failed, nsfw, canceled) is final: a later read saying
+    anything else (a lagging replica behind a proxy answering a stale "in_progress") does
+    not un-finish the task. The one rule for the journal and for every waiter's Feed.
+    """
+    if current in TERMINAL_STATUSES:
+        return current
+    return reported
 
 
 MAX_TASK_ID_LENGTH = 200
@@ -364,6 +383,9 @@ class Feed:
     def from_json(cls, data: Any, *, task_id: str | None = None) -> Feed:
         """Parse a feed; raises MalformedResponse (naming the task) when it is not one.
 
+        With `task_id` (the id asked for), a feed about another task is MalformedResponse
+        naming both ids. Statuses are normalised (`normalise_status`).
+
         What waiting needs (id, jobs, status) is checked now; the rest (`params`, `type`,
         `project_id`, `created_at`) is read from `raw` when first asked for: most polls
         never ask.
@@ -378,6 +400,12 @@ class Feed:
         if problem is not None:
             raise MalformedResponse(
                 f"feed names an unusable task id {feed_id[:60]!r}: {problem}", task_id=task_id
+            )
+        if task_id is not None and feed_id != task_id:
+            # A misrouted answer (a proxy or cache mixing tasks up): taking it would show, and
+            # journal, another task's video as this one's.
+            raise MalformedResponse(
+                f"asked for task {task_id} but the answer is about task {feed_id}: not used", task_id=task_id
             )
         raw_jobs = data.get("jobs", [])
         if not isinstance(raw_jobs, list):
@@ -410,6 +438,13 @@ class Feed:
             except (OverflowError, OSError, ValueError):
                 return None
         return None
+
+    def advance(self, newer: Feed) -> Feed:
+        """The feed to hold after reading `newer` while holding this one (`advance_status`):
+        `newer`, unless this one is terminal and `newer` says otherwise (a stale read)."""
+        if advance_status(self.status, newer.status) == newer.status:
+            return newer
+        return self
 
     @property
     def done(self) -> bool:
@@ -539,6 +574,8 @@ def _parse_job(data: Any, feed_id: str) -> Job:
     if not isinstance(data, _MAPPINGS):
         raise MalformedResponse("a job is not a JSON object", task_id=feed_id)
     status = data.get("status")
+    if isinstance(status, str):
+        status = normalise_status(status)
     if not isinstance(status, str) or not status:
         raise MalformedResponse("a job has no status", task_id=feed_id)
     results = _mapping(data.get("results"))

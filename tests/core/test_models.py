@@ -138,3 +138,36 @@ def test_an_ad_feed_is_recognised_by_its_product_placement(feed_json: dict[str, 
     feed_json["type"] = "product_placement"
     feed_json["params"]["product_placement_sample"] = {"id": "3hpZ2HB0xS688KnzMIwU16"}
     assert Feed.from_json(feed_json).is_ad
+
+
+def test_a_terminal_status_is_final() -> None:
+    from hfwidgets._models import TERMINAL_STATUSES, advance_status
+
+    for finished in TERMINAL_STATUSES:
+        for later in ("queued", "in_progress", "postprocessing", "completed", "failed"):
+            assert advance_status(finished, later) == finished
+    assert advance_status("queued", "in_progress") == "in_progress"
+    assert advance_status("in_progress", "completed") == "completed"
+    assert advance_status(None, "queued") == "queued"
+
+
+def test_a_feed_advances_except_backwards() -> None:
+    def read(status: str, url: str | None = None) -> Feed:
+        job: dict[str, object] = {"id": "j", "status": status}
+        if url:
+            job["result"] = {"type": "video", "url": url}
+        return Feed.from_json({"id": "t1", "jobs": [job]}, task_id="t1")
+
+    done = read("completed", "https://cdn.example.test/v.mp4")
+    stale = read("in_progress")
+    assert done.advance(stale) is done
+    assert stale.advance(done) is done
+    bare = read("completed")
+    assert bare.advance(done) is done  # the same terminal status, with more in it
+
+
+def test_statuses_are_normalised_and_misrouted_feeds_refused() -> None:
+    feed = Feed.from_json({"id": "t1", "jobs": [{"status": " COMPLETED "}]}, task_id="t1")
+    assert feed.status == "completed" and feed.done
+    with pytest.raises(MalformedResponse, match=r"t1.*t2"):
+        Feed.from_json({"id": "t2", "jobs": [{"status": "queued"}]}, task_id="t1")
