@@ -43,6 +43,7 @@ import threading
 import time
 import urllib.parse
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -109,6 +110,18 @@ TRANSPORT_ENV = "HFWIDGETS_TRANSPORT"
 """Environment variable choosing the default transport: "httpx" (default) or "aiohttp"."""
 TRANSPORTS = ("httpx", "aiohttp")
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+_live_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+"""Every Client of this process, so that a forked child can give each its own connections."""
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_live_clients):
+        client._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @dataclass
@@ -184,6 +197,7 @@ class Client:
     `pip install "hfwidgets[aiohttp]"`; the default comes from `HFWIDGETS_TRANSPORT`)
     or an `httpx.AsyncBaseTransport` (tests plug in a `MockTransport` there).
     A proxy configured in the environment sees the requests it carries.
+    A Client made before a fork works in the child too (with connections of its own there).
     """
 
     def __init__(
@@ -249,9 +263,24 @@ class Client:
             tuple[asyncio.AbstractEventLoop, bool], tuple[httpx.AsyncClient, AiohttpReads | None]
         ] = {}
         self._http_lock = threading.Lock()
+        self._inherited: list[object] = []
         self._requester = Requester(
             key=self._key, base_url=self.base_url, max_retries=max_retries, timeout=self.timeout, sleep=sleep
         )
+        _live_clients.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's connections, locks and waits stay the parent's.
+
+        Connections are made anew on the child's loops (they are per loop anyway). The
+        parent's are kept referenced, never used nor closed: their sockets are the parent's.
+        """
+        self._inherited.append(self._http_clients)
+        self._http_clients = {}
+        self._http_lock = threading.Lock()
+        self._money = threading.Lock()
+        self._in_flight = 0
+        self._running = {}
 
     # ------------------------------------------------------------------ plumbing
 

@@ -3,8 +3,8 @@
 They work the same in a plain script and inside a Jupyter cell, where an event
 loop is already running in the caller's thread. Nothing global is patched: the
 coroutines run on a private event loop in a daemon thread
-(`asyncio.run_coroutine_threadsafe`), and the caller's thread waits on the
-future while it refreshes a tqdm progress bar (`tqdm.auto`: a widget in Jupyter,
+(`asyncio.run_coroutine_threadsafe`; a forked child starts its own), and the
+caller's thread waits on the future while it refreshes a tqdm progress bar (`tqdm.auto`: a widget in Jupyter,
 text in a terminal). Ctrl-C (KeyboardInterrupt) stops waiting and says which
 task continues on the server.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 import time
 from collections.abc import Coroutine
@@ -38,11 +39,22 @@ _SETTLE_SECONDS = 5.0
 
 
 class _LoopThread:
-    """One event loop running forever in a daemon thread, started on first use."""
+    """One event loop running forever in a daemon thread, started on first use.
+
+    A fork copies the loop but not its thread: the child forgets the parent's loop
+    (`os.register_at_fork`) and starts its own on first use, instead of waiting forever
+    on a loop nothing runs.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's loop thread did not come along (nor may its lock be free)."""
+        self._lock = threading.Lock()
+        self._loop = None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

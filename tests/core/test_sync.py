@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import multiprocessing
 import os
+import queue
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
@@ -107,6 +109,45 @@ def test_resume_finishes_journalled_tasks(fresh_quick_emulator: EmulatorServer, 
     task = asyncio.run(client.generate(picture(), "Face Punch"))
     feeds = hfwidgets.resume(client=client, progress=False, timeout=60)
     assert [(f.id, f.status) for f in feeds] == [(task.id, "completed")]
+
+
+def _run_in_child(inherited: hfwidgets.Client, base_url: str, answers: Any) -> None:
+    """The forked child: run() with the parent's client, then with one of its own."""
+    own = hfwidgets.Client("hk-emulator", base_url, poll=QUICK)
+    for client in (inherited, own):
+        feed = hfwidgets.run(
+            picture(), "Face Punch", "from the child", client=client, progress=False, timeout=60
+        )
+        answers.put((feed.id, feed.status, feed.video_url))
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_run_works_in_a_forked_child(quick_emulator: EmulatorServer) -> None:
+    """multiprocessing's default on Linux: the child gets a copy of the parent's loop, not its thread."""
+    client = quick_emulator.client(poll=QUICK)
+    before = hfwidgets.run(picture(), "Face Punch", client=client, progress=False, timeout=60)
+    assert before.status == "completed"  # the parent's loop thread runs, the client has connections on it
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_run_in_child, args=(client, quick_emulator.base_url, answers))
+    child.start()
+    try:
+        got = [answers.get(timeout=90) for _ in range(2)]  # a hang fails here instead of blocking
+    except queue.Empty:
+        pytest.fail("run() in a forked child sent nothing within 90 s")
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    assert child.exitcode == 0
+    assert [status for _, status, _ in got] == ["completed", "completed"]
+    assert len({task_id for task_id, _, _ in got} | {before.id}) == 3
+    assert all(url and url.startswith(quick_emulator.base_url) for _, _, url in got)
+    # The parent is unharmed: its loop and its client's connections still work.
+    after = hfwidgets.run(picture(), "Face Punch", client=client, progress=False, timeout=60)
+    assert after.status == "completed"
 
 
 def test_keyboard_interrupt_stops_waiting_and_names_the_task(
