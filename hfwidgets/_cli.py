@@ -33,7 +33,8 @@ from ._errors import (
     TaskTimeout,
     ValidationError,
 )
-from ._models import MODELS, SIZE_PRESETS
+from ._models import SIZE_PRESETS
+from ._options import ADS_OPTIONS, GENERATE_OPTIONS, RequestOption
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -263,27 +264,47 @@ def _quiet_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(function)
 
 
+def _request_options(declared: tuple[RequestOption, ...]) -> list[Callable[[Callable[..., Any]], Any]]:
+    """A click option for each declared request option (`_options`), under the option's own name."""
+    made: list[Callable[[Callable[..., Any]], Any]] = []
+    for option in declared:
+        settings: dict[str, Any] = {"help": option.help}
+        if option.required:
+            settings["required"] = True
+        elif option.trait == "bool":
+            settings.update(default=option.default, show_default=True)
+        elif option.choices:
+            settings.update(type=click.Choice(option.choices), default=option.default, show_default=True)
+        else:
+            settings.update(type=int if option.trait == "int" else str, default=option.default)
+            settings["show_default"] = option.default not in (None, "")
+        made.append(click.option(*option.flags, option.name, **settings))
+    return made
+
+
 def _generate_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of `run` and `submit`: what to generate."""
+    """The options of `run` and `submit`: what to generate (every option of a GenerateRequest)."""
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.argument("images", nargs=-1, required=True, metavar="IMAGE..."),
-        click.option(
-            "-m", "--motion", required=True, help="Motion template: a name (e.g. 'Face Punch') or an id."
-        ),
-        click.option("-p", "--prompt", default="", help="What happens in the video."),
-        click.option("--model", type=click.Choice(MODELS), default="lite", show_default=True),
-        click.option("--seed", type=int, default=None, help="1..1000000; random when omitted."),
+        *_request_options(GENERATE_OPTIONS),
         click.option(
             "--size",
+            "video_size",
             default=None,
-            help=f"Video size WxH (e.g. 736x1312) or an aspect ratio ({', '.join(SIZE_PRESETS)}); "
-            "by default the preset closest to the image's.",
+            help=f"Video size WxH (e.g. 736x1312) or an aspect ratio ({', '.join(SIZE_PRESETS)}), "
+            "instead of --width and --height; by default the preset closest to the image's.",
         ),
-        click.option("--no-enhance", is_flag=True, help="Send the prompt as written (no enhancement)."),
         _budget_option,
         _json_option,
     ]
     for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _ads_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of `ads`: every option of an AdsRequest."""
+    for option in reversed(_request_options(ADS_OPTIONS)):
         function = option(function)
     return function
 
@@ -307,17 +328,12 @@ def _generate_request(images: Sequence[str], options: dict[str, Any]) -> Generat
     """The validated request: a bad value exits with code 2 before anything starts or is sent."""
     from ._requests import GenerateRequest
 
-    width, height = _video_size(options["size"])
-    return GenerateRequest(
-        _image_argument(images),
-        options["motion"],
-        options["prompt"],
-        model=options["model"],
-        seed=options["seed"],
-        width=width,
-        height=height,
-        enhance_prompt=not options["no_enhance"],
-    )
+    values = {option.name: options[option.name] for option in GENERATE_OPTIONS}
+    if options["video_size"] is not None:
+        if values["width"] is not None or values["height"] is not None:
+            raise ValidationError("size", options["video_size"], "--size, or --width and --height, not both")
+        values["width"], values["height"] = _video_size(options["video_size"])
+    return GenerateRequest(_image_argument(images), **values)
 
 
 async def _follow(
@@ -384,8 +400,7 @@ def submit(images: tuple[str, ...], **options: Any) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
-@click.option("-t", "--template", "template_id", required=True, help="Ad template id.")
-@click.option("--size", default="1024x1024", show_default=True, help="Ad size WxH.")
+@_ads_options
 @click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
 @click.option("--no-wait", is_flag=True, help="Print the task id once accepted, like `submit`.")
 @_budget_option
@@ -394,14 +409,13 @@ def submit(images: tuple[str, ...], **options: Any) -> None:
 @_quiet_option
 def ads(
     images: tuple[str, ...],
-    template_id: str,
-    size: str,
     out: str | None,
     no_wait: bool,
     budget: int | None,
     timeout: float,
     json_output: bool,
     quiet: bool,
+    **options: Any,
 ) -> None:
     """Make an ad from product images (1 to 4) and an ad template: submit, wait, download."""
     progress = _Progress(quiet=quiet)
@@ -416,7 +430,8 @@ def ads(
     from ._requests import AdsRequest
 
     with _outcomes(progress, json_output=json_output):
-        task, feed, path = _run(go(AdsRequest(_image_argument(images), template_id, size=size)))
+        values = {option.name: options[option.name] for option in ADS_OPTIONS}
+        task, feed, path = _run(go(AdsRequest(_image_argument(images), **values)))
     if feed is None or path is None:
         _print_json(_task_json(task)) if json_output else click.echo(task.id)
     else:
@@ -559,23 +574,6 @@ def motions(search: str | None, category: str | None, tag: str | None, live: boo
         click.echo(f"{motion.name}\t{motion.id}\t{','.join(motion.categories)}")
 
 
-_HISTORY_COLUMNS = (
-    "created_at",
-    "id",
-    "kind",
-    "model",
-    "motion_name",
-    "template_id",
-    "seed",
-    "width",
-    "height",
-    "status",
-    "cost",
-    "video_url",
-    "base_url",
-)
-
-
 @cli.command()
 @click.option("--json", "json_output", is_flag=True, help="Every field of every task, as a JSON list.")
 @click.option("--csv", "csv_output", is_flag=True, help="One CSV row per task, with a header.")
@@ -584,6 +582,7 @@ def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
     """Every task journalled on this machine, newest first (tab-separated by default)."""
     if json_output and csv_output:
         raise click.UsageError("--json and --csv exclude each other")
+    from ._journal import TaskRecord
     from ._journal import history as journal_history
 
     with _outcomes():
@@ -594,7 +593,7 @@ def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
     if json_output:
         _print_json(rows)
     elif csv_output:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else _HISTORY_COLUMNS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else _record_fields(TaskRecord))
         writer.writeheader()
         for row in rows:
             writer.writerow(
@@ -617,6 +616,11 @@ def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
                     )
                 )
             )
+
+
+def _record_fields(record_type: type[TaskRecord]) -> list[str]:
+    """The keys of `TaskRecord.to_dict()`: every field but the thumbnail."""
+    return [item.name for item in dataclasses.fields(record_type) if item.name != "thumbnail"]
 
 
 # --------------------------------------------------------------------------- the emulator

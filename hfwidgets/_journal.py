@@ -14,6 +14,9 @@ answers with a task id the row becomes that task; when the answer never arrives
 "uncertain": the task may exist and may have been charged, and it is never
 resubmitted. A "submitting" row whose process has ended reads as "uncertain".
 
+Schema 3 stores every request option (`_options.GENERATE_OPTIONS`), each in its
+own column(s); rows of older files read None for what they did not record.
+
 The journal never holds the API key or full images: at most a small JPEG
 thumbnail and a digest of the input image.
 
@@ -41,14 +44,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._config import HOME_ENV, home_dir
 from ._errors import JournalError
-from ._models import PRICES, TERMINAL_STATUSES, Feed, Task, advance_status
+from ._models import PRICES, TERMINAL_STATUSES, Feed, Motion, Params, Task, advance_status
+from ._options import (
+    ADS_OPTIONS,
+    generate_option_names,
+    journal_columns,
+    option_columns,
+    option_values_from_columns,
+)
 from ._static import HISTORY_ROWS, history_html
 
 if TYPE_CHECKING:
@@ -72,7 +82,7 @@ JOURNAL_FILENAME = "journal.sqlite3"
 MAX_THUMBNAIL_BYTES = 16 * 1024
 """Thumbnails above this size are not stored (the journal is not a media store)."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SUBMITTING = "submitting"
 """Status of a billable POST being sent: no answer yet."""
 UNCERTAIN = "uncertain"
@@ -84,17 +94,14 @@ SUBMITTING_STALE_SECONDS = 3600.0
 _BUSY_TIMEOUT_MS = 30_000  # two kernels hammering the file must wait, not fail
 DURATION_SAMPLES = 100
 
-# Column order of the `tasks` table, matching the TaskRecord fields.
+# The `tasks` table's columns: what every row has, then the columns of the request options
+# (`_options.GENERATE_OPTIONS`: the motion as motion_id and motion_name, prompt, model, seed, width,
+# height, enhance_prompt), then those of an ad and the bookkeeping.
+_OPTION_COLUMNS = tuple(name for name, _ in journal_columns())
 _COLUMNS = (
     "id",
     "kind",
-    "model",
-    "motion_id",
-    "motion_name",
-    "seed",
-    "width",
-    "height",
-    "prompt",
+    *_OPTION_COLUMNS,
     "cost",
     "created_at",
     "base_url",
@@ -105,8 +112,7 @@ _COLUMNS = (
     "image_digest",
     "thumbnail",
     "duration",
-    "template_id",
-    "size",
+    *(name for name, _ in journal_columns(ADS_OPTIONS)),
     "updated_at",
     "submission_id",
     "note",
@@ -151,8 +157,24 @@ ALTER TABLE tasks ADD COLUMN note TEXT;
 ALTER TABLE tasks ADD COLUMN owner TEXT
 """
 
+
+def _add_option_columns(conn: sqlite3.Connection) -> None:
+    """Version 3: a column for every request option the table lacks (enhance_prompt, new in 3).
+
+    Rows written before keep NULL there: not recorded, never a made-up default.
+    """
+    present = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
+    for name, sql_type in journal_columns():
+        if name not in present:
+            conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {sql_type}")
+
+
 # Migrations from version N-1 to N, applied in order inside one transaction.
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    _SCHEMA_V1,
+    _SCHEMA_V2,
+    _add_option_columns,
+)
 
 # Neither finished nor waitable: they have no task id the service knows.
 _NOT_PENDING = tuple(sorted(TERMINAL_STATUSES | {SUBMITTING, UNCERTAIN}))
@@ -221,6 +243,18 @@ class TaskRecord:
     """The local id the submission was journalled under before it was sent (None before schema 2)."""
     note: str | None = None
     """Why the row is "uncertain" (what happened to the submission), else None."""
+    enhance_prompt: bool | None = None
+    """Whether the service could rewrite the prompt (None: not recorded, a row from before schema 3)."""
+
+    @property
+    def motion(self) -> Motion | None:
+        """The motion asked for (its id and name as journalled), None for an ad."""
+        return Motion(id=self.motion_id, name=self.motion_name or self.motion_id) if self.motion_id else None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The request options (`GENERATE_OPTIONS`) as journalled, by name; None where not recorded."""
+        return {name: getattr(self, name) for name in generate_option_names()}
 
     @property
     def done(self) -> bool:
@@ -255,29 +289,15 @@ class TaskRecord:
         created = _utc(row["created_at"])
         assert created is not None  # NOT NULL column
         status, note = _read_status(row)
+        stored = {name: row[name] for name in _RECORD_COLUMNS}
+        options = option_values_from_columns(row)
+        del options["motion"]  # kept as motion_id and motion_name
         return cls(
-            id=row["id"],
-            kind=row["kind"],
-            model=row["model"],
-            motion_id=row["motion_id"],
-            motion_name=row["motion_name"],
-            seed=row["seed"],
-            width=row["width"],
-            height=row["height"],
-            prompt=row["prompt"],
-            cost=row["cost"],
+            **stored,
+            **options,
             created_at=created,
-            base_url=row["base_url"],
-            status=status,
-            video_url=row["video_url"],
-            min_url=row["min_url"],
             finished_at=_utc(row["finished_at"]),
-            image_digest=row["image_digest"],
-            thumbnail=row["thumbnail"],
-            duration=row["duration"],
-            template_id=row["template_id"],
-            size=row["size"],
-            submission_id=row["submission_id"],
+            status=status,
             note=note,
         )
 
@@ -292,6 +312,21 @@ class TaskRecord:
             f"TaskRecord({self.id!r}, {what}, status={self.status!r}, cost={self.cost}, "
             f"created={self.created_at.isoformat(timespec='seconds')}{note})"
         )
+
+
+# TaskRecord fields read from the column of the same name as they are (the options, the times,
+# the status and the note are converted).
+_RECORD_COLUMNS = tuple(
+    item.name
+    for item in fields(TaskRecord)
+    if item.name not in generate_option_names()
+    and item.name not in ("created_at", "finished_at", "status", "note")
+)
+
+
+def _ran_options(params: Params) -> dict[str, Any]:
+    """The request options a feed shows (`feed.params`), the motion left out."""
+    return {name: getattr(params, name) for name in generate_option_names() if name != "motion"}
 
 
 def _read_status(row: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -440,8 +475,11 @@ class Journal:
                     )
                 if version == 0:
                     self._refuse_foreign_tables(conn)
-                for script in _MIGRATIONS[version:]:
-                    for statement in script.split(";"):
+                for migration in _MIGRATIONS[version:]:
+                    if callable(migration):
+                        migration(conn)
+                        continue
+                    for statement in migration.split(";"):
                         if statement.strip():
                             conn.execute(statement)
                 if version < SCHEMA_VERSION:
@@ -503,13 +541,7 @@ class Journal:
         return {
             "id": task.id,
             "kind": task.kind,
-            "model": task.model,
-            "motion_id": task.motion.id if task.motion else None,
-            "motion_name": task.motion.name if task.motion else None,
-            "seed": task.seed,
-            "width": task.width,
-            "height": task.height,
-            "prompt": task.prompt or "",
+            **option_columns({name: getattr(task, name) for name in generate_option_names()}),
             "cost": task.cost,
             "created_at": task.created_at.timestamp(),
             "base_url": base_url.rstrip("/"),
@@ -656,28 +688,24 @@ class Journal:
                 return
             created = feed.created_at or datetime.fromtimestamp(now, tz=timezone.utc)
             kind = "ads" if feed.is_ad else "image2video"
+            motion = (
+                Motion(id=params.motion_id, name=params.motion_name or params.motion_id)
+                if params.motion_id
+                else None
+            )
+            inserted = {
+                **row,
+                "kind": kind,
+                **option_columns({**_ran_options(params), "motion": motion}),
+                "cost": PRICES.get("ads" if kind == "ads" else params.model or "", 0),
+                "created_at": created.timestamp(),
+                "base_url": base_url.rstrip("/"),
+            }
+            names = ", ".join(inserted)
+            marks = ", ".join(f":{name}" for name in inserted)
             conn.execute(
-                """INSERT INTO tasks (id, kind, model, motion_id, motion_name, seed, width, height, prompt,
-                       cost, created_at, base_url, status, video_url, min_url, finished_at, duration,
-                       updated_at)
-                   VALUES (:id, :kind, :model, :motion_id, :motion_name, :seed, :width, :height, :prompt,
-                       :cost, :created_at, :base_url, :status, :video_url, :min_url, :finished_at, :duration,
-                       :updated_at)
-                   ON CONFLICT(id) DO NOTHING""",
-                {
-                    **row,
-                    "kind": kind,
-                    "model": params.model,
-                    "motion_id": params.motion_id,
-                    "motion_name": params.motion_name,
-                    "seed": params.seed,
-                    "width": params.width,
-                    "height": params.height,
-                    "prompt": params.prompt or "",
-                    "cost": PRICES.get("ads" if kind == "ads" else params.model or "", 0),
-                    "created_at": created.timestamp(),
-                    "base_url": base_url.rstrip("/"),
-                },
+                f"INSERT INTO tasks ({names}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING",  # noqa: S608 - ours
+                inserted,
             )
 
     # ---------------------------------------------------------------- reads
@@ -806,7 +834,7 @@ class History(list[TaskRecord]):
         require("analysis", "History.to_dataframe()")
         import pandas as pd
 
-        columns = [name for name in _COLUMNS if name not in ("thumbnail", "updated_at")]
+        columns = [item.name for item in fields(TaskRecord) if item.name != "thumbnail"]
         return pd.DataFrame([record.to_dict() for record in self], columns=columns)
 
     def _summary(self) -> str:

@@ -11,19 +11,11 @@ URL, bytes, PIL image, array...) until the client loads them.
 `build_generate_body`/`build_ads_body` check the wire body (images by then are
 URLs or data: URLs); the property tests drive them with arbitrary values.
 
-Local rules (the service documents fewer; these keep requests inside what it is
-known to accept):
-
-- `model` is one of `MODELS` ("lite", "turbo", "standard").
-- `seed` is an int (not a bool) in `SEED_MIN..SEED_MAX` (1..1000000).
-- `width`/`height` are ints in `MIN_VIDEO_SIDE..MAX_VIDEO_SIDE` (64..2048) and multiples of 8
-  (video encoders work on 8-pixel blocks; every size the provider shows is one).
-- `prompt` is a str of at most `MAX_PROMPT_CHARS` characters.
-- `enhance_prompt` is a bool.
-- `image` holds 1 or 2 images (first and last frame); ads take 1..`MAX_ADS_IMAGES`.
-  Each is an http(s) URL or a `data:image/...;base64,` URL once prepared.
-- the ad template id is a non-empty string without whitespace or slashes.
-- the ad `size` is "WxH" with both sides following the width/height rule.
+The options and their rules are declared once in `_options` (`GENERATE_OPTIONS`,
+`ADS_OPTIONS`): a request is its image(s) plus those options, checked by
+`check_options`. Here, besides: `image` holds 1 or 2 images (first and last
+frame); ads take 1..`MAX_ADS_IMAGES`. Each is an http(s) URL or a
+`data:image/...;base64,` URL once prepared.
 """
 
 from __future__ import annotations
@@ -39,9 +31,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._catalog import is_motion_id, resolve_motion
+from ._catalog import is_motion_id
 from ._errors import ValidationError
-from ._models import MAX_VIDEO_SIDE, MIN_VIDEO_SIDE, MODELS, SEED_MAX, SEED_MIN, Motion, Task
+from ._models import SEED_MAX, SEED_MIN, Motion, Task
+from ._options import (
+    ADS_OPTIONS,
+    DEFAULT_AD_SIZE,
+    GENERATE_OPTIONS,
+    MAX_PROMPT_CHARS,
+    SIDE_MULTIPLE,
+    check_enhance_prompt,
+    check_model,
+    check_options,
+    check_prompt,
+    check_seed,
+    check_side,
+    check_size,
+    check_template_id,
+    parse_size,
+)
 
 __all__ = [
     "DEFAULT_AD_SIZE",
@@ -64,98 +72,10 @@ __all__ = [
     "parse_size",
 ]
 
-MAX_PROMPT_CHARS = 2000
-"""Longest prompt accepted locally (the enhanced prompts the service writes stay well below)."""
-
-SIDE_MULTIPLE = 8
-"""Video width and height must be multiples of this."""
-
 MAX_ADS_IMAGES = 4
 """Most reference images sent with one ad task."""
 
-DEFAULT_AD_SIZE = "1024x1024"
-"""The size of an ad video unless another is asked for."""
-
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
-_TEMPLATE_ID = re.compile(r"[^\s/?#]+")
 _DATA_IMAGE = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,(?=.)", re.ASCII)
-
-
-def check_model(model: Any) -> str:
-    """The model name, or ValidationError."""
-    if not isinstance(model, str) or model not in MODELS:
-        raise ValidationError("model", model, f"one of {', '.join(map(repr, MODELS))}")
-    return model
-
-
-def check_seed(seed: Any) -> int:
-    """The seed, or ValidationError: an int (not a bool) in 1..1000000."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not SEED_MIN <= seed <= SEED_MAX:
-        raise ValidationError("seed", seed, f"an int from {SEED_MIN} to {SEED_MAX}")
-    return seed
-
-
-def check_side(field: str, value: Any) -> int:
-    """A video width or height, or ValidationError."""
-    allowed = f"an int from {MIN_VIDEO_SIDE} to {MAX_VIDEO_SIDE}, a multiple of {SIDE_MULTIPLE}"
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_VIDEO_SIDE <= value <= MAX_VIDEO_SIDE:
-        raise ValidationError(field, value, allowed)
-    if value % SIDE_MULTIPLE:
-        lower = value - value % SIDE_MULTIPLE
-        raise ValidationError(field, value, allowed, hint=f"try {lower} or {lower + SIDE_MULTIPLE}")
-    return value
-
-
-def check_prompt(prompt: Any) -> str:
-    """The prompt, or ValidationError: a str of at most MAX_PROMPT_CHARS characters."""
-    if not isinstance(prompt, str):
-        raise ValidationError("prompt", prompt, "a str (may be empty)")
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            "prompt", prompt, "text that is valid Unicode (no unpaired surrogate characters)"
-        ) from None
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise ValidationError("prompt", prompt, f"at most {MAX_PROMPT_CHARS} characters (got {len(prompt)})")
-    return prompt
-
-
-def check_enhance_prompt(enhance_prompt: Any) -> bool:
-    """The enhance_prompt flag, or ValidationError: True or False."""
-    if not isinstance(enhance_prompt, bool):
-        raise ValidationError("enhance_prompt", enhance_prompt, "True or False")
-    return enhance_prompt
-
-
-def check_template_id(template_id: Any) -> str:
-    """An ad template id, or ValidationError: a non-empty string without spaces or slashes."""
-    if not isinstance(template_id, str) or not _TEMPLATE_ID.fullmatch(template_id):
-        raise ValidationError(
-            "template_id",
-            template_id,
-            "a non-empty ad template id without spaces or slashes, e.g. '3hpZ2HB0xS688KnzMIwU16'",
-        )
-    return template_id
-
-
-def parse_size(size: Any) -> tuple[int, int]:
-    """An ad size "WxH" as (width, height), or ValidationError."""
-    match = _SIZE.match(size) if isinstance(size, str) else None
-    if match is None:
-        raise ValidationError("size", size, 'a size "WxH" such as "1024x1024"')
-    allowed = f'"WxH" with sides from {MIN_VIDEO_SIDE} to {MAX_VIDEO_SIDE}, multiples of {SIDE_MULTIPLE}'
-    width, height = int(match.group(1)), int(match.group(2))
-    for side in (width, height):
-        if not MIN_VIDEO_SIDE <= side <= MAX_VIDEO_SIDE or side % SIDE_MULTIPLE:
-            raise ValidationError("size", size, allowed)
-    return width, height
-
-
-def check_size(size: Any) -> str:
-    """The ad size normalised to "WxH", or ValidationError."""
-    width, height = parse_size(size)
-    return f"{width}x{height}"
 
 
 def image_inputs(image: Any, *, most: int = 2) -> list[Any]:
@@ -269,29 +189,25 @@ class GenerateRequest:
         enhance_prompt: bool = True,
     ) -> None:
         images = tuple(image_inputs(image))
-        check_model(model)
-        check_prompt(prompt)
-        check_enhance_prompt(enhance_prompt)
-        if seed is not None:
-            check_seed(seed)
-        if (width is None) != (height is None):
-            missing = "height" if height is None else "width"
-            raise ValidationError(missing, None, "both width and height, or neither (sized from the image)")
-        if width is not None and height is not None:
-            check_side("width", width)
-            check_side("height", height)
-        chosen = resolve_motion(motion)
-        for name, value in [
-            ("image", images),
-            ("motion", chosen),
-            ("prompt", prompt),
-            ("model", model),
-            ("seed", seed),
-            ("width", width),
-            ("height", height),
-            ("enhance_prompt", enhance_prompt),
-        ]:
+        checked = check_options(
+            {
+                "motion": motion,
+                "prompt": prompt,
+                "model": model,
+                "seed": seed,
+                "width": width,
+                "height": height,
+                "enhance_prompt": enhance_prompt,
+            }
+        )
+        object.__setattr__(self, "image", images)
+        for name, value in checked.items():
             object.__setattr__(self, name, value)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Every option (`GENERATE_OPTIONS`) by name: all of the request but its image."""
+        return {option.name: getattr(self, option.name) for option in GENERATE_OPTIONS}
 
     @classmethod
     def from_args(
@@ -340,18 +256,7 @@ class GenerateRequest:
 
     def to_task(self, task_id: str, cost: int) -> Task:
         """The Task the service accepted for this request (seed and size set, as sent)."""
-        return Task(
-            id=task_id,
-            kind="image2video",
-            cost=cost,
-            model=self.model,
-            motion=self.motion,
-            seed=self.seed,
-            width=self.width,
-            height=self.height,
-            prompt=self.prompt,
-            enhance_prompt=self.enhance_prompt,
-        )
+        return Task(id=task_id, kind="image2video", cost=cost, **self.options)
 
     def __repr__(self) -> str:
         size = f"{self.width}x{self.height}" if self.size else "auto"
@@ -379,9 +284,9 @@ class AdsRequest:
 
     def __init__(self, image: Any, template_id: str, *, size: str = DEFAULT_AD_SIZE) -> None:
         images = tuple(image_inputs(image, most=MAX_ADS_IMAGES))
-        check_template_id(template_id)
-        normalised = check_size(size)
-        for name, value in [("image", images), ("template_id", template_id), ("size", normalised)]:
+        checked = check_options({"template_id": template_id, "size": size}, ADS_OPTIONS)
+        object.__setattr__(self, "image", images)
+        for name, value in checked.items():
             object.__setattr__(self, name, value)
 
     @classmethod

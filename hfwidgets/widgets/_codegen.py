@@ -1,7 +1,8 @@
 """Copy as code: the Python call that reproduces a widget's current settings.
 
 The settings go through the same `GenerateRequest` the client builds, so the
-code shown is code the client accepts. An image that came from the
+code shown is code the client accepts; its arguments are the request's options
+(`_options.GENERATE_OPTIONS`), each as the request holds it. An image that came from the
 browser (or from memory) is saved once, content-addressed, next to the notebook
 (`hfwidgets-inputs/<sha256-prefix>.<ext>` under the kernel's working directory),
 and the code names that path, so it runs again from the notebook's folder.
@@ -9,6 +10,7 @@ and the code names that path, so it runs again from the notebook's folder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -19,6 +21,7 @@ from typing import Literal
 from .._errors import ValidationError
 from .._images import LoadedImage
 from .._models import Motion
+from .._options import GENERATE_OPTIONS, RequestOption
 from .._requests import GenerateRequest, check_seed
 from ._controls import ControlValues
 
@@ -66,27 +69,11 @@ def generate_code(
     Images appear as the path or URL given; the motion by its id, with its name in
     a comment (ids are stable, names are not unique).
     """
-    request = GenerateRequest(
-        list(image_sources),
-        motion,
-        values.prompt,
-        model=values.model,
-        seed=check_seed(values.seed),  # the code repeats this very video: its seed is part of it
-        width=values.width,
-        height=values.height,
-        enhance_prompt=values.enhance_prompt,
-    )
+    options = {**dataclasses.asdict(values), "motion": motion}
+    # The code repeats this very video: its seed is part of it.
+    request = GenerateRequest(list(image_sources), **{**options, "seed": check_seed(values.seed)})
     image = repr(request.image[0]) if len(request.image) == 1 else repr(list(request.image))
-    arguments = [
-        f"    {image},",
-        f"    motion={request.motion.id!r},  # {_one_line(request.motion.name)}",
-        f"    prompt={request.prompt!r},",
-        f"    model={request.model!r},",
-        f"    seed={request.seed},",
-        f"    width={request.width},",
-        f"    height={request.height},",
-        f"    enhance_prompt={request.enhance_prompt!r},",
-    ]
+    arguments = [f"    {image},", *(_argument(option, request) for option in GENERATE_OPTIONS)]
     body = "\n".join(arguments)
     if style == "run":
         return f"import hfwidgets\n\nfeed = hfwidgets.run(\n{body}\n)\nfeed.video_url\n"
@@ -99,6 +86,14 @@ def generate_code(
             "feed.video_url\n"
         )
     raise ValidationError("style", style, "'run' or 'async'")
+
+
+def _argument(option: RequestOption, request: GenerateRequest) -> str:
+    """One keyword argument of the call: the option's value as the request holds it."""
+    value = getattr(request, option.name)
+    if isinstance(value, Motion):
+        return f"    {option.name}={value.id!r},  # {_one_line(value.name)}"
+    return f"    {option.name}={value!r},"
 
 
 def _one_line(text: str) -> str:

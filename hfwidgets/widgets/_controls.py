@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 from .._models import MODELS, PRICES, SEED_MAX, SEED_MIN, SIZE_PRESETS
 
@@ -51,11 +53,20 @@ def preset_of(width: int, height: int) -> str:
 
 @dataclass(frozen=True)
 class ControlValues:
-    """What the controls say, as `client.generate` takes it (not yet validated)."""
+    """What the controls say: the request options (`GENERATE_OPTIONS`) but the motion, not yet validated.
+
+    `Studio.apply` leaves a control as it is where a value is None (a seed to draw, or an
+    option an older journal did not record).
+    """
 
     model: str
     seed: int | None
     width: int
     height: int
     prompt: str
-    enhance_prompt: bool
+    enhance_prompt: bool | None
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> ControlValues:
+        """The values among `options` (a request's or a journal record's `options`)."""
+        return cls(**{item.name: options[item.name] for item in fields(cls)})

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Studio"]
 
-_SETTINGS = ("model", "seed", "keep_seed", "width", "height", "prompt", "enhance_prompt", "selected_id")
+# The traits whose change refreshes the cost line and the code shown: every option but the motion
+# (`ControlValues`), whether the seed is kept, and the motion chosen in the grid.
+_SETTINGS = (*(item.name for item in dataclasses.fields(ControlValues)), "keep_seed", "selected_id")
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def values(self) -> ControlValues:
         """The settings as shown now."""
         return ControlValues(
-            model=self.model,
-            seed=self.seed,
-            width=self.width,
-            height=self.height,
-            prompt=self.prompt,
-            enhance_prompt=self.enhance_prompt,
+            **{item.name: getattr(self, item.name) for item in dataclasses.fields(ControlValues)}
         )
 
     @property
@@ -234,17 +231,12 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def apply(self, values: ControlValues, *, lock_seed: bool = True) -> None:
         """Show `values` (e.g. those of an earlier result); the seed is kept so it is reused."""
         check_model(values.model)
+        shown = {name: value for name, value in dataclasses.asdict(values).items() if value is not None}
         changes: dict[str, Any] = {
-            "model": values.model,
-            "width": values.width,
-            "height": values.height,
+            **shown,
             "size": preset_of(values.width, values.height),
-            "prompt": values.prompt,
-            "enhance_prompt": values.enhance_prompt,
             "keep_seed": lock_seed and values.seed is not None,
         }
-        if values.seed is not None:
-            changes["seed"] = values.seed
         self._quietly(**changes)
 
     def generate(self) -> asyncio.Task[Feed | None] | None:
@@ -334,16 +326,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             raise ValidationError("motion", None, "a motion: pick one in the grid")
         shown = self.values
         # Validated as the client will (ValidationError naming the field) before the seed is drawn.
-        request = GenerateRequest(
-            images,
-            motion,
-            shown.prompt,
-            model=shown.model,
-            seed=shown.seed if self.keep_seed else None,
-            width=shown.width,
-            height=shown.height,
-            enhance_prompt=shown.enhance_prompt,
-        )
+        options = {**dataclasses.asdict(shown), "seed": shown.seed if self.keep_seed else None}
+        request = GenerateRequest(images, motion, **options)
         if not self.keep_seed:
             request = dataclasses.replace(request, seed=self.new_seed())  # a fresh one, shown
         thumbnails = self._frames.thumbnails
@@ -513,19 +497,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         await asyncio.gather(*(self._resume_one(record) for record in records))
 
     async def _resume_one(self, record: TaskRecord) -> None:
-        motion = None
-        if record.motion_id:
-            motion = Motion(id=record.motion_id, name=record.motion_name or record.motion_id)
-        values = None
-        if record.model and record.width and record.height:
-            values = ControlValues(
-                model=record.model,
-                seed=record.seed,
-                width=record.width,
-                height=record.height,
-                prompt=record.prompt,
-                enhance_prompt=True,
-            )
+        motion = record.motion
+        values = ControlValues.of(record.options) if record.model and record.width and record.height else None
         entry = self._add_entry(
             HistoryEntry(
                 number=len(self.entries) + 1,

@@ -31,6 +31,8 @@ from hfwidgets._journal import (
 from hfwidgets._models import Motion, Task
 from hfwidgets.emulator import EmulatorServer, Timing, serve
 
+from .test_journal_schema import SCHEMA_1
+
 BASE = "http://127.0.0.1:9"
 FACE_PUNCH = Motion(id="cd5bfd11-5a1a-46e0-9294-b22b0b733b1e", name="Face Punch")
 GENERATE = "POST /higgsfield/generate"
@@ -43,22 +45,6 @@ def draft(seed: int = 11) -> Task:
 
 
 # --------------------------------------------------------------------------- schema 2
-
-
-SCHEMA_1 = """
-CREATE TABLE tasks (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT, motion_id TEXT, motion_name TEXT, seed INTEGER,
-    width INTEGER, height INTEGER, prompt TEXT NOT NULL DEFAULT '', cost INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL, base_url TEXT NOT NULL, status TEXT NOT NULL, video_url TEXT, min_url TEXT,
-    finished_at REAL, image_digest TEXT, thumbnail BLOB, duration REAL, template_id TEXT, size TEXT,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX tasks_by_created ON tasks (created_at DESC);
-CREATE INDEX tasks_by_status ON tasks (base_url, status);
-INSERT INTO tasks (id, kind, model, seed, cost, created_at, base_url, status, updated_at) VALUES
-    ('old-task', 'image2video', 'lite', 3, 5, 1700000000, 'http://127.0.0.1:9', 'in_progress', 1700000000);
-PRAGMA user_version = 1;
-"""
 
 
 def test_a_schema_1_journal_is_migrated_in_place(tmp_path: Path) -> None:
@@ -80,7 +66,7 @@ def test_a_schema_1_journal_is_migrated_in_place(tmp_path: Path) -> None:
     assert journal.get(local_id) is not None
     journal.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         columns = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
     assert {"submission_id", "note", "owner"} <= columns
 
