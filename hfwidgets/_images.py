@@ -149,7 +149,8 @@ def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
         scheme = _SCHEME.match(text)
         if scheme and scheme["scheme"].lower() in ("http", "https"):
             return _load_url(text, field)
-        if scheme and not Path(text).expanduser().exists():  # "javascript:", "ftp://", "file://"...
+        # "javascript:", "ftp://", "file://"... (a NUL byte cannot be in a path: _load_path says so)
+        if scheme and "\x00" not in text and not Path(text).expanduser().exists():
             raise ValidationError(
                 field,
                 _brief(text),
@@ -201,6 +202,8 @@ def _load_data_url(text: str, field: str, *, shown: object) -> LoadedImage:
 
 def _load_path(path: Path, field: str, *, shown: object) -> LoadedImage:
     allowed = "a path to an existing image file"
+    if "\x00" in str(path):  # the OS would refuse it with a bare ValueError
+        raise ValidationError(field, shown, allowed, hint="the path contains a NUL byte (\\x00)")
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:

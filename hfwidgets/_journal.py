@@ -41,6 +41,7 @@ import sqlite3
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -504,12 +505,57 @@ class Journal:
         return conn
 
     def _reader(self) -> sqlite3.Connection | None:
-        """A connection for reading, or None when there is no journal yet (reads never create it)."""
+        """A connection for reading, or None when there is no journal yet (reads never create it).
+
+        A journal this process cannot write (a read-only folder or file system) is read
+        through a read-only connection (`_read_only`) instead.
+        """
         if not self._schema_ready and not self.path.exists():
             return None
-        conn = self._connection()
-        self._ensure_schema(conn)
+        try:
+            conn = self._connection()
+            self._ensure_schema(conn)
+        except sqlite3.OperationalError as error:
+            if not _cannot_write(error):
+                raise
+            read_only = self._read_only()
+            if read_only is None:
+                raise
+            return read_only
         return conn
+
+    def _read_only(self) -> sqlite3.Connection | None:
+        """This thread's read-only connection, or None when even reading is impossible.
+
+        `mode=ro` first: it still sees a write-ahead log left beside the file, when
+        SQLite can map its index. Where it cannot (a read-only folder without the index
+        file), `immutable=1`: no locks and no index, so the file as last checkpointed.
+        Its schema must be this version's: upgrading a journal means writing it.
+        """
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "read_only", None)
+        if conn is not None and self._local.read_only_pid == pid:
+            return conn
+        base = "file:" + urllib.parse.quote(str(self.path.absolute()))
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{base}?{options}", uri=True, isolation_level=None)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise JournalError(
+                    f"{self.path} has journal schema version {version} and this hfwidgets reads version "
+                    f"{SCHEMA_VERSION}; it cannot upgrade it, since it cannot write there: make its folder "
+                    f"writable once or set {HOME_ENV} to another folder",
+                    path=self.path,
+                )
+            conn.row_factory = sqlite3.Row
+            logger.debug("journal %s cannot be written; reading it with %s", self.path, options)
+            self._local.read_only, self._local.read_only_pid = conn, pid
+            return conn
+        return None
 
     @_guarded
     def check(self) -> None:
@@ -517,12 +563,13 @@ class Journal:
         self._writer()
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            if self._local.pid == os.getpid():
-                conn.close()
-            self._local.conn = None
+        """Close this thread's connections (others close when their threads end)."""
+        for name in ("conn", "read_only"):
+            conn: sqlite3.Connection | None = getattr(self._local, name, None)
+            if conn is not None:
+                if getattr(self._local, "pid" if name == "conn" else "read_only_pid", None) == os.getpid():
+                    conn.close()
+                setattr(self._local, name, None)
 
     # ---------------------------------------------------------------- writes
 
@@ -772,6 +819,12 @@ class Journal:
             (model, model, base_url.rstrip("/"), DURATION_SAMPLES),
         )
         return [(float(created), max(0.0, float(seconds))) for created, seconds in rows]
+
+
+def _cannot_write(error: sqlite3.OperationalError) -> bool:
+    """True when SQLite failed because it may not write the file or its folder (reading may still work)."""
+    text = str(error).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
 
 
 def _forget_in_flight(submission_id: str) -> None:

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pytest
 from PIL import ExifTags, Image, ImageOps
 
+import hfwidgets
 from hfwidgets import ValidationError
 from hfwidgets._images import (
     MAX_IMAGE_SIDE,
@@ -137,6 +138,9 @@ def _invalid_cases(tmp_path: Path) -> list[tuple[str, Any, str, str]]:
         ("absurdly wide", Image.new("L", (MAX_IMAGE_SIDE + 1, 20)), "megapixels", f"{MAX_IMAGE_SIDE + 1}x20"),
         ("absurd encoded size", png_header_claiming(40_000, 40_000), "megapixels", "far larger"),
         ("absurd file side", png_header_claiming(25_000, 100), "megapixels", "25000x100"),
+        ("NUL in a path", "a\x00.jpg", "image file", "NUL byte"),
+        ("NUL in a Path", Path("dir") / "b\x00.png", "image file", "NUL byte"),
+        ("NUL after a scheme", "file:///tmp/c\x00.jpg", "image file", "NUL byte"),
     ]
 
 
@@ -150,6 +154,13 @@ def test_every_refusal_names_the_field_and_what_is_allowed(tmp_path: Path) -> No
         assert message_phrase in str(error), (case, str(error))
         assert str(error).startswith("image="), case
         assert len(str(error)) < 400, case  # huge inputs are clipped, never copied into the message
+
+
+def test_a_path_with_a_nul_byte_is_a_validation_error_from_run_too() -> None:
+    nowhere = hfwidgets.Client("hk-unused", "http://127.0.0.1:9", journal=False)  # nothing is sent
+    with pytest.raises(ValidationError) as caught:
+        hfwidgets.run("a\x00.jpg", "Face Punch", client=nowhere, progress=False)
+    assert caught.value.field == "image" and "NUL" in str(caught.value)
 
 
 def test_the_field_name_given_is_the_one_reported() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -288,6 +292,52 @@ def test_a_journal_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> No
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(JournalError, match="upgrade hfwidgets"):
         Journal(path).records()
+
+
+@contextlib.contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """Make `folder` read-only for this process: its mode for a user, the immutable flag for root
+    (whom modes do not stop); skips when neither works here."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(folder)], check=False).returncode != 0:
+        pytest.skip("running as root without a way to make a folder read-only (chattr +i)")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def test_history_reads_a_journal_in_a_read_only_folder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    journal = Journal(home / "journal.sqlite3")
+    journal.record(make_task("t-done"), base_url=BASE)
+    journal.update("t-done", make_feed("t-done", "completed", url="https://cdn.example.test/v.mp4"))
+    journal.record(make_task("t-running"), base_url=BASE)
+    journal.close()
+    script = (
+        "import hfwidgets; print(repr(hfwidgets.history())); print(hfwidgets._journal.Journal().pending())"
+    )
+    env = {**os.environ, "HFWIDGETS_HOME": str(home)}
+    with read_only_folder(home):
+        with pytest.raises(PermissionError):  # it really is read-only to this process
+            (home / "probe").touch()
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        # Writing is refused as before, with the folder named.
+        with pytest.raises(JournalError, match="make its folder writable"):
+            Journal(home / "journal.sqlite3").record(make_task("t-new"), base_url=BASE)
+    assert done.returncode == 0, done.stderr
+    assert "History(2 tasks: 1 completed, 1 queued" in done.stdout
+    assert "TaskRecord('t-running'" in done.stdout.splitlines()[-1]
+    assert "t-done" not in done.stdout.splitlines()[-1]
 
 
 def test_nothing_secret_or_bulky_is_stored(tmp_path: Path) -> None:
