@@ -14,7 +14,12 @@ to do next, as openai-python's client does:
   - `httpx.PoolTimeout`: the request never got a connection of the client's own pool;
   - HTTP 429: the service refused it before doing anything. A refused submission
     waits its turn (paced, Retry-After honoured) until its submission deadline
-    (`Client(submission_timeout=...)`, 10 minutes by default), then `RateLimited`.
+    (`Client(submission_timeout=...)`, 10 minutes by default), then `RateLimited`;
+  - HTTP 503 whose message says the gateway is saturated (`_SATURATED`: "saturated",
+    "no available channel", "饱和", "无可用渠道"): the gateway refused it without
+    forwarding it. Resent like a connection failure (backoff or Retry-After, up to
+    `max_retries`), then an `APIError` 503 saying nothing was charged. A 503 without
+    such a message stays uncertain: the gateway may have forwarded the request.
 
 - `retry_delay(attempt, retry_after)`: the server's `Retry-After` when it gave
   one (capped at `MAX_RETRY_AFTER`), else jittered exponential backoff.
@@ -139,6 +144,10 @@ Sleep = Callable[[float], Awaitable[None]]
 _API_URL_CACHE_SIZE = 4096
 
 _CREDITS = re.compile(r"credit|balance|quota|insufficient[ _]funds|payment required|额度|余额", re.IGNORECASE)
+
+_SATURATED = re.compile(r"saturat|饱和|no available channel|无可用渠道", re.IGNORECASE)
+"""What a gateway says when it refuses a request because every upstream is busy (new-api style
+proxies: "当前分组上游负载已饱和，请稍后再试"): it did not forward the request."""
 
 _NOT_RESUBMITTED = (
     "the task may exist and may have been charged. It was NOT resubmitted: check "
@@ -414,6 +423,11 @@ class Answer:
         return 200 <= self.status_code < 300
 
     @functools.cached_property
+    def retry_after(self) -> float | None:
+        """Its Retry-After in seconds (`parse_retry_after`), read once: the pacer and the error agree."""
+        return parse_retry_after(self.headers.get("retry-after"))
+
+    @functools.cached_property
     def response(self) -> httpx.Response:
         """As an httpx.Response, for the error mapping (built only when the answer is an error)."""
         if self.original is not None:
@@ -473,8 +487,12 @@ def map_error(
     endpoint: str,
     task_id: str | None = None,
     secrets: tuple[str, ...] = (),
+    retry_after: float | None = None,
 ) -> APIError:
-    """The typed error for a 4xx/5xx answer, with the key scrubbed from message and body."""
+    """The typed error for a 4xx/5xx answer, with the key scrubbed from message and body.
+
+    `retry_after`: the answer's Retry-After in seconds, as read once (`Answer.retry_after`).
+    """
     status = response.status_code
     message = redact(error_message(response), secrets)
     body = redact(_body_text(response)[:MAX_BODY_EXCERPT], secrets)
@@ -486,7 +504,6 @@ def map_error(
     if status in (401, 403):
         return AuthError(message, **common)
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
         return RateLimited(message, retry_after=retry_after, **common)
     return APIError(message, **common)
 
@@ -698,8 +715,9 @@ class Requester:
                 failure = self._transport_failure(exc, endpoint=endpoint, task_id=task_id, billable=billable)
             else:
                 if answer.status_code == 429:
-                    retry_after = parse_retry_after(answer.headers.get("retry-after"))
-                    self.pacer.refused(time.monotonic(), released_at=released_at, retry_after=retry_after)
+                    self.pacer.refused(
+                        time.monotonic(), released_at=released_at, retry_after=answer.retry_after
+                    )
                 else:
                     self.pacer.accepted(time.monotonic())
         if logger.isEnabledFor(logging.DEBUG):  # the path is parsed only for a log line that shows
@@ -758,11 +776,27 @@ class Requester:
         """The JSON of a 2xx answer, or the `Failure` an error answer means."""
         secrets = self._secrets()
         if not answer.is_success:
-            error = map_error(answer.response, endpoint=endpoint, task_id=task_id, secrets=secrets)
+            error = map_error(
+                answer.response,
+                endpoint=endpoint,
+                task_id=task_id,
+                secrets=secrets,
+                retry_after=answer.retry_after,
+            )
             if isinstance(error, RateLimited):
                 return Failure(
                     error, delivered=False, retry_after=error.retry_after
                 )  # refused before any work
+            if billable and answer.status_code == 503 and _SATURATED.search(error.message):
+                # The gateway says it is saturated: it refused the request without forwarding it.
+                refused = APIError(
+                    f"{error.message} — the gateway was saturated and did not forward the submission: "
+                    "nothing was charged; try again later",
+                    status=error.status,
+                    body=error.body,
+                    endpoint=endpoint,
+                )
+                return Failure(refused, delivered=False, retry_after=answer.retry_after)
             if billable and answer.status_code >= 500 and not isinstance(error, InsufficientCredits):
                 error = SubmissionUncertain(
                     f"{error.message} — the service may have accepted the task before failing: "

@@ -168,13 +168,16 @@ async def test_read_honours_retry_after_seconds() -> None:
     assert sleeps == [7.0]
 
 
-async def test_read_honours_retry_after_http_date() -> None:
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+async def test_read_honours_retry_after_http_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wall clock is the test's: an HTTP date has whole seconds, so "now" is a whole second too.
+    now = datetime(2026, 12, 6, 23, 0, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(time, "time", now.timestamp)
+    when = now + timedelta(seconds=30)
     recorder = Recorder(
         httpx.Response(429, headers={"Retry-After": format_datetime(when, usegmt=True)}), ok({})
     )
     _, sleeps = await get(recorder)
-    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31
+    assert sleeps == [30.0]  # one pause, as asked; the queue does not hold the retry a second time
 
 
 async def test_429_without_retry_after_uses_backoff() -> None:
@@ -453,6 +456,39 @@ async def test_post_is_resent_after_429_honouring_retry_after() -> None:
     payload, sleeps = await post(recorder)
     assert payload == {"id": "t9"} and sleeps == [7.0]
     assert len(recorder.requests) == 2
+
+
+SATURATED = {
+    "error": {"message": "当前分组上游负载已饱和，请稍后再试", "type": "new_api_error", "code": None}
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(SATURATED, ensure_ascii=False),
+        '{"error": "upstream saturated, request not forwarded"}',
+        "no available channel for model lite",
+    ],
+)
+async def test_post_refused_by_a_saturated_gateway_is_resent_never_uncertain(body: str) -> None:
+    saturated = httpx.Response(503, content=body.encode(), headers={"Retry-After": "2"})
+    recorder = Recorder(saturated, ok({"id": "t9"}))
+    payload, sleeps = await post(recorder)
+    assert payload == {"id": "t9"} and sleeps == [2.0]
+    recorder = Recorder(saturated)
+    with pytest.raises(APIError, match="did not forward") as caught:
+        await post(recorder, max_retries=2)
+    assert not isinstance(caught.value, SubmissionUncertain)
+    assert caught.value.status == 503 and "nothing was charged" in str(caught.value)
+    assert len(recorder.requests) == 3
+
+
+async def test_a_503_that_does_not_say_saturated_stays_uncertain() -> None:
+    recorder = Recorder(httpx.Response(503, json={"error": "service unavailable"}), ok({"id": "never"}))
+    with pytest.raises(SubmissionUncertain, match="NOT resubmitted"):
+        await post(recorder)
+    assert len(recorder.requests) == 1
 
 
 async def test_post_refused_connections_give_up_after_max_retries() -> None:

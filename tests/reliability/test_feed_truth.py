@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from hfwidgets import Client, MalformedResponse, TaskTimeout
+from hfwidgets import APIError, Client, MalformedResponse, SubmissionUncertain, TaskTimeout
 from hfwidgets import _client as client_module
 from hfwidgets._journal import Journal
 from hfwidgets._models import Feed
@@ -49,6 +49,9 @@ class FeedScript:
     """Answers a POST with MINE, and the n-th feed read with answers[n] (the last one repeats)."""
 
     answers: list[dict[str, Any]]
+    refusals: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(status, body) answers to the first POSTs, before one is accepted."""
+    posts: int = 0
     reads: list[str] = field(default_factory=list)
     port: int = 0
 
@@ -70,14 +73,20 @@ class FeedScript:
             )
             await reader.readexactly(length)
             method, path = lines[0].split()[:2]
+            status = "200 OK"
             if method == "POST":
-                body = {"id": MINE}
+                self.posts += 1
+                body: dict[str, Any] = {"id": MINE}
+                if self.refusals:
+                    code, body = self.refusals.pop(0)
+                    status = f"{code} Refused"
             else:
                 self.reads.append(path)
                 body = self.answers[min(len(self.reads), len(self.answers)) - 1]
-            data = json.dumps(body).encode()
+            data = json.dumps(body, ensure_ascii=False).encode()
             writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                f"HTTP/1.1 {status}\r\n".encode()
+                + b"Content-Type: application/json\r\nConnection: close\r\n"
                 + f"Content-Length: {len(data)}\r\n\r\n".encode()
                 + data
             )
@@ -110,7 +119,7 @@ def picture() -> bytes:
 
 
 async def submit(script: FeedScript, journal: Journal) -> tuple[Client, Any]:
-    client = Client(KEY, script.base_url, journal=journal, poll=QUICK)
+    client = Client(KEY, script.base_url, journal=journal, poll=QUICK, max_retries=1)
     task = await client.generate(picture(), "Face Punch", "a cat", seed=1, width=64, height=96)
     return client, task
 
@@ -173,12 +182,15 @@ async def test_a_completed_feed_without_url_is_read_again_then_returned_as_it_is
 
 
 async def test_a_completed_feed_without_url_at_the_deadline_is_returned_not_a_timeout(
-    script: FeedScript, journal: Journal
+    script: FeedScript, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(client_module, "MISSING_URL_GRACE", 3600.0)  # the deadline comes first
     script.then(feed("completed"))
     client, task = await submit(script, journal)
-    done = await client.wait(task, timeout=0.5)  # well inside MISSING_URL_GRACE
+    # The deadline only bounds the first local read (it answers "completed" without a URL).
+    done = await client.wait(task, timeout=8)
     assert done.status == "completed" and done.video_url is None
+    assert len(script.reads) > 1
     await client.aclose()
 
 
@@ -219,4 +231,32 @@ async def test_statuses_are_read_whatever_their_case_and_spaces(
     done = await client.wait(task, timeout=30)
     assert done.status == "completed" and done.done and done.video_url == VIDEO
     assert journal.pending() == []
+    await client.aclose()
+
+
+SATURATED = {"error": {"message": "当前分组上游负载已饱和，请稍后再试", "type": "new_api_error"}}
+
+
+async def test_a_saturated_gateway_refusing_a_submission_charges_nothing_and_is_resent(
+    script: FeedScript, journal: Journal
+) -> None:
+    script.refusals = [(503, SATURATED)]
+    script.then(feed("completed", url=VIDEO))
+    client, task = await submit(script, journal)
+    assert task.id == MINE and script.posts == 2
+    assert (client.spent, client.uncertain) == (5, 0)
+    # Saturated every time: refused in the end, booked as nothing (no uncertain points, no row).
+    script.refusals = [(503, SATURATED)] * 10
+    with pytest.raises(APIError, match="nothing was charged") as caught:
+        await client.generate(picture(), "Face Punch", "again", seed=2, width=64, height=96)
+    assert not isinstance(caught.value, SubmissionUncertain) and caught.value.status == 503
+    assert "上游负载已饱和" in str(caught.value)
+    assert (client.spent, client.uncertain) == (5, 0)
+    assert [record.id for record in journal.records()] == [MINE]
+    # A 503 that does not say so may have been forwarded: uncertain, sent once.
+    script.refusals = [(503, {"error": "service unavailable"})]
+    posts = script.posts
+    with pytest.raises(SubmissionUncertain):
+        await client.generate(picture(), "Face Punch", "third", seed=3, width=64, height=96)
+    assert script.posts == posts + 1 and client.uncertain == 5
     await client.aclose()
