@@ -4,13 +4,18 @@ A view's ESM is: the part of the string table of `_i18n` it uses and the key's
 environment name as constants, `shared.js`, the parts it uses, then the view's
 own file (the one with `export default`). The result is minified (rjsmin,
 rcssmin): the composed text is stored in every saved notebook, so it should be
-small.
+small. For the same reason the ESM is stored packed (`pack`): deflated and in
+base64 inside a few lines that inflate it in the browser (`DecompressionStream`)
+and import it, about 40 % of its minified size; `unpack` gives the code back.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
+import re
+import zlib
 from pathlib import Path
 
 import rcssmin  # type: ignore[import-untyped]  # no type hints
@@ -19,7 +24,7 @@ import rjsmin  # type: ignore[import-untyped]  # no type hints
 from .._config import KEY_ENV
 from ._i18n import STRINGS
 
-__all__ = ["STATIC", "compose_css", "compose_esm"]
+__all__ = ["STATIC", "compose_css", "compose_esm", "pack", "unpack"]
 
 STATIC = Path(__file__).parent / "static"
 
@@ -40,12 +45,40 @@ def _table_for(code: str) -> dict[str, dict[str, str]]:
     }
 
 
+# Inflates the packed module and imports it: what a view's `_esm` is (see `pack`).
+_LOADER = (
+    'const packed = "{packed}";\n'
+    "const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));\n"
+    'const code = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));\n'
+    'const type = "text/javascript";\n'
+    "const url = URL.createObjectURL(new Blob([await new Response(code).blob()], {{ type }}));\n"
+    "const view = await import(url);\n"
+    "URL.revokeObjectURL(url);\n"
+    "export default view.default;\n"
+)
+_PACKED = re.compile(r'^const packed = "([A-Za-z0-9+/=]*)";')
+
+
+def pack(code: str) -> str:
+    """`code` (an ES module) as a module that inflates and imports it: what is saved is small."""
+    packed = base64.b64encode(zlib.compress(code.encode("utf-8"), 9)).decode("ascii")
+    return _LOADER.format(packed=packed)
+
+
+def unpack(esm: str) -> str:
+    """The code a packed ESM imports (for tests and for reading a saved notebook)."""
+    found = _PACKED.match(esm)
+    if found is None:
+        raise ValueError("not an ESM made by pack()")
+    return zlib.decompress(base64.b64decode(found.group(1))).decode("utf-8")
+
+
 @functools.cache
 def compose_esm(*parts: str) -> str:
-    """The ESM of a view: constants, shared.js, then `parts` (file names in static/), in order."""
+    """The ESM of a view, packed: constants, shared.js, then `parts` (file names in static/), in order."""
     code = str(rjsmin.jsmin("\n".join(_source(name) for name in ("shared.js", *parts))))
     table = json.dumps(_table_for(code), ensure_ascii=False, separators=(",", ":"))
-    return f"const STRINGS = {table};\nconst KEY_ENV = {json.dumps(KEY_ENV)};\n{code}\n"
+    return pack(f"const STRINGS = {table};\nconst KEY_ENV = {json.dumps(KEY_ENV)};\n{code}\n")
 
 
 @functools.cache

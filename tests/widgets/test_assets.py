@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hfwidgets.widgets import AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio
-from hfwidgets.widgets._assets import STATIC
+from hfwidgets.widgets._assets import STATIC, pack, unpack
 from hfwidgets.widgets._i18n import LANGS, STRINGS, check_lang, default_lang, placeholders, tr
 
 VIEWS = [AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio]
@@ -23,18 +23,29 @@ def test_composed_esm_parses_as_a_module(view: type, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    module = tmp_path / f"{view.__name__}.mjs"
-    module.write_text(str(view._esm), "utf-8")  # type: ignore[attr-defined]
-    result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    esm = str(view._esm)  # type: ignore[attr-defined]
+    for name, code in (("loader", esm), ("view", unpack(esm))):
+        module = tmp_path / f"{view.__name__}-{name}.mjs"
+        module.write_text(code, "utf-8")
+        result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"{name}: {result.stderr}"
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.__name__)
 def test_each_view_exports_render_and_carries_its_css(view: type) -> None:
-    esm = str(view._esm)  # type: ignore[attr-defined]
+    esm = unpack(str(view._esm))  # type: ignore[attr-defined]
     assert "export default{render}" in esm
     assert esm.startswith("const STRINGS = ")
     assert ".hfw" in str(view._css)  # type: ignore[attr-defined]
+
+
+def test_a_packed_esm_gives_its_code_back_in_well_under_half_the_bytes() -> None:
+    code = unpack(str(Studio._esm))
+    assert unpack(pack(code)) == code
+    assert len(str(Studio._esm)) < 0.5 * len(code.encode())
+    assert str(Studio._esm).endswith("export default view.default;\n")
+    with pytest.raises(ValueError, match="pack"):
+        unpack(code)
 
 
 @pytest.mark.parametrize("path", sorted(STATIC.glob("*.js")), ids=lambda p: p.name)

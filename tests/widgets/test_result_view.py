@@ -17,6 +17,7 @@ import pytest
 
 from hfwidgets import HiggsfieldError
 from hfwidgets._models import Feed
+from hfwidgets.widgets._assets import unpack
 from hfwidgets.widgets._result_view import ResultView
 
 STATIC = Path(__file__).resolve().parents[2] / "hfwidgets" / "widgets" / "static"
@@ -325,7 +326,7 @@ def test_unknown_messages_are_ignored(completed_json: dict[str, Any]) -> None:
 
 
 def test_front_end_hooks_are_present() -> None:
-    source = ResultView._esm
+    source = unpack(ResultView._esm)
     for hook in (
         "hfw-result",
         "hfw-video",
