@@ -2,7 +2,8 @@
 
 Core (async, no widgets): `Client`, `GenerateRequest`, `AdsRequest`, `Feed`, `Task`,
 `Motion`, `motions`, `run`, `resume`, `history`, `Journal`.
-Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`.
+Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`;
+`compare(feeds)` (a `Comparison`: results side by side, played in sync).
 Errors: `HiggsfieldError` and its subclasses (the tree is drawn in `hfwidgets._errors`).
 A local emulator of the API: `hfwidgets.emulator`.
 
@@ -45,7 +46,7 @@ if _typing.TYPE_CHECKING:
     from ._journal import History, Journal, TaskRecord, history
     from ._polling import PollPolicy
     from ._sync import resume, run
-    from .widgets import AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio
+    from .widgets import AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio, compare
 
 __version__ = "0.1.0"
 
@@ -65,6 +66,8 @@ _LAZY = {
     "ResultView": ".widgets",
     "Explorer": ".widgets",
     "AdsPanel": ".widgets",
+    "Comparison": ".widgets",
+    "compare": ".widgets",
 }
 
 
@@ -93,6 +96,7 @@ __all__ = [
     "BlockingCallError",
     "BudgetExceeded",
     "Client",
+    "Comparison",
     "DownloadTimeout",
     "EmulatorError",
     "Explorer",
@@ -125,6 +129,7 @@ __all__ = [
     "TaskRecord",
     "TaskTimeout",
     "ValidationError",
+    "compare",
     "emulator",
     "history",
     "motions",

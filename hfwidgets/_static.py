@@ -57,12 +57,14 @@ __all__ = [
     "ExplorerCellView",
     "StaticRepr",
     "StaticResult",
+    "comparison_html",
     "explorer_html",
     "history_html",
     "is_public_url",
     "poster",
     "result_html",
     "results_html",
+    "split_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -347,6 +349,65 @@ def explorer_html(cells: Sequence[ExplorerCellView], *, columns: int, title: str
     )
     return (
         f'<div class="hfw-static"><div class="hfw-static-title"><b>{html.escape(title)}</b></div>{grid}</div>'
+    )
+
+
+# --------------------------------------------------------------------------- side by side
+
+
+def split_rows(
+    rows: Sequence[Sequence[tuple[str, str]]],
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """Parameter rows of several results, side by side: those that differ (the label and each
+    result's text) and those the same in all (the label and the common text), in the first
+    result's order. A label a result lacks reads "—" there."""
+    if not rows:
+        return [], []
+    texts = [dict(result) for result in rows]
+    differ: list[tuple[str, list[str]]] = []
+    same: list[tuple[str, str]] = []
+    for label, _ in rows[0]:
+        values = [result.get(label, "—") for result in texts]
+        if len(set(values)) > 1:
+            differ.append((label, values))
+        else:
+            same.append((label, values[0]))
+    return differ, same
+
+
+def comparison_html(feeds: Sequence[Feed], labels: Sequence[str], *, title: str) -> str:
+    """Results side by side: a poster per result, then a table of the parameters that differ
+    (marked ≠) and a line of those that are the same in all."""
+    escape = html.escape
+    figures = "".join(
+        f'<figure class="hfw-static-compared" style="margin:0;min-width:0">{_poster_tag(feed, poster(feed))}'
+        f"<figcaption><b>{escape(label)}</b><br>{escape(status_line(feed))}</figcaption></figure>"
+        for feed, label in zip(feeds, labels, strict=True)
+    )
+    grid = (
+        '<div class="hfw-static-grid" style="display:grid;gap:8px;'
+        f'grid-template-columns:repeat({max(1, len(feeds))},minmax(140px,1fr))">{figures}</div>'
+    )
+    differ, same = split_rows([[row for row in parameter_rows(feed) if row[0] != "Task"] for feed in feeds])
+    head = "".join(f'<th scope="col" style="{_CELL}">{escape(label)}</th>' for label in labels)
+    body = "".join(
+        f'<tr><th scope="row" style="{_CELL};white-space:nowrap">≠ {escape(label)}</th>'
+        + "".join(f'<td style="{_CELL}"><b>{escape(text)}</b></td>' for text in texts)
+        + "</tr>"
+        for label, texts in differ
+    )
+    table = (
+        f'<table class="hfw-static-differs" style="{_TABLE}"><caption style="text-align:left">'
+        f"<b>Parameters that differ</b></caption><thead><tr><th></th>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+        if differ
+        else "<p>No parameter differs.</p>"
+    )
+    alike = " · ".join(f"{label} {text}" for label, text in same)
+    same_line = f'<p class="hfw-static-same">Same in all: {escape(alike)}</p>' if same else ""
+    return (
+        f'<div class="hfw-static hfw-static-comparison"><div class="hfw-static-title"><b>{escape(title)}</b>'
+        f"</div>{grid}{table}{same_line}</div>"
     )
 
 

@@ -25,7 +25,16 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Core": ("Client", "run", "resume", "GenerateRequest", "AdsRequest", "motions", "PollPolicy"),
     "Results": ("Feed", "Task", "Job", "Params", "Motion", "MotionPart"),
     "Journal": ("history", "History", "Journal", "TaskRecord"),
-    "Widgets": ("Studio", "MotionGrid", "ImageInput", "ResultView", "Explorer", "AdsPanel"),
+    "Widgets": (
+        "Studio",
+        "MotionGrid",
+        "ImageInput",
+        "ResultView",
+        "Explorer",
+        "AdsPanel",
+        "compare",
+        "Comparison",
+    ),
 }
 """The order of the reference; a public name in none of these lands in "More"."""
 

@@ -25,6 +25,7 @@ from .._requests import GenerateRequest, check_seed
 from .._static import ExplorerCellView, StaticRepr, explorer_html
 from ._assets import compose_css, compose_esm
 from ._base import WidgetBase, describe_error, start_task
+from ._compare import Comparison, check_comparable, is_comparable
 from ._controls import draw_seed
 from ._follow import follow
 from ._result_view import ResultState
@@ -132,6 +133,27 @@ class Explorer(StaticRepr, WidgetBase):
     def feeds(self) -> list[Feed]:
         """The feeds received so far, in grid order (failed tasks included)."""
         return [cell.feed for cell in self.cell_list if cell.feed is not None]
+
+    def compare(self, cells: Sequence[int | ExplorerCell] | None = None) -> Comparison:
+        """Two to four cells side by side, played in sync, with the parameters that differ (a widget).
+
+        `cells` are cells or their grid indexes (row by row, from 0); by default every
+        cell that finished with a video, when there are 2 to 4 of them.
+        """
+        if cells is None:
+            chosen = [cell for cell in self.cell_list if is_comparable(cell.feed)]
+        else:
+            chosen = [self._cell(cell) for cell in cells]
+        return Comparison(check_comparable([cell.feed for cell in chosen], "cells"), lang=self.lang)
+
+    def _cell(self, cell: int | ExplorerCell) -> ExplorerCell:
+        if isinstance(cell, ExplorerCell) and cell in self.cell_list:
+            return cell
+        if isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < len(self.cell_list):
+            return self.cell_list[cell]
+        raise ValidationError(
+            "cells", cell, f"cells of this Explorer or their indexes, 0 to {len(self.cell_list) - 1}"
+        )
 
     def generate(self) -> asyncio.Task[list[Feed]] | None:
         """Submit every cell (once); None when refused (budget, no event loop: shown in the widget)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._models import Feed, Motion
+from ._compare import is_comparable
 from ._controls import ControlValues
 from ._i18n import STRINGS, tr
 
@@ -35,6 +36,11 @@ class HistoryEntry:
     thumb_ref: str = ""
     """The media ref of the thumbnail, for the view."""
 
+    @property
+    def comparable(self) -> bool:
+        """Finished with a video: it can be compared with others."""
+        return self.status == "completed" and is_comparable(self.feed)
+
     def label(self, lang: str = "en") -> str:
         """ "#1 Face Punch · lite · seed 42 · completed": motion, model, seed and status, in full."""
         values = self.values
@@ -57,6 +63,7 @@ class HistoryEntry:
             "task_id": self.task_id or "",
             "note": self.note,
             "reusable": self.values is not None or self.motion is not None,
+            "comparable": self.comparable,
         }
 
     def __repr__(self) -> str:

@@ -149,6 +149,18 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "history_thumb": "Input of #{n}",
         "use_params": "Use these parameters",
         "resumed": "resumed from an earlier kernel",
+        # compare
+        "compare": "Compare",
+        "close": "Close",
+        "compare_entry": "Compare {label}",
+        "compare_hint": "Check 2 to 4 finished results ({n} checked).",
+        "comparison": "Comparison",
+        "play_all": "Play all",
+        "pause_all": "Pause all",
+        "position": "Position",
+        "compare_item": "#{n} {motion} · {model} · seed {seed}",
+        "compare_differ": "Parameters that differ (≠)",
+        "compare_same": "Same in all: {rows}",
         # banners
         "emulator_title": "Emulator mode.",
         "emulator_text": (
@@ -291,6 +303,17 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "history_thumb": "#{n} 的输入图片",
         "use_params": "使用这些参数",
         "resumed": "从之前的内核接续",
+        "compare": "对比",
+        "close": "关闭",
+        "compare_entry": "对比 {label}",
+        "compare_hint": "勾选 2 到 4 个已完成的结果（已勾选 {n} 个）。",
+        "comparison": "并排对比",
+        "play_all": "全部播放",
+        "pause_all": "全部暂停",
+        "position": "播放位置",
+        "compare_item": "#{n} {motion} · {model} · 种子 {seed}",
+        "compare_differ": "不同的参数（≠）",
+        "compare_same": "全部相同：{rows}",
         "emulator_title": "模拟器模式。",
         "emulator_text": (
             "未设置 API 密钥，因此视频是合成的：由本地模拟器生成，不会发送到服务，也不会收费。"

@@ -28,6 +28,7 @@ from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
 from ._base import WidgetBase, start_task
 from ._codegen import CodeStyle, generate_code, save_input
+from ._compare import MAX_COMPARED, MIN_COMPARED, comparison_state
 from ._controls import CUSTOM_SIZE, ControlValues, draw_seed, model_choices, preset_of, size_choices
 from ._follow import WAIT_TIMEOUT, follow
 from ._history import HistoryEntry, status_label
@@ -67,8 +68,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     Simplified Chinese (the default follows the locale).
     """
 
-    _esm = compose_esm("grid.js", "frames.js", "result.js", "studio.js")
-    _css = compose_css("grid.css", "frames.css", "result.css", "studio.css")
+    _esm = compose_esm("grid.js", "frames.js", "result.js", "compare.js", "studio.js")
+    _css = compose_css("grid.css", "frames.css", "result.css", "studio.css", "compare.css")
 
     frames = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The image slots (first, last frame): name, source, detail, preview ref, url."""
@@ -102,6 +103,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     """The History list as the view shows it (see `entries` for the Python objects)."""
     shown_entry = traitlets.Int(0).tag(sync=True)
     """Number of the history entry on show (0: the latest result)."""
+    comparison = traitlets.Dict().tag(sync=True)
+    """What the Comparison region shows ({} when closed; see `compare`)."""
 
     result = traitlets.Instance(Feed, allow_none=True, read_only=True)
     """The latest finished task's feed (None before the first one)."""
@@ -135,6 +138,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self._waiting: asyncio.Task[Feed] | None = None
         self._cancel_requested = False
         self._background: list[asyncio.Task[Any]] = []
+        self._compared: list[HistoryEntry] = []
 
         load_catalogue = motions is None
         if motions is None:
@@ -170,6 +174,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self.handle("show", lambda c, _b: self.show_entry(self._entry(c)))
         self.handle("reuse", lambda c, _b: self.reuse(self._entry(c)))
         self.handle("download", lambda _c, _b: self._download())
+        self.handle("compare", lambda c, _b: self.compare(self._compare_asked(c)))
+        self.handle("compare_close", lambda _c, _b: self.close_comparison())
 
         if motion is not None:
             self.motion = motion
@@ -315,6 +321,29 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         if entry.feed is None:
             self._result.update(status_text=f"#{entry.number}: {status_label(entry.status, self.lang)}")
 
+    def compare(self, entries: Sequence[int | HistoryEntry]) -> list[HistoryEntry]:
+        """What Compare does: show 2 to 4 finished history entries (numbers or entries) side by side
+        in the Comparison region, played in sync, with the parameters that differ. Returns them."""
+        chosen = [
+            entry if isinstance(entry, HistoryEntry) else self._entry({"n": entry}) for entry in entries
+        ]
+        wanted = f"{MIN_COMPARED} to {MAX_COMPARED} finished history entries with a video"
+        if not MIN_COMPARED <= len(chosen) <= MAX_COMPARED:
+            raise ValidationError("entries", [entry.number for entry in chosen], wanted)
+        for entry in chosen:
+            if entry not in self.entries or not entry.comparable:
+                raise ValidationError(
+                    "entries", entry.number, wanted, hint=f"#{entry.number} is {entry.status}"
+                )
+        self._compared = chosen
+        self._show_comparison()
+        return list(chosen)
+
+    def close_comparison(self) -> None:
+        """Close the Comparison region."""
+        self._compared = []
+        self._show_comparison()
+
     # ------------------------------------------------------------------ generate
 
     def _validated_request(self) -> _Request:
@@ -457,6 +486,16 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def _refresh_history(self) -> None:
         self.history = [entry.state(self.lang) for entry in self.entries]
 
+    def _compare_asked(self, content: Mapping[str, Any]) -> list[HistoryEntry]:
+        numbers = content.get("n")
+        if not isinstance(numbers, list):
+            raise ValidationError("entries", numbers, "a list of history entry numbers")
+        return [self._entry({"n": number}) for number in numbers]
+
+    def _show_comparison(self) -> None:
+        items = [(entry.number, entry.feed) for entry in self._compared if entry.feed is not None]
+        self.comparison = comparison_state(items, self.media, self.lang)
+
     def _entry(self, content: Mapping[str, Any]) -> HistoryEntry:
         number = content.get("n")
         for entry in self.entries:
@@ -581,6 +620,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self._refresh_cost()
         self._refresh_history()
         self._result.show(self._result.feed)
+        self._show_comparison()
 
     def _show_result(self, fields: dict[str, Any]) -> None:
         self.result_state = fields

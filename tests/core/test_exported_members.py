@@ -43,3 +43,11 @@ def test_lazy_names_are_exactly_the_exported_ones_not_imported_eagerly() -> None
     for name in lazy:
         module = __import__("hfwidgets." + hfwidgets._LAZY[name].lstrip("."), fromlist=[name])
         assert getattr(module, name) is getattr(hfwidgets, name)
+
+
+def test_every_widget_and_compare_are_exported() -> None:
+    from hfwidgets import widgets
+
+    assert set(widgets.__all__) <= set(hfwidgets.__all__)
+    assert {"Comparison", "compare"} <= set(widgets.__all__)
+    assert hfwidgets.compare is widgets.compare

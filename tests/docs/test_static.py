@@ -278,3 +278,24 @@ async def test_history_links_only_public_videos(finished: Feed) -> None:
     markup = history._repr_html_()
     assert finished.id in markup and "synthetic" in markup
     assert not LOOPBACK.search(markup)
+
+
+def test_split_rows_keeps_the_order_and_parts_what_differs_from_what_is_the_same() -> None:
+    rows = [
+        [("Motion", "Face Punch"), ("Model", "lite"), ("Seed", "1")],
+        [("Motion", "Face Punch"), ("Model", "lite"), ("Seed", "2")],
+        [("Motion", "Arc Left"), ("Model", "lite")],
+    ]
+    differ, same = _static.split_rows(rows)
+    assert differ == [("Motion", ["Face Punch", "Face Punch", "Arc Left"]), ("Seed", ["1", "2", "—"])]
+    assert same == [("Model", "lite")]
+    assert _static.split_rows([]) == ([], [])
+
+
+def test_a_comparison_escapes_what_comes_from_the_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_static, "poster", lambda feed, timeout=0: None)
+    hostile = "<script>alert(1)</script>"
+    one, two = example_feed(), example_feed(seed=2, prompt=hostile)
+    page = _static.comparison_html([one, two], [hostile, "#2"], title=hostile)
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 4  # title, caption, column head, prompt
+    assert re.findall(r'<th scope="row"[^>]*>([^<]*)</th>', page) == ["≠ Seed", "≠ Prompt"]

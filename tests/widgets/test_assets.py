@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from hfwidgets.widgets import AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio
+from hfwidgets.widgets import AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio
 from hfwidgets.widgets._assets import STATIC, pack, unpack
 from hfwidgets.widgets._i18n import LANGS, STRINGS, check_lang, default_lang, placeholders, tr
 
-VIEWS = [AdsPanel, Explorer, ImageInput, MotionGrid, ResultView, Studio]
+VIEWS = [AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio]
 _HEX_OR_RGB = re.compile(r"#[0-9a-fA-F]{3,8}\b|\brgba?\(|\bhsla?\(|(?<![-\w])(?:white|black)(?![-\w])")
 
 
@@ -85,6 +85,8 @@ def test_accessible_names_are_the_english_ones() -> None:
         "width": "Width", "height": "Height", "prompt": "Prompt", "enhance_prompt": "Enhance prompt",
         "generate": "Generate", "cancel": "Cancel", "copy_as_code": "Copy as code", "result": "Result",
         "download": "Download mp4", "history": "History", "use_params": "Use these parameters",
+        "compare": "Compare", "compare_entry": "Compare {label}", "comparison": "Comparison",
+        "play_all": "Play all", "pause_all": "Pause all", "position": "Position",
     }  # fmt: skip
     assert {key: STRINGS["en"][key] for key in expected} == expected
 

@@ -424,10 +424,15 @@ async def test_saved_state_of_a_studio_and_three_results_is_small(
         studio.generate()
         await studio.wait()
     click(studio, "copy")
+    click(studio, "compare", n=[1, 2, 3])
+    assert len(studio.comparison["items"]) == 3
     state = {k: v for k, v in studio.get_state().items()}
     text = json.dumps(state, ensure_ascii=False)
     size = len(text.encode())
-    print(f"\nsaved state, Studio + 3 results: {size} bytes (ESM {len(studio._esm)}, CSS {len(studio._css)})")
+    print(
+        f"\nsaved state, Studio + 3 results + a comparison: {size} bytes "
+        f"(ESM {len(studio._esm)}, CSS {len(studio._css)}, comparison {len(json.dumps(studio.comparison))})"
+    )
     assert size <= STATE_BUDGET
     assert "hk-emulator" not in text
     assert "base64" not in text and "data:image" not in text and "data:video" not in text

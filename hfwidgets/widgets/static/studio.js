@@ -211,7 +211,8 @@ function historyPart(ctx) {
   const root = node("div", "hfw-history");
   const heading = node("div", "hfw-history-title");
   const list = node("ul", "hfw-history-list");
-  root.append(heading, list);
+  const chooser = compareChooser(ctx);
+  root.append(heading, list, chooser.bar);
   const items = new Map();
 
   function buildItem(entry) {
@@ -221,7 +222,7 @@ function historyPart(ctx) {
     const reuse = button("hfw-reuse");
     const body = node("div", "hfw-history-body");
     const note = node("div", "hfw-history-note");
-    body.append(show, note, reuse);
+    body.append(show, note, reuse, chooser.pick(entry));
     item.append(thumb, body);
     ctx.on(show, "click", () => ctx.send("show", { n: entry.n }));
     ctx.on(reuse, "click", () => ctx.send("reuse", { n: entry.n }));
@@ -249,6 +250,7 @@ function historyPart(ctx) {
       parts.note.hidden = !entry.note;
       parts.reuse.textContent = t("use_params");
       parts.reuse.disabled = !entry.reusable;
+      chooser.pick(entry);
       parts.thumb.alt = t("history_thumb", { n: entry.n });
       parts.thumb.hidden = !entry.thumb;
       if (parts.thumb.dataset.ref !== (entry.thumb || "")) {
@@ -262,6 +264,7 @@ function historyPart(ctx) {
         items.delete(n);
       }
     }
+    chooser.done(kept);
   }
   ctx.watch(["history", "shown_entry", "lang"], render);
   render();
@@ -274,7 +277,7 @@ function render({ model, el }) {
   const top = node("div", "hfw-studio-top");
   top.append(frameInputs(ctx), controlsPart(ctx));
   const { actions, status, codeBox } = actionsPart(ctx);
-  el.replaceChildren(banner, notice, error, top, motionGrid(ctx), actions, status, codeBox, resultPart(ctx, "result_state"), historyPart(ctx));
+  el.replaceChildren(banner, notice, error, top, motionGrid(ctx), actions, status, codeBox, resultPart(ctx, "result_state"), historyPart(ctx), comparePart(ctx, true));
   pasteAnywhere(ctx, el);
   return () => ctx.destroy();
 }

@@ -24,9 +24,14 @@ def result_facts(feed: Any) -> dict[str, Any] | None:
 
 
 def studio_facts(studio: Any) -> dict[str, Any]:
-    """The Studio's latest result, how many there are, and the settings on show."""
+    """The Studio's latest result, how many there are, the settings on show, and what its
+    Comparison region shows (labels and the parameters that differ)."""
     motion = studio.motion
+    shown = studio.comparison
     return {
+        "emulated": studio.emulated,
+        "compared": [item["label"] for item in shown.get("items", [])],
+        "differ": [row[0] for row in shown.get("differ", [])],
         "result": result_facts(studio.result),
         "results": len(studio.results),
         "seed": studio.seed,
