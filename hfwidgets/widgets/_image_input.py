@@ -150,15 +150,15 @@ class FrameSet:
         self.set_url(str(content.get("frame", "first")), str(content.get("url", "")))
 
     def _fill(self, frame: Frame, loaded: LoadedImage, source: str, *, uploaded: bool) -> None:
-        frame.image = loaded
-        frame.source = source
-        frame.uploaded = uploaded
+        """Put `loaded` in `frame`, once it has proved itself: the thumbnail decodes the pixels, and an
+        image that fails to (a truncated file) is refused with the previous one left in place."""
         if loaded.url is not None:
-            frame.thumbnail = None
-            frame.preview = self._widget.media.ref(loaded.url)
+            thumbnail, preview = None, self._widget.media.ref(loaded.url)
         else:
-            frame.thumbnail = prepare_image(loaded, (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
-            frame.preview = self._widget.media.ref_bytes(frame.thumbnail)
+            thumbnail = prepare_image(loaded, (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
+            preview = self._widget.media.ref_bytes(thumbnail)
+        frame.image, frame.source, frame.uploaded = loaded, source, uploaded
+        frame.thumbnail, frame.preview = thumbnail, preview
         self._widget.errors.clear()
         self._publish()
 

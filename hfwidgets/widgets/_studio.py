@@ -66,6 +66,9 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     the call that makes the same video from a script. With no key configured, the
     embedded emulator is used and a banner says so. `lang="zh"` shows it in
     Simplified Chinese (the default follows the locale).
+
+    The size follows the first image (the preset closest to its shape) until one
+    is asked for: `width`/`height` here, or the Size, Width or Height controls.
     """
 
     _esm = compose_esm("grid.js", "frames.js", "result.js", "compare.js", "studio.js")
@@ -162,6 +165,9 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             ),
             lock_seed=seed is not None,
         )
+        self._size_chosen = width is not None or height is not None
+        """True once a size was asked for (here, or in the Size, Width or Height controls): a new
+        image then no longer sets the size to its own preset."""
         self.observe(self._on_seed, names="seed")
         self.observe(self._on_size, names="size")
         self.observe(self._on_side, names=["width", "height"])
@@ -237,6 +243,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def apply(self, values: ControlValues, *, lock_seed: bool = True) -> None:
         """Show `values` (e.g. those of an earlier result); the seed is kept so it is reused."""
         check_model(values.model)
+        self._size_chosen = True
         shown = {name: value for name, value in dataclasses.asdict(values).items() if value is not None}
         changes: dict[str, Any] = {
             **shown,
@@ -584,7 +591,10 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             self.keep_seed = True  # a seed typed by hand is meant to be used
 
     def _on_size(self, change: Mapping[str, Any]) -> None:
-        if self._quiet or change["new"] == CUSTOM_SIZE:
+        if self._quiet:
+            return
+        self._size_chosen = True
+        if change["new"] == CUSTOM_SIZE:
             return
         if change["new"] not in SIZE_PRESETS:
             self._quietly(size=preset_of(self.width, self.height))
@@ -594,6 +604,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
 
     def _on_side(self, _change: Mapping[str, Any]) -> None:
         if not self._quiet:
+            self._size_chosen = True
             self._quietly(size=preset_of(self.width, self.height))
 
     def _on_settings(self, _change: Mapping[str, Any]) -> None:
@@ -611,8 +622,9 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
                 self.errors.show(error)
 
     def _on_frames(self) -> None:
+        """A new first image sets the size to its preset, unless a size was asked for."""
         size = self._frames.first_size
-        if size is not None:
+        if size is not None and not self._size_chosen:
             _, (w, h) = size_for_aspect(*size)
             self._quietly(width=w, height=h, size=preset_of(w, h))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from PIL import Image
 
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._models import SIZE_PRESETS, Feed
@@ -85,6 +87,24 @@ async def test_generate_makes_a_video_from_the_chosen_settings(
     assert studio.errors.message == ""
     assert client.spent == 7
     assert "spent so far: 7 pts" in studio.cost["text"]
+
+
+async def test_an_explicit_size_wins_over_the_images_preset(
+    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+) -> None:
+    studio = Studio(client, image=photo, motion="Face Punch", width=736, height=1312)  # a 4:3 image
+    await asyncio.gather(*studio._background)
+    assert (studio.width, studio.height, studio.size) == (736, 1312, "9:16")
+    click(studio, "generate")
+    feed = await studio.wait()
+    assert feed is not None
+    sent = fresh_emulator.tasks[feed.id].params
+    assert (sent["width"], sent["height"]) == (736, 1312)
+    # A size chosen in the view is kept too when another image comes.
+    other = await make_studio(client)
+    other.size = "1:1"
+    from_view(other, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    assert (other.width, other.height, other.size) == (*SIZE_PRESETS["1:1"], "1:1")
 
 
 async def test_unkept_seed_is_new_for_every_generate_and_history_grows(
@@ -336,6 +356,34 @@ async def test_copy_as_code_saves_the_upload_once_and_follows_the_settings(
     studio.seed = 778
     assert "model='standard'" in studio.code and "seed=778" in studio.code
     assert len(list((tmp_path / "hfwidgets-inputs").iterdir())) == 1
+
+
+def truncated_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (20, 140, 200)).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    return data[: len(data) // 2]  # the header is whole, the pixels are cut off
+
+
+async def test_a_refused_upload_leaves_the_previous_frame_in_the_view_and_in_python(
+    client: Client, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    studio = await make_studio(client, photo, motion="Face Punch")
+    shown = dict(studio.frames[0])
+    before = studio.images
+    from_view(
+        studio,
+        {"type": "upload", "frame": "first", "name": "broken.jpg", "mime": "image/jpeg"},
+        [truncated_jpeg()],
+    )
+    assert "ValidationError" in studio.errors.message and "first frame" in studio.errors.message
+    assert studio.frames[0] == shown  # the view still shows cat.png
+    assert studio.images == before and studio.images[0].format == "PNG"
+    code = studio.copy_as_code()
+    assert "broken" not in code
+    saved = [path.read_bytes() for path in (tmp_path / "hfwidgets-inputs").iterdir()]
+    assert saved == [photo]
 
 
 async def test_copied_code_reproduces_the_video_in_a_fresh_process(
