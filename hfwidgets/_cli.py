@@ -209,7 +209,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def _client(budget: int | None = None) -> Client:
-    """The client every command uses: the configured service, or the embedded emulator without a key."""
+    """The client every command uses: the configured service, or the home's emulator without a key."""
     from ._client import Client
 
     return Client(budget=budget)
@@ -225,8 +225,9 @@ def cli(verbose: bool) -> None:
     """Make videos from images with the Higgsfield video API.
 
     The key comes from OPENAI_HK_API_KEY (the base URL from OPENAI_HK_BASE_URL).
-    With neither set, every command uses a local emulator started for the
-    command (pip install "hfwidgets[emulator]"); its videos are synthetic.
+    With neither set, every command uses the local emulator of HFWIDGETS_HOME,
+    one background process shared by all of them (pip install
+    "hfwidgets[emulator]"); its videos are synthetic.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -632,7 +633,21 @@ def _record_fields(record_type: type[TaskRecord]) -> list[str]:
 )
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def emulator(arguments: tuple[str, ...]) -> None:
-    """Run the local emulator of the API in the foreground (--help for its options)."""
+    """The local emulator: `emulator status`, `emulator stop`, or serve one in the foreground
+    (--help for its options).
+
+    With no key, commands use the emulator of HFWIDGETS_HOME, started in the background on
+    first use and shared by every process using that home: `status` says whether it runs
+    (and what it has served), `stop` stops it (its tasks stay in the home).
+    """
+    if arguments[:1] == ("stop",) and len(arguments) == 1:
+        from ._home_emulator import stop_emulator
+
+        _say("stopped the local emulator" if stop_emulator() else "the local emulator was not running")
+        return
+    if arguments[:1] == ("status",) and len(arguments) == 1:
+        _emulator_status()
+        return
     with _outcomes():
         from ._extras import require
 
@@ -644,6 +659,19 @@ def emulator(arguments: tuple[str, ...]) -> None:
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal: still a clean stop
         code = 0
     sys.exit(code)
+
+
+def _emulator_status() -> None:
+    """`hfwidgets emulator status`: JSON on stdout when the home's emulator runs, else exit 1."""
+    from ._config import data_dir
+    from ._home_emulator import find_emulator
+
+    found = find_emulator()
+    if found is None:
+        _fail(f"the local emulator of {data_dir()} is not running", EXIT_FAILED)
+    with _outcomes():
+        status = found.status()
+    _print_json({"base_url": found.base_url, "home": str(found.home), **status})
 
 
 # --------------------------------------------------------------------------- entry points

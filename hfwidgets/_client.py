@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._catalog import bundled_motions, filter_motions, parse_motions
-from ._config import ApiKey, resolve_base_url, resolve_key, resolve_motions_url
+from ._config import EMULATOR_KEY, ApiKey, resolve_base_url, resolve_key, resolve_motions_url
 from ._errors import (
     BudgetExceeded,
     HiggsfieldError,
@@ -186,8 +186,9 @@ class Client:
 
     The key comes from `api_key`, else `OPENAI_HK_API_KEY`; the base URL from
     `base_url`, else `OPENAI_HK_BASE_URL`, else the provider's. With neither a key
-    nor a base URL, the client talks to the local emulator hfwidgets starts once
-    per process (`emulated` is then True), like `run()` and the Studio. `budget` (points)
+    nor a base URL, the client talks to the local emulator of HFWIDGETS_HOME, one
+    background process shared by every process using that home (`emulated` is then
+    True), like `run()`, the Studio and the command line. `budget` (points)
     refuses any submission that would take `spent` past it, before sending.
     `journal` (True, False or a `Journal`) records every accepted task so it can
     be resumed after a crash. `timeout` bounds each request (a billable POST gets
@@ -218,11 +219,9 @@ class Client:
     ) -> None:
         from ._session import shared_emulator, wants_emulator
 
-        if wants_emulator(api_key, base_url):  # the embedded default (see _session)
+        if wants_emulator(api_key, base_url):  # the home's emulator (see _session)
             server = shared_emulator()
-            from .emulator import API_KEY
-
-            api_key, base_url, emulated = API_KEY, server.base_url, True
+            api_key, base_url, emulated = EMULATOR_KEY, server.base_url, True
             motions_url = motions_url or server.motions_url
             poll = poll or server.poll_policy()  # its own timings: a 1.2 s task is seen at ~1.3 s
         self._key = resolve_key(api_key)

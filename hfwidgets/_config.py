@@ -12,11 +12,13 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_MOTIONS_URL",
+    "EMULATOR_KEY",
     "HOME_ENV",
     "KEY_ENV",
     "MOTIONS_URL_ENV",
     "ApiKey",
     "check_key",
+    "data_dir",
     "home_dir",
     "resolve_base_url",
     "resolve_key",
@@ -28,6 +30,8 @@ KEY_ENV = "OPENAI_HK_API_KEY"
 BASE_URL_ENV = "OPENAI_HK_BASE_URL"
 DEFAULT_BASE_URL = "https://api.openai-hk.com"
 MOTIONS_URL_ENV = "HFWIDGETS_MOTIONS_URL"
+EMULATOR_KEY = "hk-emulator"
+"""The key clients send the local emulator: it accepts any bearer token; this one says where it belongs."""
 DEFAULT_MOTIONS_URL = "https://fnf.higgsfield.ai/motions"
 
 
@@ -157,3 +161,14 @@ def home_dir() -> Path | None:
     """`$HFWIDGETS_HOME` when set: the one folder holding the journal and the video cache."""
     home = os.environ.get(HOME_ENV, "").strip()
     return Path(home).expanduser() if home else None
+
+
+def data_dir() -> Path:
+    """Where hfwidgets keeps its files: `$HFWIDGETS_HOME` when set, else the per-user data directory
+    (the journal, the local emulator's tasks and its state file)."""
+    home = home_dir()
+    if home is not None:
+        return home
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("hfwidgets"))

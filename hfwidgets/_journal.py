@@ -50,7 +50,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from ._config import HOME_ENV, home_dir
+from ._config import HOME_ENV, data_dir
 from ._errors import JournalError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Motion, Params, Task, advance_status
 from ._options import (
@@ -60,6 +60,7 @@ from ._options import (
     option_columns,
     option_values_from_columns,
 )
+from ._processes import process_alive
 from ._static import HISTORY_ROWS, history_html
 
 if TYPE_CHECKING:
@@ -192,12 +193,7 @@ R = TypeVar("R")
 
 def default_journal_path() -> Path:
     """`$HFWIDGETS_HOME/journal.sqlite3`, else the same file in the per-user data directory."""
-    home = home_dir()
-    if home:
-        return home / JOURNAL_FILENAME
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("hfwidgets")) / JOURNAL_FILENAME
+    return data_dir() / JOURNAL_FILENAME
 
 
 # --------------------------------------------------------------------------- records
@@ -350,25 +346,11 @@ def _sender_ended(owner: str | None, local_id: str, updated_at: float) -> str | 
             if local_id in _in_flight:
                 return None
         return "this process stopped sending it before the service answered"
-    if host == _HOST and pid is not None and sys.platform != "win32" and not _process_alive(pid):
+    if host == _HOST and pid is not None and sys.platform != "win32" and not process_alive(pid):
         return f"the process that sent it (pid {pid}) ended before the service answered"
     if time.time() - updated_at > SUBMITTING_STALE_SECONDS:
         return "no answer was recorded within an hour of sending it"
     return None
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    try:  # a killed child not reaped yet is a zombie: it will never write again
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 # --------------------------------------------------------------------------- journal
@@ -754,6 +736,26 @@ class Journal:
                 f"INSERT INTO tasks ({names}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING",  # noqa: S608 - ours
                 inserted,
             )
+
+    @_guarded
+    def move_base_url(self, old: str, new: str) -> int:
+        """Move every task journalled under base URL `old` to `new`, video URLs under `old` with
+        them (the local emulator moved to another port). Returns how many tasks moved."""
+        if not self.path.exists():
+            return 0
+        old, new = old.rstrip("/"), new.rstrip("/")
+        conn = self._writer()
+        with _immediate(conn):
+            cursor = conn.execute(
+                """UPDATE tasks SET base_url = :new,
+                       video_url = CASE WHEN substr(video_url, 1, length(:old) + 1) = :old || '/'
+                           THEN :new || substr(video_url, length(:old) + 1) ELSE video_url END,
+                       min_url = CASE WHEN substr(min_url, 1, length(:old) + 1) = :old || '/'
+                           THEN :new || substr(min_url, length(:old) + 1) ELSE min_url END
+                   WHERE base_url = :old""",
+                {"old": old, "new": new},
+            )
+            return cursor.rowcount
 
     # ---------------------------------------------------------------- reads
 

@@ -10,7 +10,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 unset OPENAI_HK_API_KEY OPENAI_HK_BASE_URL HFWIDGETS_MOTIONS_URL
 HFWIDGETS_HOME=$(mktemp -d -t hfwidgets-home.XXXXXX)
 export HFWIDGETS_HOME
-trap 'rm -rf "$HFWIDGETS_HOME"' EXIT
+# The background emulator of this home (the notebooks use it) stops with the run; so do the
+# tests' own, stopped by a session fixture, and by themselves once idle.
+trap 'python -m hfwidgets emulator stop >/dev/null 2>&1 || true; rm -rf "$HFWIDGETS_HOME"' EXIT
 
 echo "== ruff"; ruff format --check hfwidgets tests benchmarks scripts; ruff check hfwidgets tests benchmarks scripts
 echo "== mypy"; mypy

@@ -21,12 +21,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("ui") is not None or "ui" in item.path.parts)
 
 
+EMULATOR_IDLE_SECONDS = "300"
+"""The idle stop of the emulators tests start: the second guarantee that none outlives the suite."""
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_HK_BASE_URL", raising=False)
     monkeypatch.delenv("HFWIDGETS_MOTIONS_URL", raising=False)
     monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path / "hfwidgets-home"))
+    monkeypatch.setenv("HFWIDGETS_EMULATOR_IDLE", EMULATOR_IDLE_SECONDS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_emulator_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """When the session ends, stop the background emulator of every home the tests used (each
+    test has its own home under the session's temporary folder)."""
+    yield
+    from hfwidgets._home_emulator import stop_emulator
+
+    for state in tmp_path_factory.getbasetemp().rglob("emulator/server.json"):
+        stop_emulator(state.parent.parent)
 
 
 @pytest.fixture(params=["httpx", "aiohttp"])

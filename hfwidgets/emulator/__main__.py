@@ -1,9 +1,15 @@
-"""Run the emulator in the foreground: `python -m hfwidgets.emulator --port 8123 [--host H] [--realistic]`."""
+"""Run the emulator in the foreground: `python -m hfwidgets.emulator --port 8123 [--host H] [--realistic]`.
+
+`--home DIR` serves the emulator of that HFWIDGETS_HOME instead (its recorded port, its tasks
+kept there; see `hfwidgets._home_emulator`, which starts it that way in the background).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -26,9 +32,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the realistic durations (default 0)")
     parser.add_argument("--no-render", action="store_true", help="reuse one small clip for every task")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="serve the emulator of this HFWIDGETS_HOME (127.0.0.1, its recorded port, tasks kept there)",
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="with --home: seconds each task takes")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=None, help="with --home: stop after this many idle seconds"
+    )
+    parser.add_argument("--detach", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     timing = Timing.realistic(seed=args.seed) if args.realistic else Timing()
+    if args.home is not None:
+        return _serve_home(args, timing)
     app = create_app(timing=timing, render=not args.no_render)
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
@@ -51,6 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         app.state.emulator.close()
     return 0
+
+
+def _serve_home(args: argparse.Namespace, timing: Timing) -> int:
+    from ._home import detach, serve_home
+
+    if args.seconds is not None and not args.realistic:
+        queued = min(0.2, args.seconds / 2)
+        timing = Timing(queued=queued, in_progress=args.seconds - queued)
+    if args.detach:
+        detach()
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    return serve_home(
+        args.home.resolve(),
+        timing=timing,
+        idle_timeout=args.idle_timeout,
+        ready=sys.stdout if args.detach else None,
+    )
 
 
 if __name__ == "__main__":

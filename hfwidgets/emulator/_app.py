@@ -10,6 +10,7 @@ Routes (the API ones need `Authorization: Bearer <anything>`):
     GET  /previews/{motion_id}.webp  animated WebP preview, rendered on first request
     GET  /samples/{name}.jpg         generated sample pictures (portrait, landscape, cat, product)
     GET  /inputs/{image_id}.jpg      the emulator's copy of a task's input image
+    GET  /emulator/status            pid, token, task count and request counters of this emulator
 
 Errors are JSON: {"detail": "<message naming the field>"}, 400 for a body that is
 not JSON, 422 for a field the service refuses, 401 without a bearer token, 402
@@ -24,8 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -37,7 +40,7 @@ from starlette.routing import Route
 
 from .._catalog import filter_motions, is_motion_id
 from .._models import PRICES, Motion
-from ._clips import produce
+from ._clips import FIT, produce, produce_again
 from ._faults import FaultInjector
 from ._imagery import SAMPLE_NAMES, sample_jpeg
 from ._state import PREVIEW_WIDTH, EmulatorState
@@ -82,7 +85,7 @@ async def generate(request: Request) -> Response:
     if fields["enhance_prompt"]:
         prompt = enhanced_prompt(prompt, motion.name, fields["seed"])
     params = image2video_params(fields, motion, prompt)
-    return _accept(state, "image2video", fields["model"], params, sources, fit="cover")
+    return _accept(state, "image2video", fields["model"], params, sources)
 
 
 async def ads(request: Request) -> Response:
@@ -97,7 +100,7 @@ async def ads(request: Request) -> Response:
     except Invalid as invalid:
         return error(invalid.detail, invalid.status)
     params = ads_params(template, width, height, seed=state.tasks.random_seed())
-    return _accept(state, "ads", "ads", params, sources[:1], fit="contain")
+    return _accept(state, "ads", "ads", params, sources[:1])
 
 
 def _accept(
@@ -106,8 +109,6 @@ def _accept(
     model: str,
     params: dict[str, Any],
     sources: list[Image.Image | str],
-    *,
-    fit: str,
 ) -> Response:
     """Charge the call, create the task and start producing its clip; 402 when credits run short."""
     cost = PRICES[model]
@@ -124,7 +125,7 @@ def _accept(
         outcome=fate.outcome,
         jobs=fate.jobs,
     )
-    state.keep(asyncio.create_task(produce(state, task, sources, fit)))
+    state.keep(asyncio.create_task(produce(state, task, sources, FIT[kind])))
     return JSONResponse({"id": task.id})
 
 
@@ -221,6 +222,21 @@ async def inputs(request: Request) -> Response:
     return FileResponse(path, media_type="image/jpeg")
 
 
+async def status(request: Request) -> Response:
+    """GET /emulator/status: this emulator process (pid, the token of a home's emulator), its tasks
+    and requests so far; what the processes sharing a home's emulator check it by."""
+    state = _state(request)
+    return JSONResponse(
+        {
+            "service": "hfwidgets emulator",
+            "pid": os.getpid(),
+            "token": getattr(request.app.state, "token", None),
+            "tasks": len(state.tasks),
+            "counters": dict(state.counters),
+        }
+    )
+
+
 async def index(request: Request) -> Response:
     """GET /: what this server is."""
     base = _base_url(request)
@@ -238,16 +254,21 @@ def create_app(
     timing: Timing | None = None,
     motions: Sequence[Motion | Mapping[str, Any]] | None = None,
     render: bool = True,
+    directory: Path | None = None,
 ) -> Starlette:
     """The emulator as an ASGI app; `app.state.emulator` is its EmulatorState.
 
     `motions` replaces the bundled catalogue; `render=False` makes every task reuse one
-    small pre-rendered clip (for benchmarks with many tasks).
+    small pre-rendered clip (for benchmarks with many tasks). With `directory`, the tasks
+    and their files are kept there and loaded from there (see EmulatorState); clips an
+    earlier emulator did not finish are made when the app starts.
     """
-    state = EmulatorState(timing, motions, render)
+    state = EmulatorState(timing, motions, render, directory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for task in state.tasks.unrendered():
+            state.keep(asyncio.create_task(produce_again(state, task)))
         yield
         await state.aclose_fetcher()
         state.close()
@@ -255,6 +276,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
+            Route("/emulator/status", status, methods=["GET"]),
             Route("/higgsfield/generate", generate, methods=["POST"]),
             Route("/higgsfield/ads", ads, methods=["POST"]),
             Route("/higgsfield/feed/{task_id}", feed, methods=["GET"]),

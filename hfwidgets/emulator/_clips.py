@@ -16,7 +16,10 @@ from ._render import recipe_for, render_clip
 from ._state import EmulatorState
 from ._tasks import ClipFiles, TaskState
 
-__all__ = ["produce"]
+__all__ = ["FIT", "produce", "produce_again"]
+
+FIT = {"image2video": "cover", "ads": "contain"}
+"""How the input images fill the frame, per task kind."""
 
 FETCH_TIMEOUT = 2.0  # seconds to fetch an input image given by URL
 
@@ -107,6 +110,27 @@ async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Ima
     except Exception as exc:  # a render that fails must show as a failed task, not vanish
         logger.exception("rendering task %s failed", task.id)
         task.render_error = f"{type(exc).__name__}: {exc}"
+    state.tasks.save(task)
+
+
+async def produce_again(state: EmulatorState, task: TaskState) -> None:
+    """Make the clip of a task an earlier emulator stopped making, from the inputs it kept."""
+    paths = [state.directory / "inputs" / f"{image_id}.jpg" for image_id in task.input_ids]
+    if not all(path.exists() for path in paths):
+        task.render_error = "the emulator stopped before it kept this task's input image"
+        state.tasks.save(task)
+        return
+    loop = asyncio.get_running_loop()
+    pictures: list[Image.Image | str] = [
+        await loop.run_in_executor(state.executor, _open_rgb, p) for p in paths
+    ]
+    await produce(state, task, pictures, FIT.get(task.kind, "cover"))
+
+
+def _open_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as picture:
+        rgb: Image.Image = picture.convert("RGB")
+    return rgb
 
 
 def save_jpeg(picture: Image.Image, path: Path) -> None:

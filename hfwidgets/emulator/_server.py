@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from .._config import EMULATOR_KEY
 from .._errors import EmulatorError
 from .._models import Motion
 from ._app import create_app
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EmulatorServer", "serve"]
 
-API_KEY = "hk-emulator"  # the emulator accepts any bearer token; this one says where it belongs
+API_KEY = EMULATOR_KEY  # the emulator accepts any bearer token; this one says where it belongs
 
 
 def install_log_filter() -> None:
@@ -149,10 +150,7 @@ class EmulatorServer:
         from .._polling import PollPolicy
 
         timing = self.state.timing
-        if timing.is_realistic:
-            return PollPolicy(priors=timing.windows())
-        # Localhost answers in a millisecond: a short task is polled often near its end.
-        return PollPolicy(priors=timing.windows(), window_interval=0.1, first_delay=0.25)
+        return PollPolicy.for_emulator(timing.windows(), realistic=timing.is_realistic)
 
     def start(self, timeout: float = 15.0) -> EmulatorServer:
         """Start serving; returns once the server accepts connections."""

@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -42,10 +43,13 @@ class Counters(Mapping[str, int]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(self.NAMES, 0)
+        self.last_request = time.monotonic()
+        """When the latest request arrived (time.monotonic()); the start time before any."""
 
     def increment(self, name: str) -> None:
         with self._lock:
             self._counts[name] = self._counts.get(name, 0) + 1
+            self.last_request = time.monotonic()
 
     def reset(self) -> None:
         """Set every counter back to zero."""
@@ -68,25 +72,42 @@ class Counters(Mapping[str, int]):
 
 
 class EmulatorState:
-    """What one emulator instance holds: tasks, catalogue, knobs, counters, files, render pool."""
+    """What one emulator instance holds: tasks, catalogue, knobs, counters, files, render pool.
+
+    Its files go to a temporary folder removed by `close()`, or, with `directory`, to that
+    folder, kept: the tasks, their inputs and clips outlive the instance (the emulator of a
+    home, see `hfwidgets._home_emulator`).
+    """
 
     def __init__(
-        self, timing: Timing | None, motions: Sequence[Motion | Mapping[str, Any]] | None, render: bool
+        self,
+        timing: Timing | None,
+        motions: Sequence[Motion | Mapping[str, Any]] | None,
+        render: bool,
+        directory: Path | None = None,
     ):
         self.timing = timing or Timing()
         self.render = render
         self.faults = Faults()
         self.counters = Counters()
-        self.tasks = TaskStore(self.timing)
+        self.persistent = directory is not None
+        if directory is None:
+            directory = Path(tempfile.mkdtemp(prefix="hfwidgets-emulator-"))
+        self.directory = directory
+        (directory / "inputs").mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.tasks = TaskStore(self.timing, directory if self.persistent else None)
         self.catalogue: list[Motion] = (
             list(bundled_motions())
             if motions is None
             else [m if isinstance(m, Motion) else Motion.from_json(m) for m in motions]
         )
         self.by_id = {m.id: m for m in self.catalogue}
-        self.directory = Path(tempfile.mkdtemp(prefix="hfwidgets-emulator-"))
-        (self.directory / "inputs").mkdir()
-        self.inputs: dict[str, Path] = {}
+        self.inputs: dict[str, Path] = {
+            image_id: path
+            for task in self.tasks.values()
+            for image_id in task.input_ids
+            if (path := directory / "inputs" / f"{image_id}.jpg").exists()
+        }
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hfwidgets-emulator-render")
         self._previews: dict[str, Future[bytes]] = {}
         self._shared_clip: Future[ClipFiles] | None = None
@@ -152,20 +173,26 @@ class EmulatorState:
         if fetcher is not None:
             await fetcher.aclose()
 
+    @property
+    def busy(self) -> bool:
+        """True while a clip is being made (an input fetched, a render running)."""
+        return bool(self._background)
+
     def keep(self, job: asyncio.Task[None]) -> None:
         """Hold a reference to a background job until it ends (asyncio keeps only weak ones)."""
         self._background.add(job)
         job.add_done_callback(self._background.discard)
 
     def close(self) -> None:
-        """Stop rendering and delete every file the emulator wrote. Idempotent."""
+        """Stop rendering and delete every file the emulator wrote (kept when `persistent`). Idempotent."""
         if self.closed:
             return
         self.closed = True
         for job in list(self._background):
             job.cancel()
         self.executor.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not self.persistent:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def __repr__(self) -> str:
         return f"EmulatorState(tasks={len(self.tasks)}, motions={len(self.catalogue)}, render={self.render})"

@@ -8,6 +8,8 @@ keeps the job in_progress, and a render that failed makes it "failed".
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import random
 import threading
@@ -32,6 +34,8 @@ __all__ = [
     "enhanced_prompt",
     "image2video_params",
 ]
+
+logger = logging.getLogger("hfwidgets.emulator")
 
 REALISTIC_MEDIANS: Mapping[str, float] = {"lite": 35.0, "turbo": 50.0, "standard": 75.0, "ads": 60.0}
 """Median seconds from submission to completion per model, as observed on the provider."""
@@ -232,6 +236,47 @@ class TaskState:
             feed["emulator"] = notes
         return feed
 
+    def to_json(self, directory: Path) -> dict[str, Any]:
+        """Everything needed to answer for the task again, clip paths relative to `directory`."""
+        clip = None
+        if self.clip is not None:
+            clip = {"raw": _relative(self.clip.raw, directory), "min": _relative(self.clip.min, directory)}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "cost": self.cost,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "jobs": [{"id": j.id, "finishes_at": j.finishes_at, "outcome": j.outcome} for j in self.jobs],
+            "params": self.params,
+            "input_ids": self.input_ids,
+            "project_id": self.project_id,
+            "clip": clip,
+            "rendered_at": self.rendered_at,
+            "render_error": self.render_error,
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], directory: Path) -> TaskState:
+        """The task `to_json` wrote (clip paths resolved against `directory`)."""
+        clip = data.get("clip")
+        return cls(
+            id=str(data["id"]),
+            kind=str(data["kind"]),
+            cost=int(data["cost"]),
+            created_at=float(data["created_at"]),
+            started_at=float(data["started_at"]),
+            jobs=[JobState(str(j["id"]), float(j["finishes_at"]), str(j["outcome"])) for j in data["jobs"]],
+            params=dict(data["params"]),
+            input_ids=[str(i) for i in data["input_ids"]],
+            project_id=str(data["project_id"]),
+            clip=ClipFiles(directory / clip["raw"], directory / clip["min"]) if clip else None,
+            rendered_at=data.get("rendered_at"),
+            render_error=data.get("render_error"),
+            notes=dict(data.get("notes") or {}),
+        )
+
     def __repr__(self) -> str:
         return (
             f"TaskState({self.id!r}, kind={self.kind!r}, status={self.status!r}, "
@@ -239,20 +284,56 @@ class TaskState:
         )
 
 
+def _relative(path: Path, directory: Path) -> str:
+    return str(path.relative_to(directory)) if path.is_relative_to(directory) else str(path)
+
+
 def _media_input(image_id: str, base_url: str) -> dict[str, str]:
     return {"id": image_id, "url": f"{base_url}/inputs/{image_id}.jpg", "type": "media_input"}
 
 
 class TaskStore(Mapping[str, TaskState]):
-    """Task id -> TaskState (read-only mapping view; tasks are added with `create`)."""
+    """Task id -> TaskState (read-only mapping view; tasks are added with `create`).
 
-    def __init__(self, timing: Timing) -> None:
+    With a `directory`, each task is also kept there as `tasks/ID.json` (written when it is
+    created and by `save`), and the tasks found there are loaded: a restarted emulator
+    answers for the tasks an earlier one made.
+    """
+
+    def __init__(self, timing: Timing, directory: Path | None = None) -> None:
         self.timing = timing
         self.sampler = DurationSampler(timing)
         self.project_id = str(uuid.uuid4())
+        self.directory = directory
         self._tasks: dict[str, TaskState] = {}
         self._lock = threading.Lock()
         self._seeds = random.Random(f"hfwidgets-emulator-seeds:{timing.seed}")
+        if directory is not None:
+            (directory / "tasks").mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._load(directory)
+
+    def _load(self, directory: Path) -> None:
+        for path in sorted((directory / "tasks").glob("*.json")):
+            try:
+                task = TaskState.from_json(json.loads(path.read_text("utf-8")), directory)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                logger.warning("emulator: task file %s is unreadable (%s); skipped", path, error)
+                continue
+            self._tasks[task.id] = task
+
+    def save(self, task: TaskState) -> None:
+        """Keep the task's current state on disk (no-op without a directory)."""
+        if self.directory is None:
+            return
+        path = self.directory / "tasks" / f"{task.id}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(task.to_json(self.directory)), "utf-8")
+        temporary.replace(path)
+
+    def unrendered(self) -> list[TaskState]:
+        """Tasks whose clip was never made nor refused (their emulator stopped while making it)."""
+        with self._lock:
+            return [t for t in self._tasks.values() if t.rendered_at is None and t.render_error is None]
 
     def random_seed(self) -> int:
         """A seed for a task submitted without one."""
@@ -297,6 +378,7 @@ class TaskStore(Mapping[str, TaskState]):
         )
         with self._lock:
             self._tasks[task.id] = task
+        self.save(task)
         return task
 
     def __getitem__(self, task_id: str) -> TaskState:

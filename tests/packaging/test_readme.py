@@ -1,6 +1,6 @@
-"""The README's examples run as written: each Python block in a fresh interpreter with no key (so
-against the embedded emulator), the shell block against an emulator configured as the service.
-The files they name (cat.jpg, ...) are the sample images of notebooks/images, in a temp dir."""
+"""The README's examples run as written, with no key (so against the home's emulator) in a fresh
+home: each Python block in a fresh interpreter, the shell block in a fresh shell. The files they
+name (cat.jpg, ...) are the sample images of notebooks/images, in a temp dir."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from hfwidgets.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -82,32 +80,30 @@ def test_the_async_snippet_is_a_complete_script() -> None:
 
 
 @pytest.mark.slow
-def test_shell_examples_run_as_written(tmp_path: Path) -> None:
+def test_shell_examples_run_as_written_in_a_fresh_shell_without_a_key(tmp_path: Path) -> None:
+    """The command-line block as it stands, with no key and a fresh home: the commands share the
+    home's emulator, whose own counters say what was sent."""
     (examples,) = [code for code in blocks("bash") if "hfwidgets run" in code]
-    from hfwidgets.emulator import serve
+    from hfwidgets._home_emulator import find_emulator, stop_emulator
 
     work = workdir(tmp_path)
-    env = environment(tmp_path)
-    with serve() as server:
-        configure(env, server)
+    home = tmp_path / "home"
+    try:
         done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", examples],
+            ["bash", "--norc", "--noprofile", "-euo", "pipefail", "-c", examples],
             cwd=work,
-            env=env,
+            env=environment(tmp_path),
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
         assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-        assert server.counters["generate"] == 2  # run, submit: one POST each
+        emulator = find_emulator(home)
+        assert emulator is not None  # the commands started it, in the background
+        assert emulator.status()["counters"]["generate"] == 2  # run, submit: one POST each
+    finally:
+        stop_emulator(home)
     for produced in ("cat.mp4", "static.mp4", "tasks.csv"):
         assert (work / produced).stat().st_size > 0, produced
     assert len((work / "tasks.csv").read_text().splitlines()) == 3  # header and two tasks
-
-
-def configure(env: dict[str, str], server: EmulatorServer) -> None:
-    """The three variables `hfwidgets emulator` tells you to set."""
-    env["OPENAI_HK_BASE_URL"] = server.base_url
-    env["OPENAI_HK_API_KEY"] = "anything"
-    env["HFWIDGETS_MOTIONS_URL"] = server.motions_url

@@ -272,20 +272,23 @@ async def test_no_key_means_the_emulator_and_a_banner_without_stderr(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from hfwidgets import _session
+    from hfwidgets._home_emulator import find_emulator
 
     monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
-    monkeypatch.setattr(_session, "_server", None)
+    monkeypatch.setattr(_session, "_announced", False)
     studio = Studio(resume_pending=False)
     try:
         await asyncio.gather(*studio._background)
         assert studio.client.emulated and studio.emulated
         assert repr(studio).endswith("emulated=True)")
         assert "emulator" not in capsys.readouterr().err
+        running = find_emulator()  # the home's emulator, in the background
+        assert running is not None and studio.client.base_url == running.base_url
     finally:
         await studio.client.aclose()
-        server = _session._server
-        if server is not None:
-            server.stop()
+        from hfwidgets._home_emulator import stop_emulator
+
+        stop_emulator()
 
 
 @pytest.mark.parametrize("panel", ["Studio", "AdsPanel", "Explorer"])
@@ -294,10 +297,10 @@ async def test_without_key_or_emulator_the_widget_shows_how_to_get_either(
 ) -> None:
     import hfwidgets.widgets
     from hfwidgets import _extras, _session
+    from hfwidgets._home_emulator import find_emulator
 
     monkeypatch.delenv("OPENAI_HK_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_HK_BASE_URL", raising=False)
-    monkeypatch.setattr(_session, "_server", None)
     installed = _extras.available
     monkeypatch.setattr(_extras, "available", lambda extra: extra != "emulator" and installed(extra))
     by_panel: dict[str, dict[str, Any]] = {
@@ -310,7 +313,7 @@ async def test_without_key_or_emulator_the_widget_shows_how_to_get_either(
     assert not widget.emulated and widget.cost == {} and repr(widget).startswith(panel + "(")
     assert widget.generate() is None  # refused inside the widget, nothing started
     assert "MissingKeyError" in widget.error and 'pip install "hfwidgets[emulator]"' in widget.error
-    assert _session._server is None
+    assert _session.wants_emulator(None, None) and find_emulator() is None  # none was started
 
 
 async def test_a_client_with_a_key_shows_no_banner(fresh_emulator: EmulatorServer) -> None:
