@@ -301,11 +301,12 @@ def ensure_emulator(home: Path | None = None) -> BackgroundEmulator:
     end of the emulator's log, when it cannot start.
     """
     files = _files(home)
+    files.prepare()
+    files.add_user(os.getpid())  # first: an emulator never stops by itself while its starter waits
     found = _answering(files)
     if found is None:
         with files.locked():
             found = _answering(files) or _start(files)
-    files.add_user(os.getpid())
     return found
 
 

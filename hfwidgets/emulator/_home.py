@@ -91,6 +91,7 @@ def serve_home(
             ready.flush()
             if ready.fileno() == 1:
                 os.dup2(2, 1)  # the starter stopped reading: stdout goes to the log too
+        state.counters.last_request = time.monotonic()  # idle from now on, not from the start-up
         watcher = asyncio.create_task(_stop_when_idle(server, state, files, idle_timeout))
         try:
             await serving
