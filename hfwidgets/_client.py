@@ -255,6 +255,7 @@ class Client:
         # so far are censored by them (see PollPolicy.window).
         self._running: dict[str, tuple[str, float]] = {}
         self._money = threading.Lock()
+        self._ledger_watchers: list[weakref.WeakMethod[Any] | Callable[[], None]] = []
         self._journal_option = journal
         self._journal: Journal | None = None
         self._transport, self.transport = _choose_transport(transport)
@@ -438,13 +439,57 @@ class Client:
             raise ValidationError("model", model, f"one of {', '.join(map(repr, PRICES))}")
         return PRICES[model]
 
-    def check_budget(self, cost: int) -> None:
-        """Raise BudgetExceeded when `cost` more points would pass the budget (counting uncertain ones)."""
+    @property
+    def in_flight(self) -> int:
+        """Points of submissions being sent right now (held against the budget until answered)."""
+        return self._in_flight
+
+    @property
+    def remaining(self) -> int | None:
+        """Points the budget still allows: budget − spent − uncertain − in flight (None without a budget).
+
+        The one budget rule: `check_budget` refuses a cost above it, and the widgets' cost
+        lines and the command line's messages show it.
+        """
         if self.budget is None:
+            return None
+        return self.budget - self.spent - self.uncertain - self._in_flight
+
+    def check_budget(self, cost: int) -> None:
+        """Raise BudgetExceeded when `cost` is more than `remaining` (spent, uncertain and in-flight
+        points all count)."""
+        left = self.remaining
+        if self.budget is None or left is None or cost <= left:
             return
-        committed = self.spent + self.uncertain + self._in_flight
-        if committed + cost > self.budget:
-            raise BudgetExceeded(cost, committed, self.budget)
+        raise BudgetExceeded(
+            cost, self.spent, self.budget, uncertain=self.uncertain, in_flight=self._in_flight, left=left
+        )
+
+    def watch_ledger(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` after each change of `spent`, `uncertain` or `in_flight`.
+
+        Called in the thread that made the change (a widget's loop, the blocking facade's);
+        what it does must be quick and must not raise. A bound method is held weakly: the
+        client does not keep a widget alive. The widgets refresh their cost lines so.
+        """
+        held = weakref.WeakMethod(callback) if inspect.ismethod(callback) else callback
+        with self._money:
+            self._ledger_watchers.append(held)
+
+    def _ledger_changed(self) -> None:
+        with self._money:
+            watchers = list(self._ledger_watchers)
+        for held in watchers:
+            callback = held() if isinstance(held, weakref.WeakMethod) else held
+            if callback is None:
+                with self._money:
+                    if held in self._ledger_watchers:
+                        self._ledger_watchers.remove(held)
+                continue
+            try:
+                callback()
+            except Exception:  # a watcher's failure never touches the booking
+                logger.debug("a ledger watcher failed", exc_info=True)
 
     async def _submit(
         self, path: str, body: dict[str, Any], draft: Task, image: PreparedImage | None
@@ -467,6 +512,7 @@ class Client:
         with self._money:
             self.check_budget(cost)
             self._in_flight += cost
+        self._ledger_changed()
         journal = self.journal
         if journal is not None:
             submission.journal_id = self._journal_call(
@@ -545,6 +591,7 @@ class Client:
                 self.spent += cost
             elif outcome == "uncertain":
                 self.uncertain += cost
+        self._ledger_changed()
         journal, local_id = self.journal, submission.journal_id
         if task is not None:
             submission.task_id = task.id

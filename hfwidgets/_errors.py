@@ -151,15 +151,38 @@ class MissingExtra(HiggsfieldError, ImportError):
 
 
 class BudgetExceeded(HiggsfieldError):
-    """The call would take the session's spending past `Client(budget=...)`; nothing was sent."""
+    """The call would take the session's spending past `Client(budget=...)`; nothing was sent.
 
-    def __init__(self, cost: int, spent: int, budget: int) -> None:
+    `left` is what the budget still allowed (`Client.remaining`: the budget less the
+    points spent, uncertain and in flight); `cost` was more than that.
+    """
+
+    def __init__(
+        self,
+        cost: int,
+        spent: int,
+        budget: int,
+        *,
+        uncertain: int = 0,
+        in_flight: int = 0,
+        left: int | None = None,
+    ) -> None:
         self.cost = cost
         self.spent = spent
         self.budget = budget
+        self.uncertain = uncertain
+        self.in_flight = in_flight
+        # Without `left`, `spent` is everything the caller counted against the budget.
+        self.left = left if left is not None else budget - spent
+        held = [
+            f"{points} {what}"
+            for points, what in ((uncertain, "uncertain"), (in_flight, "in flight"))
+            if points
+        ]
+        counted = f": {' and '.join(held)} counted too" if held else ""
         super().__init__(
             f"refused before sending: this call costs {cost} points, {spent} already spent, "
-            f"budget is {budget} ({budget - spent} left)"
+            f"budget is {budget} ({self.left} left{counted})"
         )
 
 

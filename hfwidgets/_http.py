@@ -70,6 +70,7 @@ import logging
 import math
 import random
 import re
+import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -231,7 +232,9 @@ def retry_delay(
 class Pacer:
     """The request rate the service accepts, learnt from its 429s (see the module documentation).
 
-    Pure bookkeeping on `time.monotonic()` values; `Throttle` does the waiting.
+    Pure bookkeeping on `time.monotonic()` values; `Throttle` does the waiting. One pacer
+    serves every event loop of a client (the kernel's, the blocking facade's), in their own
+    threads: a lock keeps its books whole, and `reserve` gives each request its own release time.
     """
 
     def __init__(
@@ -250,20 +253,27 @@ class Pacer:
         self._last_cut = -math.inf
         self._accepted: collections.deque[float] = collections.deque()
         self._released = -math.inf
+        self._lock = threading.RLock()
 
     def accepted(self, now: float) -> None:
         """The service answered a request (anything but 429) at `now`."""
-        accepted = self._accepted
-        accepted.append(now)
-        while accepted and accepted[0] < now - 1.0:
-            accepted.popleft()
+        with self._lock:
+            accepted = self._accepted
+            accepted.append(now)
+            while accepted and accepted[0] < now - 1.0:
+                accepted.popleft()
 
     def accepted_rate(self, now: float) -> float:
         """Answers accepted per second over the last second."""
-        return float(sum(1 for t in self._accepted if t >= now - 1.0))
+        with self._lock:
+            return float(sum(1 for t in self._accepted if t >= now - 1.0))
 
     def refused(self, now: float, *, released_at: float, retry_after: float | None = None) -> None:
         """A request released at `released_at` was answered 429 at `now`."""
+        with self._lock:
+            self._refused(now, released_at, retry_after)
+
+    def _refused(self, now: float, released_at: float, retry_after: float | None) -> None:
         if retry_after is not None and retry_after >= SHARED_PAUSE_MIN:
             self.not_before = max(self.not_before, now + min(retry_after, MAX_RETRY_AFTER))
         if released_at < self._last_cut:
@@ -281,23 +291,34 @@ class Pacer:
 
     def current(self, now: float) -> float | None:
         """The rate at `now` (grown since the last cut), or None when not pacing."""
-        if self.rate is None:
-            return None
-        if now - self._last_cut > self.forget:
-            self.rate = None
-            return None
-        self.rate += self._step * max(now - self._rate_at, 0.0)
-        self._rate_at = now
-        return self.rate
+        with self._lock:
+            if self.rate is None:
+                return None
+            if now - self._last_cut > self.forget:
+                self.rate = None
+                return None
+            self.rate += self._step * max(now - self._rate_at, 0.0)
+            self._rate_at = now
+            return self.rate
 
     def release_time(self, now: float) -> float:
         """When the next request in the queue may go (>= now)."""
-        rate = self.current(now)
-        gap = 0.0 if rate is None else 1.0 / rate
-        return max(now, self.not_before, self._released + gap)
+        with self._lock:
+            rate = self.current(now)
+            gap = 0.0 if rate is None else 1.0 / rate
+            return max(now, self.not_before, self._released + gap)
+
+    def reserve(self, now: float) -> float:
+        """The next release time (>= now), booked for the caller: the queues of several event
+        loops each get their own time, so together they keep to the one pace."""
+        with self._lock:
+            when = self.release_time(now)
+            self._released = when
+            return when
 
     def released(self, when: float) -> None:
-        self._released = when
+        with self._lock:
+            self._released = max(self._released, when)
 
     def __repr__(self) -> str:
         rate = "off" if self.rate is None else f"{self.rate:.1f}/s"
@@ -348,10 +369,9 @@ class Throttle:
         pacer = self.pacer
         async with gate.queue:
             now = max(time.monotonic(), awake_at)
-            when = pacer.release_time(now)
+            when = pacer.reserve(now)
             if when > now:
                 await self.sleep(when - now)
-            pacer.released(when)
             return when
 
     def __repr__(self) -> str:

@@ -106,8 +106,9 @@ def run(
     """Submit an image-to-video task and wait for its video; blocking. Returns the final Feed.
 
     Takes a `GenerateRequest`, or the arguments of one (as `Client.generate`).
-    Without `client`, uses `default_client()` (the real service when
-    OPENAI_HK_API_KEY is set, else the local emulator). Raises like
+    Without `client`, uses the process's default client (the real service when
+    OPENAI_HK_API_KEY is set, else the local emulator), the one the widgets built
+    without a client share: one pace, one ledger, one budget. Raises like
     `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
     """
     from ._client import Submission, observe_submission
@@ -124,24 +125,19 @@ def run(
         height=height,
         enhance_prompt=enhance_prompt,
     )
-    owned = client is None
     chosen = client if client is not None else default_client()
     state = _Progress(submission=Submission())
 
     async def submit_and_wait() -> Feed:
-        try:
-            assert state.submission is not None
-            observe_submission(state.submission)
-            task = await chosen.generate(request)
-            state.task_id, state.status = task.id, "queued"
+        assert state.submission is not None
+        observe_submission(state.submission)
+        task = await chosen.generate(request)
+        state.task_id, state.status = task.id, "queued"
 
-            def note(feed: Feed) -> None:
-                state.status = feed.status
+        def note(feed: Feed) -> None:
+            state.status = feed.status
 
-            return await chosen.wait(task, timeout=timeout, on_update=note)
-        finally:
-            if owned:
-                await chosen.aclose()
+        return await chosen.wait(task, timeout=timeout, on_update=note)
 
     return _block_on(submit_and_wait(), state, label=f"hfwidgets {request.model}", progress=progress)
 
@@ -150,25 +146,20 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
     """Wait for every unfinished task in the journal (this base URL); blocking. One Feed per task."""
     from ._session import default_client
 
-    owned = client is None
     chosen = client if client is not None else default_client()
     state = _Progress(status="resuming")
 
     async def wait_all() -> list[Feed]:
-        try:
-            journal = chosen.journal
-            state.total = len(journal.pending(chosen.base_url)) if journal is not None else 0
-            seen: set[str] = set()
+        journal = chosen.journal
+        state.total = len(journal.pending(chosen.base_url)) if journal is not None else 0
+        seen: set[str] = set()
 
-            def note(feed: Feed) -> None:
-                if feed.done and feed.id not in seen:
-                    seen.add(feed.id)
-                    state.finished = len(seen)
+        def note(feed: Feed) -> None:
+            if feed.done and feed.id not in seen:
+                seen.add(feed.id)
+                state.finished = len(seen)
 
-            return await chosen.resume(timeout=timeout, on_update=note)
-        finally:
-            if owned:
-                await chosen.aclose()
+        return await chosen.resume(timeout=timeout, on_update=note)
 
     return _block_on(wait_all(), state, label="hfwidgets resume", progress=progress)
 

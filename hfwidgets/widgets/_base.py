@@ -311,6 +311,13 @@ class WidgetBase(anywidget.AnyWidget):
         self.on_msg(self._on_view_message)
         if client is not None:
             self.emulated = bool(getattr(client, "emulated", False))
+            try:
+                self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None
+            # The ledger may change elsewhere (another widget, run() in another cell): the cost
+            # line follows it, on this widget's loop.
+            client.watch_ledger(self._on_ledger)
         self.refresh_notice()
 
     @property
@@ -358,15 +365,33 @@ class WidgetBase(anywidget.AnyWidget):
         problem = getattr(client, "journal_problem", None) if client is not None else None
         self.notice = f"⚠ {self.t('no_journal')} {problem}" if problem else ""
 
+    def _on_ledger(self) -> None:
+        call_on_loop(self._loop, self._refresh_cost)
+
+    def _refresh_cost(self) -> None:
+        """Show the cost line anew (widgets with one override it)."""
+
     def show_cost(self, cost: int, what: str, *, label: str = "this_call") -> None:
         """Set the cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
-        with a warning when the cost is more than the budget has left."""
+        with a warning when the cost is more than the budget has left. "left" is what the
+        client's budget check allows (`Client.remaining`): points that may have been charged
+        and points being sent count too, and the line says so when there are any."""
         client = self.client
         text = self.t("cost", label=self.t(label), cost=cost, what=what, spent=client.spent)
         warning = ""
-        if client.budget is not None:
-            left = client.budget - client.spent
+        left = client.remaining
+        if client.budget is not None and left is not None:
             text += self.t("cost_budget", budget=client.budget, left=left)
+            held = [
+                self.t(key, points=points)
+                for key, points in (
+                    ("cost_uncertain", client.uncertain),
+                    ("cost_in_flight", client.in_flight),
+                )
+                if points
+            ]
+            if held:
+                text += self.t("cost_held", held=", ".join(held))
             if cost > left:
                 warning = self.t("over_budget")
         self.cost = {"text": text, "warning": warning}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -641,3 +642,27 @@ def test_what_is_not_json_is_invalid_with_or_without_orjson(
 def test_orjson_reads_answers_when_installed() -> None:
     orjson = pytest.importorskip("orjson")
     assert _http._fast_json_loads() is orjson.loads
+
+
+def test_pacer_books_one_release_time_per_request_whichever_loop_asks() -> None:
+    """Two event loops of one client (a widget's, the facade's thread) ask at the same instant:
+    each gets its own release time, one gap apart, so together they keep to the pace."""
+    pacer = Pacer(floor=1.0, cut=0.5, increase=0.0)
+    for i in range(40):
+        pacer.accepted(100.0 + i / 40)
+    pacer.refused(100.99, released_at=100.9)
+    assert pacer.rate == pytest.approx(20.0)
+    asked_at = 100.99  # the instant of the cut: the pace is exactly 20/s
+    times: list[float] = []
+
+    def ask() -> None:
+        times.append(pacer.reserve(asked_at))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = sorted(times)
+    assert second - first == pytest.approx(1 / 20.0)
+    assert pacer.reserve(asked_at) == pytest.approx(second + 1 / 20.0)
