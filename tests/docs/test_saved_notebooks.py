@@ -9,6 +9,7 @@ loopback address.
 from __future__ import annotations
 
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,52 @@ def test_jupyterlab_shows_the_static_view_before_running(name: str, lab: Any, br
         notebook.close()
         context.close()
         lab.delete_sessions()
+
+
+COMPARE_CELLS = [
+    "import hfwidgets",
+    "first = hfwidgets.run('images/cat.jpg', 'Face Punch', seed=1)\n"
+    "second = hfwidgets.run('images/cat.jpg', 'Face Punch', seed=2)",
+    "hfwidgets.compare([first, second])",
+]
+COMPARISON_JS = """
+() => [...document.querySelectorAll('.hfw-static-comparison')].map(view => ({
+    posters: [...view.querySelectorAll('figure img.hfw-poster')].map(i => i.complete ? i.naturalWidth : -1),
+    captions: [...view.querySelectorAll('figcaption b')].map(b => b.textContent),
+    differ: [...view.querySelectorAll('table th[scope=row]')].map(th => th.textContent),
+    same: (view.querySelector('.hfw-static-same') || {}).textContent || '',
+}))
+"""
+
+
+def test_a_saved_comparison_shows_posters_and_what_differs_without_kernel(
+    tmp_path: Path, offline_page: tuple[Page, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hfwidgets.compare(feeds)` executed and saved as the tutorials are (no key: the emulator;
+    scripts/refresh_notebooks.py), exported with nbconvert and read offline: both posters
+    decoded, the differing parameter marked, nothing on loopback."""
+    shutil.copytree(REPO / "notebooks" / "images", tmp_path / "images")
+    saved = ui_harness().write_notebook(tmp_path / "compare.ipynb", COMPARE_CELLS)
+    monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path / "home"))
+    refresh = runpy.run_path(str(REPO / "scripts" / "refresh_notebooks.py"))["refresh"]
+    refresh(saved)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(saved)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    page, refused = offline_page
+    page.goto((tmp_path / "compare.html").as_uri())
+    page.wait_for_load_state("load")
+    views = page.evaluate(COMPARISON_JS)
+    print("saved comparison:", views)
+    assert len(views) == 1
+    view = views[0]
+    assert len(view["posters"]) == 2 and all(width > 0 for width in view["posters"]), view
+    assert view["captions"] == ["#1 Face Punch · lite · seed 1", "#2 Face Punch · lite · seed 2"]
+    assert view["differ"][0] == "≠ Seed"
+    assert "Motion Face Punch" in view["same"] and "Model lite" in view["same"]
+    urls = page.evaluate(URLS_JS, EVERY_ELEMENT)
+    assert not [url for url in urls if re.match(LOOPBACK, url, re.IGNORECASE)]
+    assert not [url for url in refused if re.match(LOOPBACK, url, re.IGNORECASE)]
