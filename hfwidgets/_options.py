@@ -15,7 +15,9 @@ spell the options out by hand for readers and type checkers (`Client.generate`,
 tests/core/test_options.py: an option added in one place only fails there.
 
 The checks raise a `ValidationError` naming the field, the value given and what
-is allowed (local rules; the service documents fewer):
+is allowed (local rules; the service documents fewer). An "int" is any integer
+type, numpy's included (`numpy.int64(7)` is 7); a float is refused even when
+integral (`3.0`), everywhere alike: the checks return plain Python values.
 
 - `model` is one of `MODELS` ("lite", "turbo", "standard").
 - `seed` is an int (not a bool) in `SEED_MIN..SEED_MAX` (1..1000000); None: drawn at submission.
@@ -30,6 +32,7 @@ is allowed (local rules; the service documents fewer):
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +51,7 @@ __all__ = [
     "SIDE_MULTIPLE",
     "RequestOption",
     "TraitKind",
+    "ads_option",
     "ads_option_names",
     "check_enhance_prompt",
     "check_model",
@@ -82,6 +86,13 @@ _TEMPLATE_ID = re.compile(r"[^\s/?#]+")
 # --------------------------------------------------------------------------- checks
 
 
+def _integer(value: Any) -> int | None:
+    """`value` as a plain int when it is an integer (numpy's too, never a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)
+
+
 def check_model(model: Any) -> str:
     """The model name, or ValidationError."""
     if not isinstance(model, str) or model not in MODELS:
@@ -91,20 +102,22 @@ def check_model(model: Any) -> str:
 
 def check_seed(seed: Any) -> int:
     """The seed, or ValidationError: an int (not a bool) in 1..1000000."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not SEED_MIN <= seed <= SEED_MAX:
+    number = _integer(seed)
+    if number is None or not SEED_MIN <= number <= SEED_MAX:
         raise ValidationError("seed", seed, f"an int from {SEED_MIN} to {SEED_MAX}")
-    return seed
+    return number
 
 
 def check_side(field: str, value: Any) -> int:
     """A video width or height, or ValidationError."""
     allowed = f"an int from {MIN_VIDEO_SIDE} to {MAX_VIDEO_SIDE}, a multiple of {SIDE_MULTIPLE}"
-    if isinstance(value, bool) or not isinstance(value, int) or not MIN_VIDEO_SIDE <= value <= MAX_VIDEO_SIDE:
+    number = _integer(value)
+    if number is None or not MIN_VIDEO_SIDE <= number <= MAX_VIDEO_SIDE:
         raise ValidationError(field, value, allowed)
-    if value % SIDE_MULTIPLE:
-        lower = value - value % SIDE_MULTIPLE
+    if number % SIDE_MULTIPLE:
+        lower = number - number % SIDE_MULTIPLE
         raise ValidationError(field, value, allowed, hint=f"try {lower} or {lower + SIDE_MULTIPLE}")
-    return value
+    return number
 
 
 def check_prompt(prompt: Any) -> str:
@@ -375,6 +388,11 @@ def ads_option_names() -> tuple[str, ...]:
 def generate_option(name: str) -> RequestOption:
     """The declaration of one generate option (KeyError for a name that is none)."""
     return _GENERATE_BY_NAME[name]
+
+
+def ads_option(name: str) -> RequestOption:
+    """The declaration of one ad option (KeyError for a name that is none)."""
+    return {option.name: option for option in ADS_OPTIONS}[name]
 
 
 def check_options(

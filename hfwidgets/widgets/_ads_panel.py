@@ -10,10 +10,12 @@ import traitlets
 from .._errors import ValidationError
 from .._images import ImageSource
 from .._models import SIZE_PRESETS, Feed
+from .._options import ads_option
 from .._requests import AdsRequest, check_size
 from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
 from ._base import WidgetBase, start_task
+from ._controls import OptionTrait
 from ._follow import follow
 from ._history import status_label
 from ._image_input import FrameSet
@@ -41,9 +43,9 @@ class AdsPanel(StaticRepr, WidgetBase):
     _esm = compose_esm("frames.js", "result.js", "ads.js")
     _css = compose_css("frames.css", "result.css", "studio.css")
 
-    template_id = traitlets.Unicode(DEFAULT_TEMPLATE_ID).tag(sync=True)
+    template_id = OptionTrait(ads_option("template_id"), DEFAULT_TEMPLATE_ID).tag(sync=True)
     """The ad template id."""
-    size = traitlets.Unicode("1024x1024").tag(sync=True)
+    size = OptionTrait(ads_option("size"), "1024x1024").tag(sync=True)
     """The ad size "WxH"."""
     sizes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     """Sizes offered in the Size combobox."""
@@ -106,6 +108,7 @@ class AdsPanel(StaticRepr, WidgetBase):
         self._submitting = True
         self.errors.clear()
         try:
+            self.raise_view_refusal()
             images = self._frames.images
             if not images:
                 raise ValidationError("image", [], "one product image: choose it or paste its URL")

@@ -30,7 +30,7 @@ import anywidget
 import traitlets
 
 from .._config import key_from_environment
-from .._errors import HiggsfieldError, MissingKeyError, NoEventLoop, redact
+from .._errors import HiggsfieldError, MissingKeyError, NoEventLoop, ValidationError, redact
 from .._media import fetch_media, is_loopback_url
 from ._i18n import check_lang, default_lang, tr
 
@@ -304,6 +304,8 @@ class WidgetBase(anywidget.AnyWidget):
         self._client = client
         self._missing_client = missing
         self.errors = ErrorLine(self)
+        self._refused_from_view: ValidationError | None = None
+        """A value the view set and a trait refused, until an action reports it or a good one comes."""
         self._handlers: dict[str, Handler] = {}
         super().__init__(lang=check_lang(lang if lang is not None else default_lang()), **traits)
         self.media = MediaChannel(self)
@@ -337,6 +339,29 @@ class WidgetBase(anywidget.AnyWidget):
     def t(self, key: str, **values: object) -> str:
         """A string of the table in the widget's language."""
         return tr(self.lang, key, **values)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Take values the view set; one a trait refuses (a `ValidationError`, e.g. a width that is
+        not a multiple of 8) is shown in the widget and the view gets the kernel's value back."""
+        try:
+            super().set_state(sync_data)
+        except ValidationError as error:
+            logger.debug("the view set a refused value: %s", error)
+            self._refused_from_view = error
+            self.errors.show(error)
+            self.send_state(key=[name for name in sync_data if name in self.keys])
+        else:
+            self._refused_from_view = None
+
+    def raise_view_refusal(self) -> None:
+        """Raise, once, the error of a value the view set and a trait refused (see `set_state`).
+
+        The view commits its fields just before a button's message: an action arriving with a
+        refused value must not run on the values the view was about to replace.
+        """
+        refused, self._refused_from_view = self._refused_from_view, None
+        if refused is not None:
+            raise refused
 
     def handle(self, kind: str, handler: Handler) -> None:
         """Call `handler(content, buffers)` for view messages of this "type"."""

@@ -1,4 +1,4 @@
-"""The generation settings of a Studio: values, model labels, seeds, size presets."""
+"""The generation settings of a Studio: values, model labels, seeds, size presets, option traits."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+import traitlets
+
 from .._models import MODELS, PRICES, SEED_MAX, SEED_MIN, SIZE_PRESETS
+from .._options import RequestOption
 
 __all__ = [
     "CUSTOM_SIZE",
     "ControlValues",
+    "OptionTrait",
     "draw_seed",
     "model_choices",
     "model_label",
@@ -70,3 +74,22 @@ class ControlValues:
     def of(cls, options: Mapping[str, Any]) -> ControlValues:
         """The values among `options` (a request's or a journal record's `options`)."""
         return cls(**{item.name: options[item.name] for item in fields(cls)})
+
+
+class OptionTrait(traitlets.TraitType[Any, Any]):
+    """A synced widget trait holding one request option, checked by the option's own check.
+
+    A bad value, set from Python or from the view, raises the `ValidationError` the request
+    would raise (naming the option and what is allowed), never a `TraitError`; numpy integers
+    are taken as ints, floats refused, as `GenerateRequest` does (`_options`).
+    """
+
+    def __init__(self, option: RequestOption, default: Any, **kwargs: Any) -> None:
+        self.option = option
+        super().__init__(default_value=option.check(default), **kwargs)
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        return self.option.check(value)
+
+    def info(self) -> str:
+        return f"a {self.option.label.lower()} ({self.option.type})"

@@ -23,13 +23,22 @@ from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
 from .._images import ImageSource, LoadedImage
 from .._journal import TaskRecord
 from .._models import MODELS, SIZE_PRESETS, Feed, Motion, Task, size_for_aspect
+from .._options import generate_option
 from .._requests import GenerateRequest, check_model
 from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
 from ._base import WidgetBase, start_task
 from ._codegen import CodeStyle, generate_code, save_input
 from ._compare import MAX_COMPARED, MIN_COMPARED, comparison_state
-from ._controls import CUSTOM_SIZE, ControlValues, draw_seed, model_choices, preset_of, size_choices
+from ._controls import (
+    CUSTOM_SIZE,
+    ControlValues,
+    OptionTrait,
+    draw_seed,
+    model_choices,
+    preset_of,
+    size_choices,
+)
 from ._follow import WAIT_TIMEOUT, follow
 from ._history import HistoryEntry, status_label
 from ._image_input import FrameSet
@@ -76,21 +85,21 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
 
     frames = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The image slots (first, last frame): name, source, detail, preview ref, url."""
-    model = traitlets.Unicode("lite").tag(sync=True)
+    model = OptionTrait(generate_option("model"), "lite").tag(sync=True)
     """The model of the next Generate."""
-    seed = traitlets.Int(1).tag(sync=True)
+    seed = OptionTrait(generate_option("seed"), 1).tag(sync=True)
     """The seed shown; setting it turns `keep_seed` on."""
     keep_seed = traitlets.Bool(False).tag(sync=True)
     """Keep the shown seed for every Generate (off: a new seed is drawn for each)."""
     size = traitlets.Unicode("9:16").tag(sync=True)
     """The size preset ("custom" when width and height match none)."""
-    width = traitlets.Int(SIZE_PRESETS["9:16"][0]).tag(sync=True)
+    width = OptionTrait(generate_option("width"), SIZE_PRESETS["9:16"][0]).tag(sync=True)
     """Video width in pixels."""
-    height = traitlets.Int(SIZE_PRESETS["9:16"][1]).tag(sync=True)
+    height = OptionTrait(generate_option("height"), SIZE_PRESETS["9:16"][1]).tag(sync=True)
     """Video height in pixels."""
-    prompt = traitlets.Unicode("").tag(sync=True)
+    prompt = OptionTrait(generate_option("prompt"), "").tag(sync=True)
     """What happens in the video (may be empty)."""
-    enhance_prompt = traitlets.Bool(True).tag(sync=True)
+    enhance_prompt = OptionTrait(generate_option("enhance_prompt"), True).tag(sync=True)
     """Let the service rewrite the prompt."""
     choices = traitlets.Dict().tag(sync=True)
     """The options of the Model and Size comboboxes."""
@@ -238,7 +247,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def new_seed(self) -> int:
         """What "New seed" does: show a fresh seed (keeping it stays as it was)."""
         self._quietly(seed=draw_seed())
-        return self.seed
+        return int(self.seed)
 
     def apply(self, values: ControlValues, *, lock_seed: bool = True) -> None:
         """Show `values` (e.g. those of an earlier result); the seed is kept so it is reused."""
@@ -264,6 +273,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self._submitting = True
         self.errors.clear()
         try:
+            self.raise_view_refusal()
             request = self._validated_request()
             self.client.check_budget(self.client.price(request.request.model))
             task = start_task(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import traitlets
 
 from hfwidgets import AdsRequest, Client, GenerateRequest, TaskRecord, run
 from hfwidgets._cli import cli
@@ -36,15 +35,12 @@ from hfwidgets._options import (
 from hfwidgets._requests import MAX_PROMPT_CHARS
 from hfwidgets.widgets import AdsPanel, Explorer, Studio
 from hfwidgets.widgets._codegen import generate_code
-from hfwidgets.widgets._controls import ControlValues
+from hfwidgets.widgets._controls import ControlValues, OptionTrait
 
 NAMES = generate_option_names()
 ADS_NAMES = ads_option_names()
-TRAITS: dict[str, type[traitlets.TraitType[Any, Any]]] = {
-    "str": traitlets.Unicode,
-    "int": traitlets.Int,
-    "bool": traitlets.Bool,
-}
+TRAITS: dict[str, type] = {"str": str, "int": int, "bool": bool}
+"""The Python type a widget trait of each declared kind holds."""
 
 
 def keyword_defaults(function: Callable[..., Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -132,8 +128,11 @@ def test_widget_traits_hold_every_option_of_the_declared_kind() -> None:
                 assert "selected_id" in traits  # the motion is chosen in the grid
                 continue
             assert option.name in traits, f"{widget.__name__} has no trait {option.name!r}"
-            assert isinstance(traits[option.name], TRAITS[option.trait]), (widget.__name__, option.name)
-            assert traits[option.name].metadata.get("sync"), (widget.__name__, option.name)
+            trait = traits[option.name]
+            # Checked by the option's own check: a bad value is the request's ValidationError.
+            assert isinstance(trait, OptionTrait) and trait.option is option, (widget.__name__, option.name)
+            assert isinstance(trait.default_value, TRAITS[option.trait]), (widget.__name__, option.name)
+            assert trait.metadata.get("sync"), (widget.__name__, option.name)
 
 
 def test_command_line_options_are_the_declared_ones() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
+from hfwidgets._errors import ValidationError
 from hfwidgets.widgets import AdsPanel
 from hfwidgets.widgets._ads_panel import DEFAULT_TEMPLATE_ID
 
@@ -40,10 +43,14 @@ async def test_submits_an_ad_and_shows_it(
 async def test_a_bad_template_id_is_refused_in_the_panel(
     client: Client, fresh_emulator: EmulatorServer, photo: bytes
 ) -> None:
-    panel = AdsPanel(client, image=photo, template_id="has space")
+    with pytest.raises(ValidationError) as caught:
+        AdsPanel(client, image=photo, template_id="has space")
+    assert caught.value.field == "template_id"
+    panel = AdsPanel(client, image=photo)
+    panel.set_state({"template_id": "has space"})  # typed in the view
     from_view(panel, {"type": "generate"})
     assert "ValidationError: template_id='has space'" in panel.errors.message
-    panel.template_id = DEFAULT_TEMPLATE_ID
+    assert panel.template_id == DEFAULT_TEMPLATE_ID
     from_view(panel, {"type": "clear_frame", "frame": "first"})
     from_view(panel, {"type": "generate"})
     assert "ValidationError: image=" in panel.errors.message

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from hfwidgets._catalog import resolve_motion
+from hfwidgets._errors import ValidationError
 from hfwidgets._models import SIZE_PRESETS, Feed
 from hfwidgets.widgets import Studio
 
@@ -212,15 +213,14 @@ async def test_validation_errors_name_the_field_and_send_nothing(
     assert "ValidationError: motion=None" in studio.errors.message
 
     studio.motion = "Face Punch"
-    studio.width = 700  # not a multiple of 8
-    click(studio, "generate")
+    with pytest.raises(ValidationError, match="multiple of 8") as caught:
+        studio.width = 700  # refused as it is set, as the request would refuse it
+    assert caught.value.field == "width" and studio.width == SIZE_PRESETS["4:3"][0]
+    studio.set_state({"width": 700})  # the same from the view: shown in the Studio
     assert "width=700" in studio.errors.message and "multiple of 8" in studio.errors.message
-    assert studio.size == "custom"
-
-    studio.width = 736
-    studio.seed = 0
-    click(studio, "generate")
-    assert "seed=0" in studio.errors.message
+    assert studio.size == "4:3"
+    with pytest.raises(ValidationError, match="seed=0"):
+        studio.seed = 0
     assert posts(fresh_emulator) == 0
     assert studio.busy == ""
 
