@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .app_hosts import MarimoServer, OpenApp
-from .page_checks import output_area
+from .page_checks import SERIOUS, axe_violations, output_area, summary
 from .roles import StudioUI, choose_motion, motions, search_motions
 from .ui_harness import JupyterServer, OpenNotebook, write_notebook
 
@@ -140,7 +140,7 @@ def differing_rows(region: Locator) -> list[str]:
 
 
 def test_compare_in_jupyterlab_without_key(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path, axe_script: Path
 ) -> None:
     cells = [
         "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio",
@@ -163,6 +163,10 @@ def test_compare_in_jupyterlab_without_key(
     print("Studio comparison:", json.dumps(seen))
     assert {"Motion", "Seed"} <= set(differing_rows(region))
     assert re.search(r"Same in all: .*Model lite", region.inner_text())
+    for name, part in (("History", ui.history.locator("..")), ("Comparison", region)):
+        violations = axe_violations(page, part, axe_script)
+        print(f"axe on the {name}:", summary(violations))
+        assert not [str(v) for impact in SERIOUS for v in violations.get(impact, [])]
 
     # hfwidgets.compare(feeds): a widget of its own, same region and controls.
     notebook.run_cell(1)
