@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
@@ -164,9 +165,37 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _wait_command(task_id: str) -> str:
+    return f"hfwidgets wait {shlex.quote(task_id)}"
+
+
+def _download_command(out: str | None, variant: str = "raw") -> Callable[[str], str]:
+    """The command that waits for a task and saves its video where this command would have."""
+
+    def command(task_id: str) -> str:
+        words = ["hfwidgets", "download", task_id]
+        if out is not None:
+            words += ["--out", out]
+        if variant != "raw":
+            words += ["--variant", variant]
+        return " ".join(shlex.quote(word) for word in words)
+
+    return command
+
+
 @contextmanager
-def _outcomes(progress: _Progress | None = None, *, json_output: bool = False) -> Iterator[None]:
-    """Turn the core's errors into a message on stderr and the documented exit code."""
+def _outcomes(
+    progress: _Progress | None = None,
+    *,
+    json_output: bool = False,
+    picked_up_by: Callable[[str], str] = _wait_command,
+    interrupted: str | None = None,
+) -> Iterator[None]:
+    """Turn the core's errors into a message on stderr and the documented exit code.
+
+    `picked_up_by(task_id)` is the command that takes over a task this one stopped waiting
+    for (timeout, Ctrl-C); `interrupted` replaces the whole Ctrl-C message.
+    """
     try:
         yield
     except TaskFailed as error:
@@ -174,7 +203,7 @@ def _outcomes(progress: _Progress | None = None, *, json_output: bool = False) -
             _print_json(_feed_json(error.feed))
         _fail(str(error), EXIT_FAILED)
     except TaskTimeout as error:
-        _fail(f"{error} (hfwidgets wait {error.task_id})", EXIT_TIMEOUT)
+        _fail(f"{error} (`{picked_up_by(error.task_id)}` picks it up)", EXIT_TIMEOUT)
     except SubmissionUncertain as error:
         _fail(
             f"{error}\nThe submission may have been charged and was NOT resent: check `hfwidgets history` "
@@ -187,10 +216,12 @@ def _outcomes(progress: _Progress | None = None, *, json_output: bool = False) -
         _fail(str(error), EXIT_FAILED)
     except KeyboardInterrupt:
         task_id = progress.task_id if progress is not None else None
-        if task_id:
+        if interrupted is not None:
+            message = interrupted
+        elif task_id:
             message = (
                 f"interrupted; task {task_id} continues on the server and is in the journal: "
-                f"`hfwidgets resume` or `hfwidgets wait {task_id}` picks it up"
+                f"`{picked_up_by(task_id)}` picks it up"
             )
         else:
             message = (
@@ -377,7 +408,7 @@ def run(images: tuple[str, ...], out: str | None, timeout: float, quiet: bool, *
             task = await client.generate(request)
             return task, *await _follow(client, task, progress, timeout=timeout, out=out)
 
-    with _outcomes(progress, json_output=options["json_output"]):
+    with _outcomes(progress, json_output=options["json_output"], picked_up_by=_download_command(out)):
         task, feed, path = _run(go(_generate_request(images, options)))
     _print_result(task, feed, path, json_output=options["json_output"])
 
@@ -430,7 +461,7 @@ def ads(
 
     from ._requests import AdsRequest
 
-    with _outcomes(progress, json_output=json_output):
+    with _outcomes(progress, json_output=json_output, picked_up_by=_download_command(out)):
         values = {option.name: options[option.name] for option in ADS_OPTIONS}
         task, feed, path = _run(go(AdsRequest(_image_argument(images), **values)))
     if feed is None or path is None:
@@ -504,7 +535,7 @@ def download(
             progress.close()
             return finished, (await finished.adownload(out, variant=variant)).resolve()
 
-    with _outcomes(progress, json_output=json_output):
+    with _outcomes(progress, json_output=json_output, picked_up_by=_download_command(out, variant)):
         finished, path = _run(go())
     if json_output:
         _print_json({"feed": _feed_json(finished), "file": str(path)})
@@ -531,7 +562,11 @@ def resume(timeout: float, json_output: bool, quiet: bool) -> None:
                 _say(f"resuming {len(pending)} unfinished task(s) on {client.base_url}")
             return await client.resume(timeout=timeout, on_update=progress.update)
 
-    with _outcomes(progress):
+    stopped = (
+        "interrupted; the unfinished tasks continue on the server and stay in the journal: "
+        "`hfwidgets resume` waits for them again"
+    )
+    with _outcomes(progress, interrupted=stopped):
         feeds = _run(go())
     if json_output:
         _print_json([_feed_json(one) for one in feeds])
@@ -622,6 +657,33 @@ def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
 def _record_fields(record_type: type[TaskRecord]) -> list[str]:
     """The keys of `TaskRecord.to_dict()`: every field but the thumbnail."""
     return [item.name for item in dataclasses.fields(record_type) if item.name != "thumbnail"]
+
+
+@cli.command()
+@click.argument("task_ids", nargs=-1, required=True, metavar="ID...")
+def forget(task_ids: tuple[str, ...]) -> None:
+    """Give up on tasks that can never finish: mark them "abandoned" in the journal.
+
+    They stay in `history`, and `resume` never waits on them again. A finished task is
+    left as it is. Prints each id and its status; exits 1 when an id is not in the journal.
+    """
+    from ._journal import ABANDONED, Journal
+
+    journal = Journal()
+    missing = False
+    with _outcomes():
+        for task_id in task_ids:
+            try:
+                record = journal.forget(task_id)
+            except ValidationError:
+                _say(f"hfwidgets: no task {task_id} in the journal {journal.path} (see `hfwidgets history`)")
+                missing = True
+                continue
+            click.echo(f"{record.id}\t{record.status}")
+            if record.status != ABANDONED:
+                _say(f"task {record.id} is already {record.status}: left as it is")
+    if missing:
+        sys.exit(EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------- the emulator

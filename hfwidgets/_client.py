@@ -54,6 +54,7 @@ import httpx
 from ._catalog import bundled_motions, filter_motions, parse_motions
 from ._config import EMULATOR_KEY, ApiKey, resolve_base_url, resolve_key, resolve_motions_url
 from ._errors import (
+    APIError,
     BudgetExceeded,
     HiggsfieldError,
     JournalError,
@@ -81,7 +82,7 @@ from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpReads
     from ._images import LoadedImage, PreparedImage
-    from ._journal import Journal
+    from ._journal import Journal, TaskRecord
 
 __all__ = ["Client", "OnUpdate"]
 
@@ -858,13 +859,16 @@ class Client:
 
         Returns one Feed per task, oldest first: the final one, the failed one
         (status failed/nsfw/canceled) or, past `timeout`, the last one seen.
+        Tasks that cannot be reached are not waited on: those the service answers
+        404 for, and unfinished tasks journalled under a local emulator that no
+        longer answers (another base URL on this machine). A warning names them and
+        how to give up on them (`hfwidgets forget ID...`, `Journal.forget`).
         """
         journal = self.journal
         if journal is None:
             return []
         records = journal.pending(self.base_url)
-        if not records:
-            return []
+        unreachable = await _unreachable_elsewhere(journal.pending(), self.base_url)
         logger.info("resuming %d unfinished task(s) on %s", len(records), self.base_url)
         last_seen: dict[str, Feed] = {}
 
@@ -883,8 +887,15 @@ class Client:
                 return failed.feed
             except TaskTimeout:
                 return last_seen.get(record.id)
+            except APIError as error:
+                if error.status != 404:
+                    raise
+                unreachable.append((record.id, f"{self.base_url} does not know it"))
+                return None
 
         results = await asyncio.gather(*(one(r) for r in records))
+        if unreachable:
+            logger.warning("%s", _unreachable_message(unreachable))
         return [feed for feed in results if feed is not None]
 
     # ------------------------------------------------------------------ motions
@@ -996,3 +1007,45 @@ def _check_proxy_environment(transport: str) -> None:
 def _short_reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+async def _unreachable_elsewhere(pending: Sequence[TaskRecord], base_url: str) -> list[tuple[str, str]]:
+    """(task id, why) of the unfinished tasks journalled under another base URL on this machine
+    where nothing answers: a local emulator that no longer runs (one per process, before the
+    emulator of a home was shared)."""
+    from ._media import is_loopback_url
+
+    gone: dict[str, bool] = {}
+    found = []
+    for record in pending:
+        if record.base_url == base_url.rstrip("/") or not is_loopback_url(record.base_url):
+            continue
+        if record.base_url not in gone:
+            gone[record.base_url] = not await _answers(record.base_url)
+        if gone[record.base_url]:
+            found.append((record.id, f"nothing answers at {record.base_url}, where it was made"))
+    return found
+
+
+async def _answers(url: str) -> bool:
+    """True when something accepts a connection at the URL's host and port."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 2.0)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+def _unreachable_message(unreachable: Sequence[tuple[str, str]]) -> str:
+    """What resume says of the tasks it cannot reach, and how to give up on them."""
+    lines = [f"{len(unreachable)} unfinished task(s) cannot be reached and are not waited on:"]
+    lines += [f"  {task_id}: {why}" for task_id, why in unreachable]
+    ids = " ".join(task_id for task_id, _ in unreachable)
+    lines.append(
+        f"`hfwidgets forget {ids}` (or hfwidgets.Journal().forget(ID)) marks them abandoned: they stay in "
+        "the history and are never resumed again"
+    )
+    return "\n".join(lines)

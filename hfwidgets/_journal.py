@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ABANDONED",
     "JOURNAL_FILENAME",
     "MAX_THUMBNAIL_BYTES",
     "SUBMITTING",
@@ -88,6 +89,8 @@ SCHEMA_VERSION = 3
 SUBMITTING = "submitting"
 """Status of a billable POST being sent: no answer yet."""
 UNCERTAIN = "uncertain"
+ABANDONED = "abandoned"
+"""Status of a task given up on (`Journal.forget`): never resumed, never counted as pending or uncertain."""
 """Status of a submission whose answer never arrived: it may exist and may have been charged."""
 LOCAL_ID_PREFIX = "local-"
 """Ids of submissions the service has not (yet) confirmed start with this."""
@@ -179,7 +182,7 @@ _MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
 )
 
 # Neither finished nor waitable: they have no task id the service knows.
-_NOT_PENDING = tuple(sorted(TERMINAL_STATUSES | {SUBMITTING, UNCERTAIN}))
+_NOT_PENDING = tuple(sorted(TERMINAL_STATUSES | {SUBMITTING, UNCERTAIN, ABANDONED}))
 _PENDING_SQL = f"status NOT IN ({', '.join('?' for _ in _NOT_PENDING)})"
 
 _HOST = socket.gethostname()
@@ -698,6 +701,8 @@ class Journal:
         conn = self._writer()
         with _immediate(conn):
             known = conn.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            if known is not None and known[0] == ABANDONED and feed.status not in TERMINAL_STATUSES:
+                return  # given up on: only an end (a late "completed") replaces it
             if known is not None and advance_status(known[0], feed.status) != feed.status:
                 logger.info(
                     "task %s: a read said %r after %r; kept %r", task_id, feed.status, known[0], known[0]
@@ -736,6 +741,31 @@ class Journal:
                 f"INSERT INTO tasks ({names}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING",  # noqa: S608 - ours
                 inserted,
             )
+
+    @_guarded
+    def forget(self, task_id: str) -> TaskRecord:
+        """Give up on a task that can never finish (its server is gone, or you do not want to wait):
+        its status becomes "abandoned". It stays in `history()`, is never resumed and never counts
+        as pending or uncertain. A finished task is left as it is. Returns the record as it now is;
+        `ValidationError` on `task_id` when the journal has no such task (or local submission id).
+        """
+        conn = self._writer()
+        with _immediate(conn):
+            found = conn.execute(
+                "SELECT id, status FROM tasks WHERE id = ? OR submission_id = ?", (task_id, task_id)
+            ).fetchall()
+            for row_id, status in found:
+                if status not in TERMINAL_STATUSES:
+                    conn.execute(
+                        "UPDATE tasks SET status = ?, note = NULL, owner = NULL, updated_at = ? WHERE id = ?",
+                        (ABANDONED, time.time(), row_id),
+                    )
+        record = self.get(task_id)
+        if record is None:
+            from ._errors import ValidationError
+
+            raise ValidationError("task_id", task_id, "the id of a journalled task (see `hfwidgets history`)")
+        return record
 
     @_guarded
     def move_base_url(self, old: str, new: str) -> int:

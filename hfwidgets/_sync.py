@@ -82,6 +82,8 @@ class _Progress:
     total: int | None = None
     submission: Submission | None = None
     """The billable POST of `run()`, filled in by the client (None for `resume()`)."""
+    picked_up_by: str = "hfwidgets.resume()"
+    """The call that takes over what Ctrl-C stopped waiting for."""
 
     def describe(self) -> str:
         where = f"task {self.task_id} " if self.task_id else ""
@@ -126,7 +128,7 @@ def run(
         enhance_prompt=enhance_prompt,
     )
     chosen = client if client is not None else default_client()
-    state = _Progress(submission=Submission())
+    state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, owned))
 
     async def submit_and_wait() -> Feed:
         assert state.submission is not None
@@ -147,7 +149,7 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
     from ._session import default_client
 
     chosen = client if client is not None else default_client()
-    state = _Progress(status="resuming")
+    state = _Progress(status="resuming", picked_up_by=_picked_up_by(chosen, owned))
 
     async def wait_all() -> list[Feed]:
         journal = chosen.journal
@@ -203,6 +205,13 @@ def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any)
             bar.close()
 
 
+def _picked_up_by(client: Client, owned: bool) -> str:
+    """The call that picks up a task of `client` later, in this process or another."""
+    if owned:  # the default client: the same service (or the same home's emulator) everywhere
+        return "hfwidgets.resume()"
+    return f"hfwidgets.resume(client=...) with a client on {client.base_url}"
+
+
 def _interrupted(state: _Progress, elapsed: float) -> str:
     """What Ctrl-C stopped, as the client booked it: the message must be true."""
     submission = state.submission
@@ -211,11 +220,14 @@ def _interrupted(state: _Progress, elapsed: float) -> str:
     task_id = state.task_id or (submission.task_id if submission is not None else None)
     if task_id:
         return (
-            f"stopped waiting after {elapsed:.0f} s; task {task_id} continues on the server: "
-            f"hfwidgets.resume() or client.wait({task_id!r}) picks it up"
+            f"stopped waiting after {elapsed:.0f} s; task {task_id} continues on the server and is in the "
+            f"journal: {state.picked_up_by} picks it up"
         )
-    if submission is None:
-        return f"stopped waiting after {elapsed:.0f} s"
+    if submission is None:  # resume()
+        return (
+            f"stopped waiting after {elapsed:.0f} s; the unfinished tasks continue on the server and stay in "
+            f"the journal: {state.picked_up_by} waits for them again"
+        )
     if submission.phase in ("preparing", "not sent"):
         return "stopped before the submission was sent: nothing was charged"
     journalled = (

@@ -211,7 +211,7 @@ def test_exit_3_on_timeout_and_the_task_lives_on(
     done = hfwidgets_cmd("run", str(cat), "-m", "Static", "--timeout", "1.5")
     assert done.returncode == EXIT_TIMEOUT
     task_id = re.search(rf"submitted task ({UUID})", done.stderr)
-    assert task_id and f"hfwidgets wait {task_id.group(1)}" in done.stderr
+    assert task_id and f"`hfwidgets download {task_id.group(1)}` picks it up" in done.stderr
     assert hfwidgets_cmd("wait", task_id.group(1), "--timeout", "0.5").returncode == EXIT_TIMEOUT
     assert server.counters["generate"] == 1
 
@@ -257,7 +257,8 @@ def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == EXIT_INTERRUPTED, err
-    assert f"task {task_id} continues on the server" in err and "hfwidgets resume" in err
+    assert f"task {task_id} continues on the server" in err
+    assert f"`hfwidgets download {task_id} --out after-resume.mp4` picks it up" in err
     assert slow_server.tasks[task_id].completed_at is None  # interrupted while it was still running
 
     pending = command.json("history", "--json")

@@ -194,6 +194,48 @@ def test_pending_versus_finished_and_per_base_url(tmp_path: Path) -> None:
     assert len(journal.records()) == 8
 
 
+def test_a_forgotten_task_is_abandoned_never_pending_nor_uncertain_and_stays_in_history(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.record(make_task("stuck"), base_url=BASE)
+    journal.record(make_task("done"), base_url=BASE)
+    journal.update("done", make_feed("done", "completed", url=f"{BASE}/files/done.mp4"))
+    unsure = journal.begin_submission(make_task("draft"), base_url=BASE)
+    journal.mark_uncertain(unsure, "no answer")
+
+    assert journal.forget("stuck").status == "abandoned"
+    assert journal.forget(unsure).status == "abandoned"  # by its local id: no longer uncertain money
+    assert journal.forget("done").status == "completed"  # a finished task is left as it is
+    with pytest.raises(hfwidgets.ValidationError, match="task_id"):
+        journal.forget("never-journalled")
+
+    assert journal.pending() == []
+    records = History(journal.records())
+    assert {r.id: r.status for r in records} == {
+        "stuck": "abandoned",
+        unsure: "abandoned",
+        "done": "completed",
+    }
+    assert "uncertain" not in repr(records)
+    journal.update("stuck", make_feed("stuck", "in_progress"))  # a late read does not revive it
+    assert journal.get("stuck") is not None and journal.get("stuck").status == "abandoned"  # type: ignore[union-attr]
+    journal.update("stuck", make_feed("stuck", "completed", url=f"{BASE}/files/stuck.mp4"))  # but an end does
+    assert journal.pending() == [] and journal.get("stuck").status == "completed"  # type: ignore[union-attr]
+
+
+def test_move_base_url_moves_the_tasks_and_their_video_urls(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.record(make_task("moved"), base_url=BASE)
+    journal.update("moved", make_feed("moved", "completed", url=f"{BASE}/files/moved.mp4"))
+    journal.record(make_task("stays"), base_url="http://127.0.0.1:90")
+    assert journal.move_base_url(BASE, "http://127.0.0.1:7000") == 1
+    moved = journal.get("moved")
+    assert moved is not None and moved.base_url == "http://127.0.0.1:7000"
+    assert moved.video_url == "http://127.0.0.1:7000/files/moved.mp4"
+    assert [r.id for r in journal.records("http://127.0.0.1:90")] == ["stays"]
+
+
 def test_a_feed_with_several_jobs_is_pending_until_all_finish(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     journal.record(make_task("t-1"), base_url=BASE)
