@@ -128,7 +128,7 @@ def run(
         enhance_prompt=enhance_prompt,
     )
     chosen = client if client is not None else default_client()
-    state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, owned))
+    state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, client is None))
 
     async def submit_and_wait() -> Feed:
         assert state.submission is not None
@@ -149,7 +149,7 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
     from ._session import default_client
 
     chosen = client if client is not None else default_client()
-    state = _Progress(status="resuming", picked_up_by=_picked_up_by(chosen, owned))
+    state = _Progress(status="resuming", picked_up_by=_picked_up_by(chosen, client is None))
 
     async def wait_all() -> list[Feed]:
         journal = chosen.journal
