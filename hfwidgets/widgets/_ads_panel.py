@@ -137,8 +137,10 @@ class AdsPanel(StaticRepr, WidgetBase):
             self.busy = "waiting"
 
             def on_status(text: str) -> None:
-                self.status = text
                 self._result.update(status_text=text)
+
+            def on_announce(text: str) -> None:
+                self.status = text
 
             feed = await follow(
                 self.client,
@@ -147,6 +149,7 @@ class AdsPanel(StaticRepr, WidgetBase):
                 lang=self.lang,
                 on_feed=self._result.show,
                 on_status=on_status,
+                on_announce=on_announce,
             )
             self.set_trait("result", feed)
             self.status = self.t("ad_done", status=status_label(feed.status, self.lang), task=feed.id)

@@ -18,10 +18,12 @@ from ._i18n import tr
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["TICK_SECONDS", "WAIT_TIMEOUT", "follow", "progress_text"]
+__all__ = ["ANNOUNCE_SECONDS", "TICK_SECONDS", "WAIT_TIMEOUT", "Announcer", "follow", "progress_text"]
 
 TICK_SECONDS = 0.5
 """How often the elapsed time and progress estimate are refreshed while waiting."""
+ANNOUNCE_SECONDS = 10.0
+"""Least time between two progress announcements of one status in a widget's live region."""
 WAIT_TIMEOUT = 600.0
 """Seconds a widget waits for one task before saying it is still running."""
 
@@ -54,6 +56,39 @@ def progress_text(
 _STATUS_KEYS = {f"st_{s}" for s in ("queued", "in_progress", "completed", "failed", "nsfw", "canceled")}
 
 
+class Announcer:
+    """What a widget's live region (its `status` line, read out by screen readers) is told while
+    a task runs: each new status once, and the progress of one status at most every
+    `every` seconds. The visible progress line elsewhere keeps every tick."""
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        *,
+        every: float = ANNOUNCE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        said: str | None = None,
+    ) -> None:
+        """`said`: a status the caller has announced already (in its own words)."""
+        self._say = say
+        self._every = every
+        self._clock = clock
+        self._status = said
+        self._said_at = clock() if said is not None else 0.0
+
+    def __call__(self, status: str, text: str) -> None:
+        """Pass `text` on when `status` is new or the last announcement is `every` seconds old."""
+        now = self._clock()
+        if status == self._status and now - self._said_at < self._every:
+            return
+        self._status = status
+        self._said_at = now
+        self._say(text)
+
+    def __repr__(self) -> str:
+        return f"Announcer(status={self._status!r}, every={self._every:g})"
+
+
 async def follow(
     client: Client,
     task: Task,
@@ -62,20 +97,26 @@ async def follow(
     lang: str = "en",
     on_feed: Callable[[Feed], None],
     on_status: Callable[[str], None],
+    on_announce: Callable[[str], None] | None = None,
+    announced: str | None = None,
     timeout: float = WAIT_TIMEOUT,
 ) -> Feed:
     """Wait for `task`: every feed read goes to `on_feed`, the progress line (twice a second)
-    to `on_status`. A failed task's feed is given to `on_feed` before TaskFailed propagates."""
+    to `on_status`, and the same line, calmly (`Announcer`), to `on_announce` (a live region;
+    `announced`: the status the caller has announced already, e.g. "queued" as "submitted").
+    A failed task's feed is given to `on_feed` before TaskFailed propagates."""
     kind = "ads" if task.kind == "ads" else task.model or "lite"
     window = client.expected_window(kind)
     emulated = bool(getattr(client, "emulated", False))
     started = time.monotonic()
     status = "queued"
+    announce = Announcer(on_announce, said=announced) if on_announce is not None else None
 
     def tick() -> None:
-        on_status(
-            progress_text(label, status, time.monotonic() - started, window, lang=lang, emulated=emulated)
-        )
+        text = progress_text(label, status, time.monotonic() - started, window, lang=lang, emulated=emulated)
+        on_status(text)
+        if announce is not None:
+            announce(status, text)
 
     def on_update(feed: Feed) -> None:
         nonlocal status

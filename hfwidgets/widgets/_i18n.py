@@ -88,6 +88,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
             "(it is in hfwidgets.history() as uncertain). It was NOT resubmitted."
         ),
         "uncertain_note": "sent, but no answer: it may exist and may have been charged",
+        "status_submitted": "#{n} submitted: task {task}.",
         "status_done": "#{n} {status}: task {task}.",
         "status_stopped": (
             "Stopped waiting for #{n}. Task {task} continues on the server and stays in the history "
@@ -248,6 +249,7 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
             "（在 hfwidgets.history() 中标为 uncertain）。没有重新提交。"
         ),
         "uncertain_note": "已发送但无回复：可能已存在并可能已收费",
+        "status_submitted": "#{n} 已提交：任务 {task}。",
         "status_done": "#{n} {status}：任务 {task}。",
         "status_stopped": (
             "已停止等待 #{n}。任务 {task} 仍在服务器上运行，并保留在历史中（hfwidgets.history()）；"

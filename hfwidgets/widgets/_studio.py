@@ -406,21 +406,26 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
                 observe_submission(sending)  # this task's own context: tells what became of the POST
                 task = await self.client.generate(request.request)
             except BaseException:
-                if sending.phase == "uncertain":
-                    entry.status = "uncertain"
-                    entry.note = self.t("uncertain_note")
-                    self.status = self.t("status_uncertain", n=entry.number)
-                else:
-                    entry.status = "not submitted"
-                    self.status = self.t("status_not_submitted", n=entry.number)
+                # One change of the live region (status and cost line): what became of it.
+                with self.hold_sync():
+                    self._refresh_cost()
+                    if sending.phase == "uncertain":
+                        entry.status = "uncertain"
+                        entry.note = self.t("uncertain_note")
+                        self.status = self.t("status_uncertain", n=entry.number)
+                    else:
+                        entry.status = "not submitted"
+                        self.status = self.t("status_not_submitted", n=entry.number)
                 self._refresh_history()
                 raise
             finally:
-                self._refresh_cost()
                 self.refresh_notice()
             entry.task_id = task.id
             entry.status = "queued"
             self._refresh_history()
+            with self.hold_sync():  # one change of the live region: submitted, and what it cost
+                self._refresh_cost()
+                self.status = self.t("status_submitted", n=entry.number, task=task.id)
             self.busy = "waiting"
             return await self._follow(entry, task)
         finally:
@@ -439,8 +444,10 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             self._result.show(feed)
 
         def on_status(text: str) -> None:
-            self.status = text
             self._result.update(status_text=text)
+
+        def on_announce(text: str) -> None:
+            self.status = text
 
         self._cancel_requested = False
         self._waiting = asyncio.get_running_loop().create_task(
@@ -451,6 +458,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
                 lang=self.lang,
                 on_feed=on_feed,
                 on_status=on_status,
+                on_announce=on_announce,
+                announced="queued",
             ),
             name=f"hfwidgets-wait-{task.id}",
         )
