@@ -20,6 +20,7 @@ EXTRAS: Final[Mapping[str, tuple[str, ...]]] = {
     "video": ("av", "numpy"),
     "analysis": ("pandas",),
     "aiohttp": ("httpx_aiohttp", "aiohttp"),
+    "heic": ("pillow_heif",),
 }
 """Modules each extra installs (the names imported, not the distributions)."""
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ._errors import ValidationError
+from ._extras import available
 
 if TYPE_CHECKING:
     import httpx
@@ -267,9 +268,33 @@ def _load_encoded(
     )
 
 
+# ISO-BMFF brands of HEIF files (HEIC photos of phones among them).
+_HEIF_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+
+
+def _is_heif(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+def _heif_readable(field: str, shown: object) -> None:
+    """Teach Pillow HEIF (pillow-heif, the `heic` extra); a clear refusal without it."""
+    if not available("heic"):
+        raise ValidationError(
+            field,
+            shown,
+            "a HEIC photo with pillow-heif installed, or a JPEG/PNG",
+            hint="this is a HEIC photo: pip install 'hfwidgets[heic]', or export it as JPEG",
+        )
+    import pillow_heif  # type: ignore[import-not-found,unused-ignore]  # optional
+
+    pillow_heif.register_heif_opener()  # idempotent
+
+
 def _open_encoded(data: bytes, field: str, shown: object) -> Image.Image:
     """Parse the header only (Pillow opens lazily); the pixels are decoded later, once."""
-    allowed = "image data Pillow can decode (JPEG, PNG, WebP, GIF, BMP, TIFF, ...)"
+    allowed = "image data Pillow can decode (JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC, ...)"
+    if _is_heif(data):
+        _heif_readable(field, shown)
     try:
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:

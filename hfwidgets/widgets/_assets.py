@@ -1,10 +1,10 @@
 """The ESM and CSS of each view, composed in Python from the parts in `static/` (no node, no build step).
 
-A view's ESM is: the part of the string table of `_i18n` it uses and the key's
-environment name as constants, `shared.js`, the parts it uses, then the view's
-own file (the one with `export default`). The result is minified (rjsmin,
-rcssmin): the composed text is stored in every saved notebook, so it should be
-small. For the same reason the ESM is stored packed (`pack`): deflated and in
+A view's ESM is: the part of the string table of `_i18n` it uses, the key's
+environment name and the upload limits (`UPLOAD`) as constants, `shared.js`,
+the parts it uses, then the view's own file (the one with `export default`).
+The result is minified (rjsmin, rcssmin): the composed text is stored in every
+saved notebook, so it should be small. For the same reason the ESM is stored packed (`pack`): deflated and in
 base64 inside a few lines that inflate it in the browser (`DecompressionStream`)
 and import it, about 40 % of its minified size; `unpack` gives the code back.
 """
@@ -22,11 +22,27 @@ import rcssmin  # type: ignore[import-untyped]  # no type hints
 import rjsmin  # type: ignore[import-untyped]  # no type hints
 
 from .._config import KEY_ENV
+from .._models import MAX_VIDEO_SIDE
 from ._i18n import STRINGS
 
-__all__ = ["STATIC", "compose_css", "compose_esm", "pack", "unpack"]
+__all__ = ["STATIC", "UPLOAD_MAX_BYTES", "UPLOAD_PART_BYTES", "compose_css", "compose_esm", "pack", "unpack"]
 
 STATIC = Path(__file__).parent / "static"
+
+UPLOAD_PART_BYTES = 2 * 1024 * 1024
+"""A file goes from the browser to the kernel in messages of at most this many bytes: far under
+the 10 MiB a Jupyter server accepts in one websocket message (it drops the link above that)."""
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+"""The largest file sent as it is (one the browser cannot decode, e.g. HEIC in Chromium)."""
+UPLOAD = {
+    "part_bytes": UPLOAD_PART_BYTES,
+    "max_bytes": UPLOAD_MAX_BYTES,
+    # A picture whose shorter side is at most this covers every video size (each side at most
+    # MAX_VIDEO_SIDE): larger photos are reduced in the browser before they are sent.
+    "short_side": MAX_VIDEO_SIDE,
+    # Files up to this size that need no reduction are sent as they are.
+    "whole_bytes": 8 * 1024 * 1024,
+}
 
 
 def _source(name: str) -> str:
@@ -78,7 +94,10 @@ def compose_esm(*parts: str) -> str:
     """The ESM of a view, packed: constants, shared.js, then `parts` (file names in static/), in order."""
     code = str(rjsmin.jsmin("\n".join(_source(name) for name in ("shared.js", *parts))))
     table = json.dumps(_table_for(code), ensure_ascii=False, separators=(",", ":"))
-    return pack(f"const STRINGS = {table};\nconst KEY_ENV = {json.dumps(KEY_ENV)};\n{code}\n")
+    return pack(
+        f"const STRINGS = {table};\nconst KEY_ENV = {json.dumps(KEY_ENV)};\n"
+        f"const UPLOAD = {json.dumps(UPLOAD)};\n{code}\n"
+    )
 
 
 @functools.cache

@@ -1,8 +1,12 @@
 """ImageInput: one or two frames (first / last), each from a file (choose, drag and drop, paste) or a URL.
 
 `FrameSet` is the logic the ImageInput, the Studio and the AdsPanel share: the
-view sends a file as one binary buffer ({"type": "upload", "frame", "name"}),
-a URL ({"type": "frame_url"}) or a clear ({"type": "clear_frame"}); the bytes are
+view sends a file in parts ({"type": "upload_part", "frame", "id", "index",
+"count", "total", "name", "original"} + one buffer each, at most
+`UPLOAD_PART_BYTES`: a Jupyter server drops the link on a message over 10 MiB;
+a photo larger than any video needs is reduced in the browser first, and
+"original" then gives its own size), a URL ({"type": "frame_url"}) or a clear
+({"type": "clear_frame"}); the bytes are
 checked and identified once (`_images.load_image`), a small JPEG preview is made
 and offered over the media channel. The synced `frames` trait holds names,
 sizes and refs only, never the image bytes. A URL is passed to the service
@@ -11,6 +15,7 @@ untouched; its preview is the URL itself (the kernel does not fetch it).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +25,7 @@ import traitlets
 
 from .._errors import ValidationError
 from .._images import THUMBNAIL_SIDE, ImageSource, LoadedImage, load_image, prepare_image
-from ._assets import compose_css, compose_esm
+from ._assets import UPLOAD_MAX_BYTES, compose_css, compose_esm
 from ._base import WidgetBase
 
 __all__ = ["FRAME_NAMES", "FrameSet", "ImageInput"]
@@ -42,6 +47,21 @@ class Frame:
     """Small JPEG (<= 160 px a side) of a local image; None for a URL."""
     preview: str = ""
     """The media ref the view shows."""
+    original: tuple[int, int, int] | None = None
+    """Width, height and bytes of the file chosen, when the browser reduced it before sending."""
+
+
+@dataclass
+class _Parts:
+    """An upload arriving in parts: the bytes so far."""
+
+    id: str
+    count: int
+    total: int
+    name: str
+    original: tuple[int, int, int] | None
+    data: bytearray = dataclasses.field(default_factory=bytearray)
+    received: int = 0
 
 
 def _human_bytes(count: int) -> str:
@@ -63,6 +83,9 @@ class FrameSet:
         self._on_change = on_change
         self.frames: dict[str, Frame] = {name: Frame(name) for name in FRAME_NAMES[:count]}
         widget.handle("upload", self._on_upload)
+        widget.handle("upload_part", self._on_upload_part)
+        widget.handle("upload_refused", self._on_upload_refused)
+        self._parts: dict[str, _Parts] = {}
         widget.handle("frame_url", self._on_url)
         widget.handle("clear_frame", lambda content, _b: self.clear(str(content.get("frame", ""))))
         self._publish(notify=False)
@@ -104,11 +127,14 @@ class FrameSet:
         self._fill(frame, loaded, label or given or f"{name}-frame", uploaded=given is None and label is None)
         return loaded
 
-    def upload(self, name: str, data: bytes, filename: str) -> LoadedImage:
-        """Fill frame `name` from a file's bytes sent by the browser."""
+    def upload(
+        self, name: str, data: bytes, filename: str, *, original: tuple[int, int, int] | None = None
+    ) -> LoadedImage:
+        """Fill frame `name` from a file's bytes sent by the browser (`original`: the width,
+        height and bytes of the file chosen, when the browser sent a reduced copy)."""
         frame = self._frame(name)
         loaded = load_image(bytes(data), field=f"image ({name} frame)")
-        self._fill(frame, loaded, filename or f"{name}-frame", uploaded=True)
+        self._fill(frame, loaded, filename or f"{name}-frame", uploaded=True, original=original)
         return loaded
 
     def set_url(self, name: str, url: str) -> None:
@@ -134,6 +160,7 @@ class FrameSet:
         """Empty one frame, or all of them."""
         for frame in [self._frame(name)] if name else list(self.frames.values()):
             frame.image = frame.source = frame.thumbnail = None
+            frame.original = None
             frame.preview = ""
             frame.uploaded = False
         self._widget.errors.clear()
@@ -146,10 +173,77 @@ class FrameSet:
             raise ValidationError("image", None, "a file's bytes (the upload carried none)")
         self.upload(str(content.get("frame", "first")), bytes(buffers[0]), str(content.get("name") or ""))
 
+    def _on_upload_part(self, content: Mapping[str, Any], buffers: Sequence[bytes]) -> None:
+        """One part of an upload; the last one fills the frame. Parts of an upload that a newer
+        one for the same frame replaced, or that was refused, are dropped."""
+        name = str(content.get("frame", "first"))
+        self._frame(name)
+        filename = str(content.get("name") or "")
+        field = f"image ({name} frame)"
+        index, count, total = (_int(content.get(key)) for key in ("index", "count", "total"))
+        if index == 0:
+            self._parts.pop(name, None)
+            self._widget.errors.clear()
+            if total > UPLOAD_MAX_BYTES:
+                raise ValidationError(
+                    field,
+                    filename,
+                    f"a file of at most {_human_bytes(UPLOAD_MAX_BYTES)}",
+                    hint=f"this one is {_human_bytes(total)}",
+                )
+            if count < 1 or total < 0:
+                raise ValidationError(field, filename, "an upload of one part or more")
+            self._parts[name] = _Parts(
+                str(content.get("id", "")), count, total, filename, _original(content.get("original"))
+            )
+        parts = self._parts.get(name)
+        if parts is None or parts.id != str(content.get("id", "")) or index != parts.received:
+            return
+        if not buffers:
+            raise ValidationError("image", None, "a file's bytes (the upload carried none)")
+        parts.data += buffers[0]
+        parts.received += 1
+        last = parts.received == parts.count
+        if len(parts.data) > parts.total or (last and len(parts.data) != parts.total):
+            del self._parts[name]
+            raise ValidationError(
+                field, filename, f"{parts.total} bytes", hint=f"{len(parts.data)} arrived: choose it again"
+            )
+        if last:
+            del self._parts[name]
+            self.upload(name, bytes(parts.data), parts.name, original=parts.original)
+
+    def _on_upload_refused(self, content: Mapping[str, Any], _buffers: Sequence[bytes]) -> None:
+        """The view could not send a file: too large to send as it is, or unreadable."""
+        name = str(content.get("frame", "first"))
+        self._frame(name)
+        self._widget.errors.clear()
+        size = _int(content.get("size"))
+        field = f"image ({name} frame)"
+        filename = str(content.get("name") or "")
+        if size > UPLOAD_MAX_BYTES:
+            raise ValidationError(
+                field,
+                filename,
+                f"a file of at most {_human_bytes(UPLOAD_MAX_BYTES)}, or a photo the browser can open",
+                hint=f"this one is {_human_bytes(size)}; export it as JPEG",
+            )
+        raise ValidationError(
+            field, filename, "a file the browser can read", hint=str(content.get("reason") or "")[:200]
+        )
+
     def _on_url(self, content: Mapping[str, Any], _buffers: Sequence[bytes]) -> None:
         self.set_url(str(content.get("frame", "first")), str(content.get("url", "")))
 
-    def _fill(self, frame: Frame, loaded: LoadedImage, source: str, *, uploaded: bool) -> None:
+    def _fill(
+        self,
+        frame: Frame,
+        loaded: LoadedImage,
+        source: str,
+        *,
+        uploaded: bool,
+        original: tuple[int, int, int] | None = None,
+    ) -> None:
         """Put `loaded` in `frame`, once it has proved itself: the thumbnail decodes the pixels, and an
         image that fails to (a truncated file) is refused with the previous one left in place."""
         if loaded.url is not None:
@@ -158,7 +252,7 @@ class FrameSet:
             thumbnail = prepare_image(loaded, (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
             preview = self._widget.media.ref_bytes(thumbnail)
         frame.image, frame.source, frame.uploaded = loaded, source, uploaded
-        frame.thumbnail, frame.preview = thumbnail, preview
+        frame.thumbnail, frame.preview, frame.original = thumbnail, preview, original
         self._widget.errors.clear()
         self._publish()
 
@@ -171,7 +265,11 @@ class FrameSet:
             detail = []
             if frame.image is not None and frame.image.size:
                 detail.append(f"{frame.image.size[0]}×{frame.image.size[1]}")
-            if frame.image is not None and frame.image.source_bytes:
+            if frame.image is not None and frame.original is not None:
+                width, height, size = frame.original
+                sent = self._widget.t("reduced_to", size=detail[0])
+                detail = [f"{width}×{height}", _human_bytes(size), sent]
+            elif frame.image is not None and frame.image.source_bytes:
                 detail.append(_human_bytes(frame.image.source_bytes))
             state.append(
                 {
@@ -269,6 +367,19 @@ class ImageInput(WidgetBase):
             f"{name}={_clip(f.source or '')!r}" for name, f in self._set.frames.items() if f.image is not None
         )
         return f"ImageInput(frames={self.frame_count}{', ' + filled if filled else ''})"
+
+
+def _int(value: object) -> int:
+    """An integer field of a view message (-1 when it is not one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _original(value: object) -> tuple[int, int, int] | None:
+    """The {width, height, bytes} of a file the browser reduced, when given."""
+    if not isinstance(value, Mapping):
+        return None
+    numbers = tuple(_int(value.get(key)) for key in ("width", "height", "bytes"))
+    return (numbers[0], numbers[1], numbers[2]) if min(numbers) > 0 else None
 
 
 def _clip(text: str, limit: int = 40) -> str:

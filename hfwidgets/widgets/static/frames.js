@@ -1,12 +1,71 @@
 // The image input part: one slot per frame (first, optional last). Each takes a
 // file (choose, drag and drop, or paste) or an image URL, and shows a preview with
 // the file's name and size. Reads the trait `frames`: [{name, source, detail,
-// preview, url}], one dict per slot. Files go to the kernel as one binary buffer.
+// preview, url}], one dict per slot. Files go to the kernel by `sendImage`.
 
 const FRAME_KEYS = { first: ["first_frame", "first_frame_url"], last: ["last_frame", "last_frame_url"] };
 
+// Photo formats a browser may not label image/* (HEIC, HEIF): the kernel decides about them.
+const PHOTO_NAME = /\.(heic|heif|avif)$/i;
+
 function imageFiles(list) {
-  return [...(list || [])].filter((file) => file && /^image\//.test(file.type));
+  return [...(list || [])].filter((file) => file && (/^image\//.test(file.type) || PHOTO_NAME.test(file.name || "")));
+}
+
+function humanBytes(count) {
+  return count < 1024 * 1024 ? `${Math.max(1, Math.round(count / 1024))} KB` : `${(count / 1048576).toFixed(1)} MB`;
+}
+
+// A photo larger than any video needs is reduced here, before it is sent: decoded by the
+// browser, scaled so that its shorter side is UPLOAD.short_side, flattened on white and
+// encoded as JPEG (the kernel makes a JPEG of it anyway). A file the browser cannot decode
+// (HEIC in Chromium) goes as it is, for the kernel to decode. Returns {blob, original}.
+async function imageForKernel(file) {
+  let bitmap = null;
+  try {
+    bitmap = await createImageBitmap(file); // upright: the EXIF orientation applied
+  } catch (error) {
+    return { blob: file, original: null };
+  }
+  const { width, height } = bitmap;
+  const scale = Math.min(1, UPLOAD.short_side / Math.min(width, height));
+  if (scale === 1 && file.size <= UPLOAD.whole_bytes) {
+    bitmap.close();
+    return { blob: file, original: null };
+  }
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const canvas = typeof OffscreenCanvas === "function" ? new OffscreenCanvas(w, h) : Object.assign(document.createElement("canvas"), { width: w, height: h });
+  const paint = canvas.getContext("2d");
+  paint.fillStyle = "#fff";
+  paint.fillRect(0, 0, w, h);
+  paint.imageSmoothingQuality = "high";
+  paint.drawImage(bitmap, 0, 0, w, h);
+  bitmap.close();
+  const type = "image/jpeg";
+  const blob = canvas.convertToBlob ? await canvas.convertToBlob({ type, quality: 0.92 }) : await new Promise((done) => canvas.toBlob(done, type, 0.92));
+  return { blob, original: { width, height, bytes: file.size } };
+}
+
+// Sends a chosen, dropped or pasted file to the kernel in parts of at most UPLOAD.part_bytes
+// ({"type": "upload_part", id, index, count, total} + one buffer each): a Jupyter server closes
+// the link on one message over 10 MiB. A file that cannot be sent is refused by the kernel, so
+// the message about it shows where every other error does.
+async function sendImage(ctx, frame, file) {
+  const name = file.name || "pasted image";
+  const { blob, original } = await imageForKernel(file);
+  const total = blob.size;
+  if (total > UPLOAD.max_bytes) {
+    ctx.send("upload_refused", { frame, name, size: total });
+    return;
+  }
+  const data = await blob.arrayBuffer();
+  const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 9)}`;
+  const count = Math.max(1, Math.ceil(total / UPLOAD.part_bytes));
+  for (let index = 0; index < count; index++) {
+    const part = data.slice(index * UPLOAD.part_bytes, (index + 1) * UPLOAD.part_bytes);
+    ctx.send("upload_part", { frame, id, index, count, total, name, mime: blob.type || file.type, original }, [part]);
+  }
 }
 
 function frameInputs(ctx) {
@@ -14,9 +73,12 @@ function frameInputs(ctx) {
   const root = node("div", "hfw-frames");
   const slots = new Map();
 
-  async function upload(name, file) {
-    const data = await file.arrayBuffer();
-    ctx.send("upload", { frame: name, name: file.name || "pasted image", mime: file.type }, [data]);
+  // While a file is read and sent, its slot says so and the old picture is shown as going:
+  // it is replaced when the kernel has the new one, or comes back with the kernel's error.
+  function upload(name, file) {
+    const slot = slots.get(name);
+    if (slot) slot.pending(file);
+    sendImage(ctx, name, file).catch((error) => ctx.send("upload_refused", { frame: name, name: file.name || "", reason: String(error) }));
   }
 
   function buildSlot(name) {
@@ -32,7 +94,7 @@ function frameInputs(ctx) {
     const caption = node("div", "hfw-frame-caption");
     const file = node("input", "hfw-file");
     file.type = "file";
-    file.accept = "image/*";
+    file.accept = "image/*,.heic,.heif";
     const choose = node("label", `hfw-choose hfw-upload-${name}`);
     const chooseText = node("span");
     choose.append(chooseText);
@@ -102,7 +164,15 @@ function frameInputs(ctx) {
     });
     ctx.on(clear, "click", () => ctx.send("clear_frame", { frame: name }));
 
+    function pending(chosen) {
+      slot.setAttribute("aria-busy", "true");
+      drop.classList.add("hfw-pending");
+      caption.replaceChildren(node("span", "hfw-frame-reading", t("reading_image", { name: chosen.name || "", size: humanBytes(chosen.size) })));
+    }
+
     function show(frame) {
+      slot.removeAttribute("aria-busy");
+      drop.classList.remove("hfw-pending");
       const filled = !!frame.source;
       const frameName = t(labelKey);
       preview.alt = filled ? t("frame_alt", { frame: frameName, name: frame.source }) : "";
@@ -117,7 +187,7 @@ function frameInputs(ctx) {
       clear.hidden = !filled;
       if (document.activeElement !== url) url.value = frame.url || "";
     }
-    return { slot, texts, show };
+    return { slot, texts, show, pending };
   }
 
   function render() {
@@ -132,7 +202,7 @@ function frameInputs(ctx) {
       slots.get(frame.name).show(frame);
     }
   }
-  ctx.watch(["frames"], render);
+  ctx.watch(["frames", "error"], render); // an error ends a pending upload too
   ctx.watch(["lang"], () => {
     for (const slot of slots.values()) slot.texts();
     render();
