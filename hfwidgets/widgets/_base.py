@@ -310,6 +310,8 @@ class WidgetBase(anywidget.AnyWidget):
         super().__init__(lang=check_lang(lang if lang is not None else default_lang()), **traits)
         self.media = MediaChannel(self)
         self.handle("media", lambda content, _buffers: self.media.answer(str(content.get("key", ""))))
+        # A view asks whether a kernel is behind it (static/shared.js, watchConnection).
+        self.handle("ping", lambda content, _buffers: self.send({"type": "pong", "id": content.get("id")}))
         self.on_msg(self._on_view_message)
         if client is not None:
             self.emulated = bool(getattr(client, "emulated", False))

@@ -8,7 +8,10 @@ import pytest
 import traitlets
 
 from hfwidgets._errors import APIError, NoEventLoop
+from hfwidgets.widgets import ImageInput
 from hfwidgets.widgets._base import ErrorLine, describe_error, shows_errors, start_task
+
+from .widget_support import from_view, sent_to_view
 
 
 class Holder(traitlets.HasTraits):
@@ -74,3 +77,11 @@ def test_start_task_without_a_loop_says_what_to_do() -> None:
 
     with pytest.raises(NoEventLoop, match=r"hfwidgets\.run"):
         start_task(never(), ErrorArea(), name="no-loop")
+
+
+def test_a_views_ping_is_answered_with_its_id() -> None:
+    """A view asks whether a kernel is behind it (shared.js `watchConnection`)."""
+    widget = ImageInput()
+    sent = sent_to_view(widget)
+    from_view(widget, {"type": "ping", "id": "7-abc"})
+    assert sent == [({"type": "pong", "id": "7-abc"}, [])]

@@ -214,6 +214,7 @@ function motionGrid(ctx) {
   }
 
   function select(element) {
+    if (ctx.offline) return; // no kernel behind the view (shared.js)
     const id = element.getAttribute("data-motion-id");
     setTabStop(element);
     if (model.get("selected_id") !== id) ctx.set("selected_id", id);
@@ -254,7 +255,7 @@ function motionGrid(ctx) {
   });
   ctx.on(chips, "click", (event) => {
     const chip = event.target.closest(".hfw-chip");
-    if (!chip) return;
+    if (!chip || ctx.offline) return;
     const category = chip.getAttribute("data-category");
     ctx.set("category", category === ALL ? "" : category);
   });

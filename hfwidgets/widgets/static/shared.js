@@ -155,7 +155,80 @@ function context(model, el, rootClass) {
     },
   };
   el.classList.add("hfw", rootClass);
+  watchConnection(ctx, el);
   return ctx;
+}
+
+// A view with no kernel behind it looks live but is not: a notebook reopened from its saved
+// widget state, or a view of a kernel restarted since. The kernel answers a "ping" (sent when
+// the view is drawn, when the host says the link changed, and when the view is used after a
+// quiet spell); without an answer within PING_TIMEOUT_MS the view says so and disables its
+// controls. A late answer (a kernel busy with a long cell) brings it back.
+const PING_TIMEOUT_MS = 5000;
+const PING_AGAIN_MS = 10000;
+
+function watchConnection(ctx, el) {
+  const { model } = ctx;
+  const note = node("div", "hfw-offline-note");
+  note.setAttribute("role", "note");
+  let pending = null;
+  let timer = null;
+  let answeredAt = 0;
+  let count = 0;
+  ctx.offline = false;
+
+  function setOffline(offline) {
+    if (ctx.offline === offline) return;
+    ctx.offline = offline;
+    el.classList.toggle("hfw-offline", offline);
+    for (const control of el.querySelectorAll("button, input, select, textarea")) {
+      if (offline && !control.disabled) {
+        control.disabled = true;
+        control.dataset.hfwOffline = "1";
+      } else if (!offline && control.dataset.hfwOffline) {
+        control.disabled = false;
+        delete control.dataset.hfwOffline;
+      }
+    }
+    for (const list of el.querySelectorAll('[role="listbox"]')) {
+      if (offline) list.setAttribute("aria-disabled", "true");
+      else list.removeAttribute("aria-disabled");
+    }
+    note.textContent = ctx.t("not_connected");
+    if (offline) el.prepend(note);
+    else note.remove();
+  }
+  function ping() {
+    if (pending) return;
+    pending = `${++count}-${Math.random().toString(36).slice(2, 9)}`;
+    try {
+      model.send({ type: "ping", id: pending });
+    } catch (error) {
+      // no link to send on: no answer will come
+    }
+    timer = setTimeout(() => setOffline(true), PING_TIMEOUT_MS);
+  }
+  const onMessage = (message) => {
+    if (!message || message.type !== "pong" || message.id !== pending) return;
+    pending = null;
+    answeredAt = Date.now();
+    clearTimeout(timer);
+    setOffline(false);
+  };
+  const onLink = () => ping();
+  const onUse = () => {
+    if (ctx.offline || Date.now() - answeredAt > PING_AGAIN_MS) ping();
+  };
+  model.on("msg:custom", onMessage);
+  model.on("comm_live_update", onLink); // ipywidgets hosts: the comm closed or the kernel restarted
+  ctx.cleanup(() => {
+    model.off("msg:custom", onMessage);
+    model.off("comm_live_update", onLink);
+    clearTimeout(timer);
+  });
+  ctx.on(el, "pointerdown", onUse);
+  ctx.on(el, "keydown", onUse);
+  ping();
 }
 
 // The parts every widget shows on top: emulator banner, notice, error area, cost line.
