@@ -4,7 +4,8 @@ on one widget of a live page, whatever the host (JupyterLab, Notebook 7, Voilà,
 - `axe_violations(page, root)`: axe-core (from npm, see `install_axe`) on the widget only;
   the violations grouped by impact.
 - `text_contrasts(page, root)`: the WCAG contrast ratio of every visible text of the widget,
-  from computed styles, the background found by walking up to the first opaque one.
+  from computed styles, the background found by walking up to the first opaque one; an
+  empty field's placeholder counts as its text (its element ends in "::placeholder").
 - `layout_overflows(page, root)`: what sticks out of the widget, or needs sideways scrolling,
   at the current width (a chip row or a history strip may scroll on its own).
 - `fit_width(page, root, 320)`: resize the window until the widget's container is that wide.

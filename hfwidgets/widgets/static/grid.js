@@ -46,6 +46,7 @@ function motionGrid(ctx) {
   let tabStop = null;
   let searchText = model.get("search") || "";
   let searchTimer = null;
+  const stills = reducedMotionStills(ctx);
 
   // Only tiles that come into view load a preview: 1,000 motions must not mean 1,000 requests.
   const visibility = new IntersectionObserver(
@@ -98,7 +99,14 @@ function motionGrid(ctx) {
       img.decoding = "async";
       img.draggable = false;
       img.addEventListener("error", () => tile.classList.add("hfw-preview-failed"), { once: true });
-      img.addEventListener("load", () => tile.classList.add("hfw-preview-loaded"), { once: true });
+      img.addEventListener(
+        "load",
+        () => {
+          tile.classList.add("hfw-preview-loaded");
+          stills.add(media, img);
+        },
+        { once: true },
+      );
       media.append(img);
       previewOf.set(tile, { img, ref });
     } else {
@@ -301,4 +309,42 @@ function motionGrid(ctx) {
   showTexts();
   buildTiles();
   return root;
+}
+
+// Reduced motion (`prefers-reduced-motion: reduce`): a motion preview shows its first frame,
+// drawn on a canvas once the animated picture has loaded, and plays only while its tile is
+// hovered or focused (grid.css shows the animated <img> then). A change of the preference
+// applies at once.
+function reducedMotionStills(ctx) {
+  const query = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+  const loaded = new Map(); // media box -> its loaded <img>
+
+  function draw(media, img) {
+    if (media.querySelector(".hfw-motion-still") || !img.naturalWidth) return;
+    const canvas = node("canvas", "hfw-motion-still");
+    canvas.setAttribute("aria-hidden", "true");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    try {
+      canvas.getContext("2d").drawImage(img, 0, 0); // the frame shown when it loaded: the first
+    } catch (error) {
+      return; // the preview then stays as it is
+    }
+    img.before(canvas);
+  }
+  function add(media, img) {
+    loaded.set(media, img);
+    if (query && query.matches) draw(media, img);
+  }
+  const onChange = () => {
+    for (const [media, img] of loaded) {
+      if (!media.isConnected) loaded.delete(media);
+      else if (query.matches) draw(media, img);
+    }
+  };
+  if (query) {
+    query.addEventListener("change", onChange);
+    ctx.cleanup(() => query.removeEventListener("change", onChange));
+  }
+  return { add };
 }

@@ -72,16 +72,19 @@
     if (formField) text = el.tagName === 'SELECT' ? (el.selectedOptions[0] || {}).text || '' : el.value;
     else for (const child of el.childNodes) if (child.nodeType === Node.TEXT_NODE) text += child.textContent;
     text = (text || '').trim();
+    // An empty field shows its placeholder: that text is measured, in its own colour.
+    const placeholder = formField && !text && el.tagName !== 'SELECT' && !!(el.placeholder || '').trim();
+    if (placeholder) text = el.placeholder.trim();
     if (!text || !visible(el)) continue;
-    const style = getComputedStyle(el);
+    const style = getComputedStyle(el, placeholder ? '::placeholder' : null);
     const fg = parse(style.color);
     if (!fg) continue;
     const bg = backgroundOf(el);
-    const alpha = fg.a * opacityOf(el);
+    const alpha = fg.a * opacityOf(el) * (placeholder ? Number(style.opacity || 1) : 1);
     const shown = over({...fg, a: alpha}, bg.color);
     const [l1, l2] = [luminance(shown), luminance(bg.color)].sort((a, b) => b - a);
     results.push({
-      text: text.slice(0, 60), element: describe(el),
+      text: text.slice(0, 60), element: describe(el) + (placeholder ? '::placeholder' : ''),
       ratio: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100,
       color: style.color, background: `rgb(${Math.round(bg.color.r)}, ${Math.round(bg.color.g)}, ${Math.round(bg.color.b)})`,
       backgroundImage: bg.image, fontSize: style.fontSize, fontWeight: style.fontWeight,
