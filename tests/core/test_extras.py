@@ -157,7 +157,7 @@ def test_the_core_imports_none_of_the_optional_libraries(tmp_path: Path) -> None
         from PIL import Image
         buffer = io.BytesIO(); Image.new("RGB", (80, 60)).save(buffer, "PNG")
         asyncio.run(asyncio.to_thread(_images.load_image, buffer.getvalue()))
-        optional = {"numpy", "av", "pandas", "starlette", "uvicorn"}
+        optional = {"numpy", "av", "pandas", "starlette", "uvicorn", "pillow_heif"}
         print(sorted(optional & set(sys.modules)))
         """,
         tmp_path,
@@ -175,4 +175,4 @@ def test_require_and_available() -> None:
         "Feed.frames() needs the \"video\" extra (module 'av' is not installed): "
         'pip install "hfwidgets[video]"'
     )
-    assert set(EXTRAS) == {"emulator", "video", "analysis", "aiohttp"}
+    assert set(EXTRAS) == {"emulator", "video", "analysis", "aiohttp", "heic"}

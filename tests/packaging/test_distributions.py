@@ -38,7 +38,7 @@ def test_wheel_and_sdist_hold_what_users_need(dist: dict[str, Path]) -> None:
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     assert "httpx" in core and not set(core) & OPTIONAL, core
-    for extra in ("emulator", "video", "analysis", "aiohttp", "all"):
+    for extra in ("emulator", "video", "analysis", "aiohttp", "heic", "all"):
         assert f"Provides-Extra: {extra}" in metadata
     assert "Project-URL: Source, https://github.com/hfwidgets/hfwidgets" in metadata
     entry_points = zipfile.ZipFile(dist["wheel"]).read(info.replace("METADATA", "entry_points.txt")).decode()
