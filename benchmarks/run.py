@@ -60,6 +60,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("P7", "saved quickstart notebook after a Studio and 3 results", "benchmarks.bench_notebook"),
     Benchmark("P8", "emulator rendering a 5 s 736×1312 clip", "benchmarks.bench_render"),
     Benchmark("P9", "first run() on the embedded emulator, fresh process", "benchmarks.bench_first_run"),
+    Benchmark("P10", "two Studios and a run() sharing one client, 30 req/s limit", "benchmarks.bench_shared"),
     Benchmark("P11", "a 40 MB PNG chosen as the first frame in JupyterLab", "benchmarks.bench_upload"),
     # Not in the plan's table: journal write latency, by the journal's owner (same result format).
     Benchmark(

@@ -577,9 +577,11 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         )
 
         def on_update(feed: Feed) -> None:
+            changed = feed.status != entry.status
             entry.status = feed.status
             entry.feed = feed
-            self._refresh_history()
+            if changed:  # the list shows statuses: redrawn when one changes, not at every poll
+                self._refresh_history()
 
         try:
             feed = await self.client.wait(record.id, timeout=WAIT_TIMEOUT, on_update=on_update)
