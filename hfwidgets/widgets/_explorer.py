@@ -25,7 +25,7 @@ from .._requests import GenerateRequest, check_seed
 from .._static import ExplorerCellView, StaticRepr, explorer_html
 from ._assets import compose_css, compose_esm
 from ._base import WidgetBase, describe_error, start_task
-from ._compare import Comparison, check_comparable, is_comparable
+from ._compare import Comparison, check_comparable, comparison_state, is_comparable
 from ._controls import draw_seed
 from ._follow import follow
 from ._result_view import ResultState
@@ -63,8 +63,8 @@ class Explorer(StaticRepr, WidgetBase):
     every motion, so the motions are compared on equal terms.
     """
 
-    _esm = compose_esm("result.js", "explorer.js")
-    _css = compose_css("result.css", "studio.css")
+    _esm = compose_esm("result.js", "compare.js", "explorer.js")
+    _css = compose_css("result.css", "studio.css", "compare.css")
 
     cells = traitlets.List(traitlets.Dict()).tag(sync=True)
     """One dict per cell: its label and what its result part shows."""
@@ -74,6 +74,8 @@ class Explorer(StaticRepr, WidgetBase):
     """"" before the run, "running" during it, "done" after."""
     status = traitlets.Unicode("").tag(sync=True)
     """The progress line."""
+    comparison = traitlets.Dict().tag(sync=True)
+    """What the Comparison region shows ({} when closed): cells checked in the view, then Compare."""
 
     def __init__(
         self,
@@ -122,6 +124,10 @@ class Explorer(StaticRepr, WidgetBase):
         self._refusal: Exception = NoEventLoop()  # replaced by the actual refusal when generate() fails
         self.handle("generate", lambda _c, _b: self.generate())
         self.handle("download", self._on_download)
+        self._compared: list[int] = []
+        self.handle("compare", self._on_compare)
+        self.handle("compare_close", lambda _c, _b: self._show_comparison([]))
+        self.observe(lambda _change: self._show_comparison(self._compared), names="lang")
         self._refresh_cost()
 
     @property
@@ -145,6 +151,19 @@ class Explorer(StaticRepr, WidgetBase):
         else:
             chosen = [self._cell(cell) for cell in cells]
         return Comparison(check_comparable([cell.feed for cell in chosen], "cells"), lang=self.lang)
+
+    def _on_compare(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        """The view's Compare: cells by number (1 for the first in the grid), shown in this widget."""
+        numbers = content.get("n")
+        if not isinstance(numbers, list) or not all(isinstance(n, int) for n in numbers):
+            raise ValidationError("cells", numbers, "a list of cell numbers")
+        check_comparable([self._cell(n - 1).feed for n in numbers], "cells")
+        self._show_comparison(numbers)
+
+    def _show_comparison(self, numbers: list[int]) -> None:
+        self._compared = numbers
+        items = [(n, feed) for n in numbers if (feed := self.cell_list[n - 1].feed) is not None]
+        self.comparison = comparison_state(items, self.media, self.lang)
 
     def _cell(self, cell: int | ExplorerCell) -> ExplorerCell:
         if isinstance(cell, ExplorerCell) and cell in self.cell_list:

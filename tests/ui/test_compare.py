@@ -145,6 +145,8 @@ def test_compare_in_jupyterlab_without_key(
     cells = [
         "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio",
         "comparison = hfwidgets.compare(studio.results[:2])\ncomparison",
+        "explorer = hfwidgets.Explorer('images/cat.jpg', motions=['Face Punch', 'Bullet Time'], seeds=[7])\n"
+        "explorer",
     ]
     write_notebook(lab_without_key.root_dir / "compare.ipynb", cells)
     notebook = open_notebook(lab_without_key, "compare.ipynb")
@@ -178,6 +180,23 @@ def test_compare_in_jupyterlab_without_key(
     seen_own = check_played_in_sync(page, own, 2)
     print("compare(feeds):", json.dumps(seen_own))
     assert differing_rows(own)[0] == "Seed"  # #1 and #2: one motion, two seeds
+
+    # A selection in the Explorer: its cells' checkboxes, then Compare, in the Explorer itself.
+    notebook.run_cell(2)
+    # Its Run button reads "Run 2 videos", then "Running…", then "Done".
+    explorer = output_area(
+        page, "jupyter", page.get_by_role("button", name=re.compile("^(Run 2 videos|Running…|Done)$"))
+    )
+    explorer.get_by_role("button", name="Run 2 videos").click()
+    notebook.kernel.wait_for("len(explorer.feeds) == 2", timeout=120)
+    compare = explorer.get_by_role("button", name="Compare", exact=True)
+    for label in ("Face Punch · seed 7", "Bullet Time · seed 7"):
+        explorer.get_by_role("checkbox", name=f"Compare {label}", exact=True).check()
+    compare.click()
+    in_explorer = explorer.get_by_role("region", name="Comparison")
+    seen_explorer = check_played_in_sync(page, in_explorer, 2)
+    print("Explorer:", json.dumps(seen_explorer))
+    assert differing_rows(in_explorer)[0] == "Motion"
 
     # The saved notebook: the static view beside the widget view, and a small Studio state.
     notebook.kernel.run("studio.compare([1, 2, 3])")

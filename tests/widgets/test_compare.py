@@ -166,3 +166,19 @@ async def test_explorer_compares_its_cells(client: Client, photo: bytes) -> None
     assert reversed_pair.feeds[0] is explorer.cell_list[1].feed
     with pytest.raises(ValidationError, match="cells=7"):
         explorer.compare([0, 7])
+
+    # Cells checked in the Explorer's own view (numbered from 1) open its Comparison region.
+    assert explorer.comparison == {}
+    from_view(explorer, {"type": "compare", "n": [1, 2]})
+    assert explorer.error == ""
+    assert [item["label"] for item in explorer.comparison["items"]] == [
+        "#1 Face Punch · lite · seed 5",
+        "#2 Bullet Time · lite · seed 5",
+    ]
+    assert differing(explorer.comparison)["Motion"] == ["Face Punch", "Bullet Time"]
+    explorer.lang = "zh"
+    assert explorer.comparison["items"][0]["label"] == "#1 Face Punch · lite · 种子 5"
+    from_view(explorer, {"type": "compare_close"})
+    assert explorer.comparison == {}
+    from_view(explorer, {"type": "compare", "n": [2]})
+    assert "cells" in explorer.error and explorer.comparison == {}

@@ -1,4 +1,5 @@
-// The Explorer view: Run, status and cost, then one result part per motion x seed cell.
+// The Explorer view: Run, status and cost, then one result part per motion x seed cell, each
+// with a checkbox "Compare <cell label>"; "Compare" opens the region "Comparison" (compare.js).
 
 function render({ model, el }) {
   const ctx = context(model, el, "hfw-explorer");
@@ -9,8 +10,15 @@ function render({ model, el }) {
   const grid = node("div", "hfw-explorer-grid");
   const actions = node("div", "hfw-actions-row");
   actions.append(run);
-  el.replaceChildren(banner, notice, error, actions, status, grid);
+  const chooser = compareChooser(ctx);
+  el.replaceChildren(banner, notice, error, actions, status, grid, chooser.bar, comparePart(ctx, true));
   let built = -1;
+  // A cell as the chooser sees it (numbered from 1, as the view sends it).
+  const entry = (cell, i) => ({ n: i + 1, label: cell.label || "", comparable: cell.status === "completed" && !!cell.video });
+  function showPicks() {
+    (model.get("cells") || []).forEach((cell, i) => chooser.pick(entry(cell, i)));
+    chooser.done();
+  }
 
   function buildCells() {
     const cells = model.get("cells") || [];
@@ -23,7 +31,7 @@ function render({ model, el }) {
         const get = (name) => ((model.get("cells") || [])[i] || {})[name];
         caption.textContent = get("label") || "";
         ctx.watch(["cells"], () => (caption.textContent = get("label") || ""));
-        cell.append(caption, resultPart(ctx, null, { get, names: ["cells", "lang"], extra: { cell: i } }));
+        cell.append(caption, resultPart(ctx, null, { get, names: ["cells", "lang"], extra: { cell: i } }), chooser.pick(entry(cells[i], i)));
         return cell;
       }),
     );
@@ -38,7 +46,9 @@ function render({ model, el }) {
   ctx.on(run, "click", () => ctx.send("generate"));
   ctx.watch(["busy", "status", "columns", "lang"], show);
   ctx.watch(["cells"], buildCells);
+  ctx.watch(["cells", "lang"], showPicks);
   buildCells();
+  showPicks();
   show();
   return () => ctx.destroy();
 }
