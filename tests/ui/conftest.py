@@ -7,7 +7,7 @@ Every test here is marked `ui`. The folder is skipped only when no Chromium is i
 Shared for the whole session, to keep the wall time low on two cores:
 - `ui_emulator`: the emulator the keyed servers' kernels use (short timings);
 - `lab`: JupyterLab with `OPENAI_HK_API_KEY=hk-ui-test-...` pointing at `ui_emulator`;
-- `lab_without_key`: JupyterLab with no key at all (the Studio starts its own emulator);
+- `lab_without_key`: JupyterLab with no key at all (kernels use their home's background emulator);
 - `notebook7`: Notebook 7, keyed like `lab`;
 - `voila`: Voilà serving the same notebooks, keyed like `lab`;
 - `marimo`: `marimo run` serving the apps of tests/ui/kernel_side, keyed like `lab`;
@@ -119,7 +119,7 @@ def lab(
 def lab_without_key(
     tmp_path_factory: pytest.TempPathFactory, notebooks_root: Path
 ) -> Iterator[JupyterServer]:
-    """JupyterLab whose kernels have no key and no base URL: widgets use the embedded emulator."""
+    """JupyterLab whose kernels have no key and no base URL: widgets use the home's emulator."""
     home = tmp_path_factory.mktemp("hfwidgets-home-nokey")
     yield from _server("lab", tmp_path_factory, notebooks_root, {"HFWIDGETS_HOME": str(home)})
 

@@ -156,7 +156,7 @@ def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
 def test_no_key_demo_on_a_remote_kernel_shows_previews_and_plays(
     lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
 ) -> None:
-    """No key: the Studio starts an emulator inside the kernel, on a port the page cannot reach
+    """No key: the Studio uses the home's emulator, started by the kernel, on a port the page cannot reach
     here (as with JupyterHub, Colab or a remote VS Code): its media must come over the widget
     channel, and the notice that says so is shown once, in the widget, not on stderr."""
     notebook, studio = open_studio(open_notebook, lab_without_key, "no_key.ipynb", [STUDIO_CELL], remote=True)
