@@ -43,7 +43,7 @@ from ._requests import AdsRequest, GenerateRequest
 if _typing.TYPE_CHECKING:
     from . import emulator
     from ._client import Client
-    from ._journal import History, Journal, TaskRecord, history
+    from ._journal import History, Journal, KeptVideo, TaskRecord, history
     from ._polling import PollPolicy
     from ._sync import resume, run
     from .widgets import AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio, compare
@@ -56,6 +56,7 @@ _LAZY = {
     "PollPolicy": "._polling",
     "History": "._journal",
     "Journal": "._journal",
+    "KeptVideo": "._journal",
     "TaskRecord": "._journal",
     "history": "._journal",
     "run": "._sync",
@@ -109,6 +110,7 @@ __all__ = [
     "Job",
     "Journal",
     "JournalError",
+    "KeptVideo",
     "LimitExceeded",
     "MalformedResponse",
     "MalformedSubmission",

@@ -25,6 +25,7 @@ import click
 
 from . import __version__
 from ._errors import (
+    APIError,
     BudgetExceeded,
     HiggsfieldError,
     MissingExtra,
@@ -525,13 +526,20 @@ def feed(task_id: str) -> None:
 def download(
     task_id: str, out: str | None, variant: str, timeout: float, json_output: bool, quiet: bool
 ) -> None:
-    """Wait for a task if needed, save its mp4 and print the file's path."""
+    """Wait for a task if needed, save its mp4 and print the file's path.
+
+    When the video's link is dead (403, 404, 410, unreachable), the copy kept on this
+    machine is saved instead; a task the service no longer knows is saved from the journal.
+    """
     progress = _Progress(quiet=quiet)
 
     async def go() -> tuple[Feed, Path]:
         async with _client() as client:
             progress.start(task_id)
-            finished = await client.wait(task_id, timeout=timeout, on_update=progress.update)
+            try:
+                finished = await client.wait(task_id, timeout=timeout, on_update=progress.update)
+            except APIError as error:
+                finished = _journalled_result(task_id, error)
             progress.close()
             return finished, (await finished.adownload(out, variant=variant)).resolve()
 
@@ -541,6 +549,21 @@ def download(
         _print_json({"feed": _feed_json(finished), "file": str(path)})
     else:
         click.echo(str(path))
+
+
+def _journalled_result(task_id: str, error: APIError) -> Feed:
+    """The result the journal recorded for a completed task the service no longer answers for
+    (404, 410, unreachable); else `error` is raised again."""
+    from ._journal import Journal
+    from ._keep import is_dead_link
+    from ._models import Feed
+
+    record = Journal().get(task_id.strip())
+    if not is_dead_link(error) or record is None or record.status != "completed" or not record.video_url:
+        raise error
+    _say(f"hfwidgets: the service does not answer for task {record.id} ({error.message}); using the journal")
+    job = {"status": "completed", "result": {"type": "video", "url": record.video_url}}
+    return Feed.from_json({"id": record.id, "jobs": [job]})
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -615,7 +638,11 @@ def motions(search: str | None, category: str | None, tag: str | None, live: boo
 @click.option("--csv", "csv_output", is_flag=True, help="One CSV row per task, with a header.")
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=None, help="Only the newest N tasks.")
 def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
-    """Every task journalled on this machine, newest first (tab-separated by default)."""
+    """Every task journalled on this machine, newest first (tab-separated by default).
+
+    Columns: created, id, model, motion, status, cost, kept (the video is kept on this
+    machine: "kept", or "pinned"; see `hfwidgets keep`), video URL.
+    """
     if json_output and csv_output:
         raise click.UsageError("--json and --csv exclude each other")
     from ._journal import TaskRecord
@@ -648,6 +675,7 @@ def history(json_output: bool, csv_output: bool, limit: int | None) -> None:
                         what or "",
                         record.status,
                         record.cost,
+                        _kept_label(record),
                         record.video_url or "",
                     )
                 )
@@ -684,6 +712,76 @@ def forget(task_ids: tuple[str, ...]) -> None:
                 _say(f"task {record.id} is already {record.status}: left as it is")
     if missing:
         sys.exit(EXIT_FAILED)
+
+
+def _kept_label(record: TaskRecord) -> str:
+    if record.video_path is None:
+        return "-"
+    return "pinned" if record.pinned else "kept"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+@cli.command()
+@click.option(
+    "--pin", "pin_ids", multiple=True, metavar="ID", help="Never remove this task's video (repeatable)."
+)
+@click.option("--unpin", "unpin_ids", multiple=True, metavar="ID", help="Let the size cap remove it again.")
+@_json_option
+def keep(pin_ids: tuple[str, ...], unpin_ids: tuple[str, ...], json_output: bool) -> None:
+    """The videos kept on this machine (oldest first), their total size and the cap; pin or unpin some.
+
+    Every finished video is kept under the hfwidgets home (HFWIDGETS_KEEP_VIDEOS=0 keeps
+    none). Past the cap (HFWIDGETS_KEEP_MAX_BYTES, 2G by default) the oldest are removed
+    first, never a pinned one.
+    """
+    from ._journal import Journal
+    from ._keep import max_kept_bytes
+
+    journal = Journal()
+    with _outcomes():
+        for task_id in pin_ids:
+            journal.pin(task_id, True)
+        for task_id in unpin_ids:
+            journal.pin(task_id, False)
+        kept = journal.kept_videos()
+        cap = max_kept_bytes()
+    if json_output:
+        rows = [{**dataclasses.asdict(video), "exists": video.exists} for video in kept]
+        _print_json({"videos": rows, "bytes": sum(v.size for v in kept), "max_bytes": cap})
+        return
+    for video in kept:
+        state = "pinned" if video.pinned else "kept" if video.exists else "removed"
+        when = video.kept_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{video.task_id}\t{state}\t{_megabytes(video.size)}\t{when}\t{video.path}")
+    total = sum(video.size for video in {v.sha256: v for v in kept}.values())
+    _say(f"{len(kept)} kept videos, {_megabytes(total)} of {_megabytes(cap)} in {journal.videos_dir}")
+
+
+@cli.command()
+@click.argument("out", metavar="OUT.zip", type=click.Path(dir_okay=False))
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]),
+    default=None,
+    help="Only tasks submitted on or after this date (UTC), e.g. 2026-12-01.",
+)
+@click.option("--status", default=None, help="Only tasks with this status, e.g. completed.")
+def export(out: str, since: datetime | None, status: str | None) -> None:
+    """Write a zip of the journalled tasks: their kept videos, manifest.json and an index.html
+    that reads offline; print its path. Tasks whose video is not kept are listed with their link."""
+    from ._export import select_records
+    from ._journal import History
+    from ._journal import history as journal_history
+
+    with _outcomes():
+        chosen = History(select_records(journal_history(), since=since, status=status))
+        path = chosen.export(out)
+    kept = sum(1 for record in chosen if record.video_path is not None)
+    _say(f"exported {len(chosen)} tasks, {kept} with their video")
+    click.echo(str(path.resolve()))
 
 
 # --------------------------------------------------------------------------- the emulator

@@ -22,6 +22,10 @@ HTTPS base URL is tunnelled through it, encrypted). An unusable setting (an
 unknown scheme, or SOCKS without `pip install "httpx[socks]"`) is a
 ValidationError naming the variable, raised on the first request.
 
+When `wait` sees a task complete, its video is kept on this machine (`_keep`):
+in a background task on the running loop, which `wait_kept()` (and `aclose()`)
+waits for. That is the one place every caller's completions pass through.
+
 `wait` polls on the `PollPolicy`'s time grid (the time a read took is taken off
 the next wait), each gap jittered, and the journal is written only when the
 task's status or result URLs change. Its `timeout` is a hard deadline: whatever
@@ -82,7 +86,7 @@ from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpReads
     from ._images import LoadedImage, PreparedImage
-    from ._journal import Journal, TaskRecord
+    from ._journal import Journal, KeptVideo, TaskRecord
 
 __all__ = ["Client", "OnUpdate"]
 
@@ -193,7 +197,9 @@ class Client:
     refuses any submission that would take `spent` past it, before sending.
     `journal` (True, False or a `Journal`) records every accepted task so it can
     be resumed after a crash. `timeout` bounds each request (a billable POST gets
-    four times as long). A submission refused with 429 waits its turn for up to
+    four times as long). `keep_videos` (default: `HFWIDGETS_KEEP_VIDEOS`, on) keeps
+    every finished video on this machine (see `wait_kept`). A submission refused
+    with 429 waits its turn for up to
     `submission_timeout` seconds (10 minutes) before RateLimited; it is charged
     once at most either way. `transport` is "httpx" (default), "aiohttp" (needs
     `pip install "hfwidgets[aiohttp]"`; the default comes from `HFWIDGETS_TRANSPORT`)
@@ -217,7 +223,9 @@ class Client:
         emulated: bool = False,
         sleep: Sleep | None = None,
         submission_timeout: float = SUBMISSION_TIMEOUT,
+        keep_videos: bool | None = None,
     ) -> None:
+        from ._keep import keeps_videos
         from ._session import shared_emulator, wants_emulator
 
         if wants_emulator(api_key, base_url):  # the home's emulator (see _session)
@@ -242,6 +250,11 @@ class Client:
             raise ValidationError("submission_timeout", submission_timeout, "a number of seconds > 0")
         self.budget = budget
         self.emulated = emulated
+        self.keep_videos = keeps_videos(keep_videos)
+        """True when finished videos are kept on this machine (needs the journal)."""
+        self.keep_problem: str | None = None
+        """Why the last video could not be kept (a full disk...), else None."""
+        self._keeping: dict[str, asyncio.Task[KeptVideo | None]] = {}
         self.timeout = float(timeout)
         self.submission_timeout = float(submission_timeout)
         self.poll = poll or PollPolicy()
@@ -374,7 +387,9 @@ class Client:
         return http, AiohttpReads(session)
 
     async def aclose(self) -> None:
-        """Close the connections of this loop (and of other loops that are still running)."""
+        """Wait for the videos being kept on this loop, then close the connections of this loop
+        (and of other loops that are still running)."""
+        await self.wait_kept()
         current = asyncio.get_running_loop()
         with self._http_lock:
             clients = list(self._http_clients.items())
@@ -752,10 +767,13 @@ class Client:
         try:
             # The loop below stops at its deadline by itself; this bounds what it cannot see
             # coming (a read stalled in the service, a long pause, a trickling answer).
-            return await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
+            feed = await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
         except asyncio.TimeoutError:
             if seen.feed is not None and seen.feed.status == "completed":
                 return seen.feed  # completed at the deadline, still waiting for its video URL
+        else:
+            self._keep(feed)
+            return feed
         finally:
             self._running.pop(target.id, None)
         status = seen.feed.status if seen.feed is not None else None
@@ -848,6 +866,52 @@ class Client:
         now = time.time()
         running = [now - at for k, at in list(self._running.values()) if k == key and at >= since]
         return self.poll.window(key, [seconds for _, seconds in completions], running)
+
+    # ------------------------------------------------------------------ kept videos
+
+    def _keep(self, feed: Feed) -> None:
+        """Start keeping a completed task's video in the background, on the running loop."""
+        journal = self.journal
+        if not self.keep_videos or journal is None or feed.status != "completed" or not feed.video_url:
+            return
+        running = self._keeping.get(feed.id)
+        if running is not None and not running.done():
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._keep_video(journal, feed), name=f"hfwidgets-keep-{feed.id}"
+        )
+        self._keeping[feed.id] = task
+
+        def forget(done: asyncio.Task[KeptVideo | None]) -> None:
+            if self._keeping.get(feed.id) is done:
+                del self._keeping[feed.id]
+
+        task.add_done_callback(forget)
+
+    async def _keep_video(self, journal: Journal, feed: Feed) -> KeptVideo | None:
+        from ._keep import keep
+
+        try:
+            kept = await keep(feed, journal, transport=self._transport)
+        except (HiggsfieldError, OSError) as error:  # the task stays completed; its link is journalled
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.keep_problem = (
+                f"the video of task {feed.id} could not be kept in {journal.videos_dir} ({reason}); "
+                "its link is in the journal"
+            )
+            logger.warning("%s", self.keep_problem)
+            return None
+        return kept
+
+    async def wait_kept(self) -> None:
+        """Wait until the videos this client is keeping on the running loop are on disk (or failed).
+
+        `run()`, `resume()` and the command line call it so the copy exists before they return.
+        """
+        loop = asyncio.get_running_loop()
+        pending = [task for task in list(self._keeping.values()) if task.get_loop() is loop]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _journal_update(self, task_id: str, feed: Feed) -> None:
         journal = self.journal

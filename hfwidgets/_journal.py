@@ -18,7 +18,10 @@ Schema 3 stores every request option (`_options.GENERATE_OPTIONS`), each in its
 own column(s); rows of older files read None for what they did not record.
 
 The journal never holds the API key or full images: at most a small JPEG
-thumbnail and a digest of the input image.
+thumbnail and a digest of the input image. Finished videos are kept as files
+beside it (`videos/`, see `_keep`); the table `kept_videos` books them (task id,
+content digest, bytes, when, pinned). It is created on its own (`CREATE TABLE IF
+NOT EXISTS`), outside the numbered schema of `tasks`.
 
 Every failure to use the file (corrupt, a directory in its place, a table
 hfwidgets did not write, an unwritable folder) raises `JournalError` naming the
@@ -46,12 +49,12 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._config import HOME_ENV, data_dir
-from ._errors import JournalError
+from ._errors import JournalError, ValidationError
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Motion, Params, Task, advance_status
 from ._options import (
     ADS_OPTIONS,
@@ -74,6 +77,7 @@ __all__ = [
     "UNCERTAIN",
     "History",
     "Journal",
+    "KeptVideo",
     "TaskRecord",
     "default_journal_path",
     "history",
@@ -174,6 +178,21 @@ def _add_option_columns(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {sql_type}")
 
 
+# Kept videos (`_keep`): one row per task whose video is on disk as `videos/<sha256>.mp4`. A table of
+# its own, created whatever the schema version, so it never takes part in the migrations of `tasks`.
+_KEPT_TABLE = """
+CREATE TABLE IF NOT EXISTS kept_videos (
+    task_id  TEXT PRIMARY KEY,
+    sha256   TEXT NOT NULL,
+    bytes    INTEGER NOT NULL,
+    kept_at  REAL NOT NULL,
+    pinned   INTEGER NOT NULL DEFAULT 0,
+    url      TEXT
+)
+"""
+VIDEOS_FOLDER = "videos"
+"""The folder beside the journal file where finished videos are kept."""
+
 # Migrations from version N-1 to N, applied in order inside one transaction.
 _MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA_V1,
@@ -256,6 +275,11 @@ class TaskRecord:
         """The request options (`GENERATE_OPTIONS`) as journalled, by name; None where not recorded."""
         return {name: getattr(self, name) for name in generate_option_names()}
 
+    video_path: Path | None = None
+    """The video kept on this machine (`videos/<sha256>.mp4` beside the journal); None when not kept."""
+    pinned: bool = False
+    """True when the kept video is pinned: the size cap never removes it (`Journal.pin`)."""
+
     @property
     def done(self) -> bool:
         """True once the task reached a terminal status."""
@@ -285,8 +309,10 @@ class TaskRecord:
         return row
 
     @classmethod
-    def _from_row(cls, row: Mapping[str, Any]) -> TaskRecord:
+    def _from_row(cls, row: Mapping[str, Any], videos: Path | None = None) -> TaskRecord:
         created = _utc(row["created_at"])
+        digest = row["kept_sha256"]
+        kept = videos / f"{digest}.mp4" if videos is not None and digest else None
         assert created is not None  # NOT NULL column
         status, note = _read_status(row)
         stored = {name: row[name] for name in _RECORD_COLUMNS}
@@ -299,6 +325,8 @@ class TaskRecord:
             finished_at=_utc(row["finished_at"]),
             status=status,
             note=note,
+            video_path=kept if kept is not None and kept.is_file() else None,
+            pinned=bool(kept is not None and row["kept_pinned"]),
         )
 
     def __repr__(self) -> str:
@@ -308,9 +336,10 @@ class TaskRecord:
             else f"model={self.model!r}, motion={self.motion_name!r}, seed={self.seed}"
         )
         note = f", note={self.note!r}" if self.note else ""
+        kept = (", kept, pinned" if self.pinned else ", kept") if self.video_path is not None else ""
         return (
             f"TaskRecord({self.id!r}, {what}, status={self.status!r}, cost={self.cost}, "
-            f"created={self.created_at.isoformat(timespec='seconds')}{note})"
+            f"created={self.created_at.isoformat(timespec='seconds')}{note}{kept})"
         )
 
 
@@ -320,13 +349,37 @@ _RECORD_COLUMNS = tuple(
     item.name
     for item in fields(TaskRecord)
     if item.name not in generate_option_names()
-    and item.name not in ("created_at", "finished_at", "status", "note")
+    and item.name not in ("created_at", "finished_at", "status", "note", "video_path", "pinned")
 )
 
 
 def _ran_options(params: Params) -> dict[str, Any]:
     """The request options a feed shows (`feed.params`), the motion left out."""
     return {name: getattr(params, name) for name in generate_option_names() if name != "motion"}
+
+
+@dataclass(frozen=True)
+class KeptVideo:
+    """A finished video kept on this machine: `path` is `videos/<sha256>.mp4` beside the journal.
+
+    `exists` is False when the file was removed by hand since it was kept.
+    """
+
+    task_id: str
+    path: Path
+    sha256: str
+    size: int
+    """Bytes of the file."""
+    kept_at: datetime
+    pinned: bool
+    """A pinned video is never removed by the size cap."""
+    url: str | None = None
+    """The link it was downloaded from."""
+
+    @property
+    def exists(self) -> bool:
+        """True while the file is there."""
+        return self.path.is_file()
 
 
 def _read_status(row: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -470,6 +523,7 @@ class Journal:
                             conn.execute(statement)
                 if version < SCHEMA_VERSION:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute(_KEPT_TABLE)
             self._schema_ready = True
 
     def _refuse_foreign_tables(self, conn: sqlite3.Connection) -> None:
@@ -796,8 +850,15 @@ class Journal:
         if conn is None:
             return []
         clause = f" WHERE {where}" if where else ""
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM tasks{clause} ORDER BY {order}, id"  # noqa: S608 - ours
-        return [TaskRecord._from_row(row) for row in conn.execute(sql, tuple(args))]
+        columns = ", ".join(f"tasks.{name}" for name in _COLUMNS)
+        if _has_kept_table(conn):
+            kept = "kept_videos.sha256 AS kept_sha256, kept_videos.pinned AS kept_pinned"
+            joined = "tasks LEFT JOIN kept_videos ON kept_videos.task_id = tasks.id"
+        else:  # a journal read read-only, from before kept videos
+            kept, joined = "NULL AS kept_sha256, 0 AS kept_pinned", "tasks"
+        sql = f"SELECT {columns}, {kept} FROM {joined}{clause} ORDER BY {order}, id"  # noqa: S608 - ours
+        videos = self.videos_dir
+        return [TaskRecord._from_row(row, videos) for row in conn.execute(sql, tuple(args))]
 
     @_guarded
     def pending(self, base_url: str | None = None) -> list[TaskRecord]:
@@ -824,6 +885,103 @@ class Journal:
         """The record of one task (or local submission id), or None when it was never journalled."""
         found = self._select("id = ? OR submission_id = ?", [task_id, task_id])
         return found[0] if found else None
+
+    # ---------------------------------------------------------------- kept videos
+
+    @property
+    def videos_dir(self) -> Path:
+        """The folder of the kept videos: `videos/` beside the journal file."""
+        return self.path.parent / VIDEOS_FOLDER
+
+    def _kept(self, row: Mapping[str, Any]) -> KeptVideo:
+        kept_at = _utc(row["kept_at"])
+        assert kept_at is not None  # NOT NULL column
+        return KeptVideo(
+            task_id=row["task_id"],
+            path=self.videos_dir / f"{row['sha256']}.mp4",
+            sha256=row["sha256"],
+            size=int(row["bytes"]),
+            kept_at=kept_at,
+            pinned=bool(row["pinned"]),
+            url=row["url"],
+        )
+
+    @_guarded
+    def keep_video(self, task_id: str, sha256: str, size: int, *, url: str | None = None) -> None:
+        """Book a video kept as `videos/<sha256>.mp4` for `task_id` (a pin already set stays)."""
+        conn = self._writer()
+        with _immediate(conn):
+            conn.execute(
+                """INSERT INTO kept_videos (task_id, sha256, bytes, kept_at, url) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT(task_id) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
+                       kept_at = excluded.kept_at, url = excluded.url""",
+                (task_id, sha256, size, time.time(), url),
+            )
+
+    @_guarded
+    def kept_video(self, task_id: str) -> KeptVideo | None:
+        """The kept video of a task (its file may have been removed since: see `exists`), or None."""
+        conn = self._reader()
+        if conn is None or not _has_kept_table(conn):
+            return None
+        row = conn.execute("SELECT * FROM kept_videos WHERE task_id = ?", (task_id,)).fetchone()
+        return None if row is None else self._kept(row)
+
+    @_guarded
+    def kept_videos(self) -> list[KeptVideo]:
+        """Every kept video, oldest first (the order the size cap removes them in)."""
+        conn = self._reader()
+        if conn is None or not _has_kept_table(conn):
+            return []
+        return [
+            self._kept(row) for row in conn.execute("SELECT * FROM kept_videos ORDER BY kept_at, task_id")
+        ]
+
+    @_guarded
+    def pin(self, task_id: str, pinned: bool = True) -> KeptVideo:
+        """Pin (or, with `pinned=False`, unpin) the kept video of a task: the size cap never removes it.
+
+        Raises ValidationError when the task has no kept video.
+        """
+        conn = self._writer()
+        with _immediate(conn):
+            conn.execute("UPDATE kept_videos SET pinned = ? WHERE task_id = ?", (int(pinned), task_id))
+        kept = self.kept_video(task_id)
+        if kept is None:
+            raise ValidationError(
+                "task_id", task_id, "a task whose video is kept", hint="see `hfwidgets history` (column kept)"
+            )
+        return kept
+
+    @_guarded
+    def evict_kept(self, max_bytes: int) -> list[Path]:
+        """Forget the oldest unpinned kept videos until the files take at most `max_bytes`.
+
+        One transaction; returns the files no row refers to any more (the caller removes them).
+        Pinned videos are never forgotten, even when they alone pass the cap.
+        """
+        conn = self._writer()
+        removed: list[Path] = []
+        with _immediate(conn):
+            rows = conn.execute("SELECT * FROM kept_videos ORDER BY kept_at, task_id").fetchall()
+            sizes = {row["sha256"]: int(row["bytes"]) for row in rows}
+            users: dict[str, int] = {}
+            for row in rows:
+                users[row["sha256"]] = users.get(row["sha256"], 0) + 1
+            total = sum(sizes.values())
+            pinned = {row["sha256"] for row in rows if row["pinned"]}
+            for row in rows:
+                if total <= max_bytes:
+                    break
+                digest = row["sha256"]
+                if row["pinned"] or digest in pinned:
+                    continue
+                conn.execute("DELETE FROM kept_videos WHERE task_id = ?", (row["task_id"],))
+                users[digest] -= 1
+                if users[digest] == 0:
+                    total -= sizes[digest]
+                    removed.append(self.videos_dir / f"{digest}.mp4")
+        return removed
 
     def durations(self, model: str, base_url: str) -> list[float]:
         """Observed seconds from submission to completion of `model` tasks on `base_url`.
@@ -857,6 +1015,12 @@ def _cannot_write(error: sqlite3.OperationalError) -> bool:
     """True when SQLite failed because it may not write the file or its folder (reading may still work)."""
     text = str(error).lower()
     return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def _has_kept_table(conn: sqlite3.Connection) -> bool:
+    """False only for a journal read read-only that was last written before videos were kept."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kept_videos'")
+    return found.fetchone() is not None
 
 
 def _forget_in_flight(submission_id: str) -> None:
@@ -944,6 +1108,24 @@ class History(list[TaskRecord]):
 
     def _repr_html_(self) -> str:
         return history_html(self, self._summary())
+
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: datetime | date | str | None = None,
+        status: str | None = None,
+    ) -> Path:
+        """Write these tasks as a zip to `path`: their kept videos, `manifest.json` and an `index.html`
+        that reads offline (posters embedded, videos played from their files). Returns the path.
+
+        `since` (a datetime, a date or an ISO text; naive means UTC) and `status` (e.g.
+        "completed") choose among them. A task whose video is not kept is listed with its link
+        and a note. Written atomically: an interrupted export leaves no half zip.
+        """
+        from ._export import export_records, select_records
+
+        return export_records(select_records(self, since=since, status=status), path)
 
 
 def history(base_url: str | None = None) -> History:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._errors import HiggsfieldError
+from ._errors import APIError, HiggsfieldError
 
 __all__ = ["MAX_MEDIA_BYTES", "Media", "fetch_media", "is_loopback_url"]
 
@@ -57,7 +57,8 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def fetch_media(url: str, *, limit: int = MAX_MEDIA_BYTES, timeout: float = MEDIA_TIMEOUT) -> Media:
-    """GET `url` without any credentials; `HiggsfieldError` naming the URL when it cannot be read.
+    """GET `url` without any credentials; `HiggsfieldError` naming the URL when it cannot be read
+    (an `APIError` with the status when it answered an error, or with none when it could not be reached).
 
     Blocking: the widgets call it from a worker thread.
     """
@@ -69,7 +70,9 @@ def fetch_media(url: str, *, limit: int = MAX_MEDIA_BYTES, timeout: float = MEDI
             http.stream("GET", url) as response,
         ):
             if response.status_code != 200:
-                raise HiggsfieldError(f"media {url} answered HTTP {response.status_code}")
+                raise APIError(
+                    f"media {url} answered HTTP {response.status_code}", status=response.status_code
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
@@ -79,5 +82,5 @@ def fetch_media(url: str, *, limit: int = MAX_MEDIA_BYTES, timeout: float = MEDI
                 chunks.append(chunk)
             mime = response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
     except httpx.HTTPError as error:
-        raise HiggsfieldError(f"media {url} could not be read: {type(error).__name__}") from error
+        raise APIError(f"media {url} could not be read: {type(error).__name__}") from error
     return Media(b"".join(chunks), mime or "application/octet-stream")

@@ -30,9 +30,10 @@ import io
 import ipaddress
 import logging
 import math
+import os
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
@@ -59,6 +60,7 @@ __all__ = [
     "StaticResult",
     "comparison_html",
     "explorer_html",
+    "file_poster",
     "history_html",
     "is_public_url",
     "poster",
@@ -416,23 +418,57 @@ def comparison_html(feeds: Sequence[Feed], labels: Sequence[str], *, title: str)
 HISTORY_ROWS: Final = 50
 
 
-def history_html(records: Sequence[TaskRecord], summary: str) -> str:
-    """The journal as a table: input thumbnail, when, what, status, cost, and a public video link."""
+_NOT_KEPT: Final = "not kept: only the link, which may have expired"
+
+
+def history_html(
+    records: Sequence[TaskRecord],
+    summary: str,
+    *,
+    files: Mapping[str, str] | None = None,
+    posters: Mapping[str, bytes] | None = None,
+    limit: int | None = HISTORY_ROWS,
+) -> str:
+    """The journal as a table: input thumbnail, when, what, status, cost, and a public video link.
+
+    For an export (`files`: task id -> the video's relative file name, `posters`: task id ->
+    WebP first frame), every row plays its file offline, or says its video was not kept.
+    """
     escape = html.escape
     head = "".join(
         f"<th>{name}</th>"
         for name in ("", "created", "task", "model", "motion", "seed", "size", "status", "cost", "video")
     )
+    shown = records if limit is None else records[:limit]
     rows = []
-    for record in records[:HISTORY_ROWS]:
+    for record in shown:
         thumb = ""
-        if record.thumbnail:
+        picture = posters.get(record.id) if posters is not None else None
+        if picture is not None:
+            thumb = (
+                f'<img src="{_data_url("image/webp", picture)}" style="max-height:96px" alt="first frame">'
+            )
+        elif record.thumbnail:
             thumb = f'<img src="{_data_url("image/jpeg", record.thumbnail)}" style="max-height:48px" alt="">'
         url = record.video_url
+        link = ""
         if url and is_public_url(url):
-            video = f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">mp4</a>'
+            link = f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">mp4</a>'
+        if files is not None:
+            file = files.get(record.id)
+            if file is not None:
+                video = (
+                    f'<video controls preload="none" style="max-height:160px" src="{escape(file)}"></video>'
+                    f'<br><a href="{escape(file)}">{escape(file)}</a>'
+                )
+            elif record.status == "completed":
+                video = f"{link or escape(url or '')}<br><small>{_NOT_KEPT}</small>"
+            else:
+                video = ""
         else:
-            video = "synthetic" if url else ""
+            video = link or ("synthetic" if url else "")
+            if record.video_path is not None:
+                video += (" · " if video else "") + ("kept, pinned" if record.pinned else "kept")
         what = record.template_id if record.kind == "ads" else record.motion_name
         size = record.size or (f"{record.width}x{record.height}" if record.width else "")
         note = record.note
@@ -452,12 +488,24 @@ def history_html(records: Sequence[TaskRecord], summary: str) -> str:
         )
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     more = ""
-    if len(records) > HISTORY_ROWS:
-        more = f"<p>... {len(records) - HISTORY_ROWS} more (see <code>.to_dataframe()</code>)</p>"
+    if len(records) > len(shown):
+        more = f"<p>... {len(records) - len(shown)} more (see <code>.to_dataframe()</code>)</p>"
     return (
         f'<div class="hfwidgets-history"><p>{escape(summary)}</p>'
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}</div>"
     )
+
+
+def file_poster(path: str | os.PathLike[str]) -> bytes | None:
+    """The first frame of a video file as WebP (≤ POSTER_MAX_BYTES), or None (no PyAV, unreadable)."""
+    if not available("video"):
+        return None
+    try:
+        with open(path, "rb") as video:
+            return _small_webp(_frames(video.read())[0], POSTER_MAX_BYTES)
+    except Exception as error:  # a missing poster must never break an export
+        log.info("no poster for %s: %s", path, error)
+        return None
 
 
 # --------------------------------------------------------------------------- embeds on request

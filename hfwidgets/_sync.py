@@ -139,7 +139,10 @@ def run(
         def note(feed: Feed) -> None:
             state.status = feed.status
 
-        return await chosen.wait(task, timeout=timeout, on_update=note)
+        feed = await chosen.wait(task, timeout=timeout, on_update=note)
+        state.status = "keeping the video"
+        await chosen.wait_kept()  # the copy exists before a script can exit
+        return feed
 
     return _block_on(submit_and_wait(), state, label=f"hfwidgets {request.model}", progress=progress)
 
@@ -161,7 +164,9 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
                 seen.add(feed.id)
                 state.finished = len(seen)
 
-        return await chosen.resume(timeout=timeout, on_update=note)
+        feeds = await chosen.resume(timeout=timeout, on_update=note)
+        await chosen.wait_kept()  # the copies exist before a script can exit
+        return feeds
 
     return _block_on(wait_all(), state, label="hfwidgets resume", progress=progress)
 

@@ -32,8 +32,9 @@ import hashlib
 import math
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -52,12 +53,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VARIANTS",
+    "atomic_file",
     "cache_dir",
     "cached_path",
     "clear_cache",
+    "copy_atomically",
     "decode_frames",
     "download_async",
     "download_sync",
+    "keep_async",
     "read_frames",
     "video_info",
     "video_url",
@@ -172,12 +176,59 @@ async def download_async(
     timeout: float = DOWNLOAD_DEADLINE_S,
     max_bytes: int = MAX_VIDEO_BYTES,
 ) -> Path:
-    """`download_sync` for async code: the transfer does not block the event loop."""
+    """`download_sync` for async code: the transfer does not block the event loop.
+
+    When the link is dead (403, 404, 410, or the host cannot be reached), the copy of the
+    full video kept on this machine (`_keep`) is saved instead, and a warning says so once.
+    """
     _check_limits(timeout, max_bytes)
     url = video_url(feed, variant)
     target = _destination(feed, path, variant)
     try:
-        return await asyncio.wait_for(_download(feed, url, target, max_bytes), timeout)
+        return await _deadline(_download(feed, url, target, max_bytes), timeout, feed, url)
+    except APIError as error:
+        from ._keep import is_dead_link, save_kept_copy
+
+        if variant != "raw" or not is_dead_link(error):
+            raise
+        return await asyncio.to_thread(save_kept_copy, feed.id, target, error)
+
+
+async def keep_async(
+    feed: Feed,
+    folder: Path,
+    *,
+    timeout: float = DOWNLOAD_DEADLINE_S,
+    max_bytes: int = MAX_VIDEO_BYTES,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Path:
+    """Save the feed's full video in `folder` as `<sha256>.mp4`, durably and atomically (for `_keep`).
+
+    `transport`: the client's own httpx transport when it was given one (tests plug in there).
+    """
+    url = video_url(feed)
+    borrowed = _Borrowed(transport) if transport is not None else None
+    download = _download(feed, url, folder, max_bytes, content_addressed=True, transport=borrowed)
+    return await _deadline(download, timeout, feed, url)
+
+
+class _Borrowed(httpx.AsyncBaseTransport):
+    """Another client's transport, used without closing it (its owner does)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self._transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def _deadline(download: Coroutine[Any, Any, Path], timeout: float, feed: Feed, url: str) -> Path:
+    """`download` within `timeout` seconds, else DownloadTimeout (the partial file is removed)."""
+    try:
+        return await asyncio.wait_for(download, timeout)
     except asyncio.TimeoutError:
         raise DownloadTimeout(
             f"the video was not downloaded within {timeout:g} s (the partial file was removed); "
@@ -187,12 +238,30 @@ async def download_async(
         ) from None
 
 
-async def _download(feed: Feed, url: str, target: Path, max_bytes: int) -> Path:
+async def _download(
+    feed: Feed,
+    url: str,
+    target: Path,
+    max_bytes: int,
+    *,
+    content_addressed: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Path:
+    """Stream the video into `target` through a temporary file beside it (see `atomic_file`).
+
+    With `content_addressed`, `target` is a folder and the file is named `<sha256>.mp4` after its
+    content, and written durably (fsync'd before it is renamed into place).
+    """
     import anyio
 
-    async with httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http:
-        with _atomic_file(target) as out:
+    folder = target if content_addressed else target.parent
+    digest = hashlib.sha256() if content_addressed else None
+    async with httpx.AsyncClient(
+        timeout=DOWNLOAD_TIMEOUT, follow_redirects=True, transport=transport
+    ) as http:
+        with atomic_file(folder, target.name, durable=content_addressed) as partial:
             # The temporary file is opened above; chunk writes go through a worker thread.
+            out = partial.file
             writer = anyio.wrap_file(out)
             received = 0
             try:
@@ -208,11 +277,14 @@ async def _download(feed: Feed, url: str, target: Path, max_bytes: int) -> Path:
                         received += len(chunk)
                         if received > max_bytes:
                             raise _too_large(received, max_bytes, feed, url)
+                        if digest is not None:
+                            digest.update(chunk)
                         await writer.write(chunk)
             except httpx.HTTPError as exc:
                 raise _transport_error(exc, feed, url) from None
             _check_not_empty(out, feed, url)
-    return target
+            partial.name = f"{digest.hexdigest()}.mp4" if digest is not None else target.name
+    return folder / partial.name
 
 
 def _check_limits(timeout: float, max_bytes: int) -> None:
@@ -232,21 +304,50 @@ def _too_large(size: int, max_bytes: int, feed: Feed, url: str) -> LimitExceeded
     )
 
 
+class _Partial:
+    """A temporary file being written, and the name it takes in its folder once complete."""
+
+    def __init__(self, file: IO[bytes], name: str) -> None:
+        self.file = file
+        self.name = name
+
+
 @contextlib.contextmanager
-def _atomic_file(target: Path) -> Iterator[IO[bytes]]:
-    """A temporary file beside `target`, renamed onto it on success and removed on any failure."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def atomic_file(folder: Path, name: str, *, durable: bool = False) -> Iterator[_Partial]:
+    """A temporary file in `folder`, renamed to `partial.name` on success and removed on any failure.
+
+    `durable`: the bytes (and the rename) are synced to disk before it returns, so a power cut
+    never leaves a file that looks complete but is not.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - its lifetime spans the whole transfer
-        mode="wb", dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+        mode="wb", dir=folder, prefix=f".{name}.", suffix=".part", delete=False
     )
     temporary = Path(handle.name)
+    partial = _Partial(handle, name)
     try:
         with handle:
-            yield handle
-        os.replace(temporary, target)
+            yield partial
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temporary, folder / partial.name)
+        if durable and hasattr(os, "O_DIRECTORY"):
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def copy_atomically(source: Path, target: Path) -> Path:
+    """Copy a file to `target` through a temporary file beside it (never half a file); returns `target`."""
+    with atomic_file(target.parent, target.name) as partial, source.open("rb") as data:
+        shutil.copyfileobj(data, partial.file, CHUNK_BYTES)
+    return target
 
 
 def _status_error(response: httpx.Response, feed: Feed, url: str) -> APIError:

@@ -189,6 +189,9 @@ async def files(request: Request) -> Response:
     now = time.time()
     if task.clip is None or not any(task.job_status(job, now) == "completed" for job in task.jobs):
         return error(f"video {name} does not exist yet", 404)  # published only once completed
+    completed = task.completed_at
+    if completed is not None and _state(request).faults.link_expired(completed, now):
+        return error(f"the link to video {name} has expired", 404)  # Faults.expire_links
     return FileResponse(task.clip.min if reduced else task.clip.raw, media_type="video/mp4")
 
 

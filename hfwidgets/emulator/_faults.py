@@ -32,12 +32,19 @@ Tasks (apply to the next tasks created by generate or ads):
     jobs_per_task(n)                each new task has n jobs, finishing one after another;
                                     a task outcome applies to its last job
 
+Video links:
+    expire_links(after)             links to videos (/files/...) answer 404 `after` seconds after
+                                    their task completed (0: at once, also for tasks already
+                                    done; None: never), as a provider's signed links expire.
+                                    The default comes from HFWIDGETS_EMULATOR_LINK_TTL (seconds),
+                                    so an emulator in another process can be told too.
+
 Account and proxy:
     credits = 20 (or set_credits)   finite credits: a call whose price exceeds what is left
                                     gets 402 {"detail": "insufficient credits ..."}; None = unlimited
     max_requests_per_second(n)      global limit over the API endpoints: beyond it 429 + Retry-After
 
-`clear()` resets everything (credits back to unlimited).
+`clear()` resets everything (credits back to unlimited, links back to the environment's default).
 
 `FaultInjector` is the ASGI middleware that applies them, before any route runs.
 """
@@ -48,6 +55,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -63,6 +71,7 @@ __all__ = [
     "BAD_ANSWERS",
     "ENDPOINTS",
     "FAULT_ENDPOINTS",
+    "LINK_TTL_ENV",
     "ConnectionDropped",
     "DropFilter",
     "Fault",
@@ -89,6 +98,9 @@ BAD_ANSWERS: tuple[str, ...] = (
 """The kinds of `Faults.bad_answer`."""
 SLOW_LORIS_GAP = 0.25
 """Seconds between two bytes of a "slow_loris" answer."""
+
+LINK_TTL_ENV = "HFWIDGETS_EMULATOR_LINK_TTL"
+"""Seconds after which the emulator's video links answer 404 (unset: never)."""
 
 TERMINAL_OUTCOMES = frozenset({"failed", "nsfw", "canceled"})
 
@@ -132,6 +144,7 @@ class Faults:
         self._credits: int | None = None
         self._rps: float | None = None
         self._recent: deque[float] = deque()  # request times, for the requests-per-second limit
+        self._link_ttl = _link_ttl_from_environment()
 
     # ------------------------------------------------------------------ per endpoint
 
@@ -202,6 +215,28 @@ class Faults:
         with self._lock:
             self._jobs = _positive("jobs", jobs)
 
+    # ------------------------------------------------------------------ video links
+
+    def expire_links(self, after: float | None) -> None:
+        """Video links answer 404 `after` seconds after their task completed (None: never)."""
+        if after is not None and (
+            isinstance(after, bool) or not isinstance(after, (int, float)) or not after >= 0
+        ):
+            raise ValidationError("after", after, "a number of seconds >= 0, or None (links never expire)")
+        with self._lock:
+            self._link_ttl = None if after is None else float(after)
+
+    @property
+    def link_ttl(self) -> float | None:
+        """Seconds a video link works after its task completed (None: forever)."""
+        with self._lock:
+            return self._link_ttl
+
+    def link_expired(self, completed_at: float, now: float) -> bool:
+        """True when the link of a video completed at `completed_at` no longer works at `now`."""
+        ttl = self.link_ttl
+        return ttl is not None and now - completed_at >= ttl
+
     # ------------------------------------------------------------------ account and proxy
 
     @property
@@ -244,6 +279,7 @@ class Faults:
             self._jobs = 1
             self._credits = None
             self._rps = None
+            self._link_ttl = _link_ttl_from_environment()
 
     # ------------------------------------------------------------------ used by the server
 
@@ -319,7 +355,8 @@ class Faults:
             outcomes = [(o.outcome, o.remaining) for o in self._outcomes]
             return (
                 f"Faults(queued={queued}, delays={dict(self._delays)}, outcomes={outcomes}, "
-                f"jobs_per_task={self._jobs}, credits={self._credits}, max_rps={self._rps})"
+                f"jobs_per_task={self._jobs}, credits={self._credits}, max_rps={self._rps}, "
+                f"link_ttl={self._link_ttl})"
             )
 
 
@@ -480,6 +517,19 @@ class DropFilter(logging.Filter):
 def _check_endpoint(endpoint: str) -> None:
     if endpoint not in FAULT_ENDPOINTS:
         raise ValidationError("endpoint", endpoint, f"one of {', '.join(FAULT_ENDPOINTS)}")
+
+
+def _link_ttl_from_environment() -> float | None:
+    text = os.environ.get(LINK_TTL_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or math.isinf(seconds):
+        raise ValidationError(LINK_TTL_ENV, text, "a number of seconds >= 0 (unset: links never expire)")
+    return seconds
 
 
 def _positive(name: str, value: int) -> int:

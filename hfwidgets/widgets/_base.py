@@ -24,14 +24,15 @@ import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import anywidget
 import traitlets
 
 from .._config import key_from_environment
-from .._errors import HiggsfieldError, MissingKeyError, NoEventLoop, ValidationError, redact
-from .._media import fetch_media, is_loopback_url
+from .._errors import APIError, HiggsfieldError, MissingKeyError, NoEventLoop, ValidationError, redact
+from .._media import Media, fetch_media, is_loopback_url
 from ._i18n import check_lang, default_lang, tr
 
 if TYPE_CHECKING:
@@ -203,13 +204,25 @@ class MediaChannel:
 
     def __init__(self, widget: anywidget.AnyWidget) -> None:
         self._widget = widget
-        self._sources: dict[str, str | tuple[bytes, str]] = {}
+        self._sources: dict[str, str | tuple[bytes, str] | _TaskVideo] = {}
+        self.on_kept: Callable[[str], None] | None = None
+        """Called with the task id when its kept copy is played because the link is dead."""
 
-    def ref(self, url: str | None) -> str:
-        """The state value for a media URL ("" for none or a non-http URL)."""
+    def ref(self, url: str | None, *, task_id: str | None = None) -> str:
+        """The state value for a media URL ("" for none or a non-http URL).
+
+        With `task_id` (a task's video), the view gets the copy kept on this machine when the
+        link is dead (403, 404, 410, unreachable): such a video goes over the channel when its
+        URL is on this machine or a copy of it is kept.
+        """
         if not url or not url.startswith(("http://", "https://")):
             return ""
-        if not is_loopback_url(url):
+        loopback = is_loopback_url(url)
+        if task_id is not None and (loopback or _is_kept(task_id)):
+            key = "v" + hashlib.sha256(f"{task_id}\n{url}".encode()).hexdigest()[:20]
+            self._sources[key] = _TaskVideo(url, task_id)
+            return f"media:{key}"
+        if not loopback:
             return url
         key = "u" + hashlib.sha256(url.encode()).hexdigest()[:20]
         self._sources[key] = url
@@ -239,7 +252,7 @@ class MediaChannel:
 
         def read() -> None:
             try:
-                media = fetch_media(source)
+                media = self._read(source)
             except Exception as error:
                 logger.debug("media %s could not be read", source, exc_info=True)
                 call_on_loop(loop, self._send, key, None, "", describe_error(error))
@@ -248,11 +261,46 @@ class MediaChannel:
 
         media_pool().submit(read)
 
+    def _read(self, source: str | _TaskVideo) -> Media:
+        """The bytes of a URL; for a task's video whose link is dead, those of its kept copy."""
+        if isinstance(source, str):
+            return fetch_media(source)
+        try:
+            return fetch_media(source.url)
+        except APIError as error:
+            from .._keep import is_dead_link, kept_file
+
+            if not is_dead_link(error):
+                raise
+            media = Media(kept_file(source.task_id, error).read_bytes(), "video/mp4")
+        if self.on_kept is not None:
+            self.on_kept(source.task_id)
+        return media
+
     def _send(self, key: str, data: bytes | None, mime: str, error: str) -> None:
         if data is None:
             self._widget.send({"type": "media", "key": key, "error": error or "no media"})
         else:
             self._widget.send({"type": "media", "key": key, "mime": mime}, [data])
+
+
+@dataclass(frozen=True)
+class _TaskVideo:
+    """A task's video for the channel: its URL, and the task whose kept copy stands in for it."""
+
+    url: str
+    task_id: str
+
+
+def _is_kept(task_id: str) -> bool:
+    """True when the journal of this home keeps a copy of the task's video."""
+    from .._journal import Journal
+
+    try:
+        kept = Journal().kept_video(task_id)
+    except HiggsfieldError:
+        return False
+    return kept is not None and kept.exists
 
 
 Handler = Callable[[Mapping[str, Any], Sequence[bytes]], object]  # what it returns is ignored

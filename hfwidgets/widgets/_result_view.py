@@ -106,10 +106,15 @@ class ResultState:
         self._media = media
         self._lang = lang
         self._on_change = on_change
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self.feed: Feed | None = None
         self.fields: dict[str, Any] = {}
         self.download_dir: Path | None = None
         """Folder downloads are saved to; None means the current directory at download time."""
+        media.on_kept = self._playing_kept
         self.show(None)
 
     def show(self, feed: Feed | None) -> None:
@@ -128,9 +133,18 @@ class ResultState:
             "downloading": bool(self.fields.get("downloading", False)),
             "download_path": self.fields.get("download_path", "") if keep_path else "",
         }
-        fields["video"] = self._media.ref(fields["video_url"])
+        fields["video"] = self._media.ref(fields["video_url"], task_id=feed.id if feed else None)
         self.fields = fields
         self._on_change(dict(fields))
+
+    def _playing_kept(self, task_id: str) -> None:
+        """Say, in the status line, that a dead link's kept copy is what plays (called from a worker)."""
+        feed = self.feed
+        if feed is None or feed.id != task_id:
+            return
+        text = f"{describe_status(feed, self._lang())} {tr(self._lang(), 'playing_kept')}"
+        if self.fields.get("status_text") != text:
+            call_on_loop(self._loop, lambda: self.update(status_text=text))
 
     def update(self, **fields: Any) -> None:
         """Change some fields (e.g. `status_text` while waiting, `error`)."""

@@ -228,3 +228,53 @@ def test_wait_idle_returns_only_once_every_request_has_been_answered(fresh: Emul
     assert time.monotonic() - started >= 0.8  # it waited for the delayed answer
     thread.join(timeout=30)
     assert answered == [200]
+
+
+def test_video_links_expire_after_the_set_seconds(fresh: EmulatorServer) -> None:
+    task_id = submit(fresh)
+    url = wait_for(fresh, task_id)["jobs"][0]["result"]["url"]
+    assert fresh.faults.link_ttl is None and httpx.get(url).status_code == 200
+    completed = fresh.tasks[task_id].completed_at
+    assert completed is not None
+    fresh.faults.expire_links(3600)
+    assert httpx.get(url).status_code == 200
+    # Links of this task die 0.3 s from now: wait for that moment (the emulator's own clock).
+    fresh.faults.expire_links(time.time() - completed + 0.3)
+    expires = completed + (fresh.faults.link_ttl or 0)
+    while time.time() < expires:
+        time.sleep(expires - time.time())
+    dead = httpx.get(url)
+    assert dead.status_code == 404 and "expired" in dead.json()["detail"]
+    # The task itself is still completed, and its feed still names the (dead) link.
+    assert read_feed(fresh, task_id)["jobs"][0]["result"]["url"] == url
+    fresh.faults.expire_links(None)
+    assert httpx.get(url).status_code == 200
+    fresh.faults.expire_links(0)
+    assert httpx.get(url).status_code == 404
+    fresh.faults.clear()
+    assert httpx.get(url).status_code == 200
+
+
+def test_link_expiry_is_a_number_of_seconds(fresh: EmulatorServer) -> None:
+    for bad in (-1, "soon", True, float("nan")):
+        with pytest.raises(ValueError, match="after="):
+            fresh.faults.expire_links(bad)  # type: ignore[arg-type]
+    assert fresh.faults.link_expired(100.0, 110.0) is False  # never, by default
+    fresh.faults.expire_links(10)
+    assert fresh.faults.link_expired(100.0, 109.9) is False
+    assert fresh.faults.link_expired(100.0, 110.0) is True
+
+
+def test_link_expiry_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hfwidgets.emulator import serve
+    from hfwidgets.emulator._faults import LINK_TTL_ENV, Faults
+
+    monkeypatch.setenv(LINK_TTL_ENV, "2.5")
+    with serve(render=False) as server:
+        assert server.faults.link_ttl == 2.5
+        server.faults.expire_links(None)
+        server.faults.clear()  # back to the environment's default
+        assert server.faults.link_ttl == 2.5
+    monkeypatch.setenv(LINK_TTL_ENV, "later")
+    with pytest.raises(ValueError, match=LINK_TTL_ENV):
+        Faults()

@@ -241,6 +241,33 @@ async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
     assert_clean(debug_logs.text, "the DEBUG logs")
 
 
+async def test_keeping_a_finished_video_never_sends_the_key_to_its_host(
+    recorder: Recorder, other_host: Recorder, tmp_path: Path, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    clip = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
+    completed = json.loads(FEED_COMPLETED)
+    for job in completed["jobs"]:
+        job["result"]["url"] = job["results"]["raw"]["url"] = other_host.base_url + "/video.mp4"
+    recorder.routes["/api/higgsfield/feed/t-1"] = (
+        200,
+        {"Content-Type": "application/json"},
+        json.dumps(completed).encode(),
+    )
+    other_host.routes["/video.mp4"] = (200, {"Content-Type": "video/mp4"}, clip)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    client = Client(api_key=CANARY, base_url=recorder.base_url + "/api", poll=FAST_POLL, journal=journal)
+    try:
+        feed = await client.wait("t-1", timeout=30)
+        await client.wait_kept()
+    finally:
+        await client.aclose()
+    kept = journal.kept_video(feed.id)
+    assert kept is not None and kept.path.read_bytes() == clip
+    assert [s.path for s in other_host.seen] == ["/video.mp4"]
+    assert other_host.authorizations() == []
+    assert_clean(debug_logs.text, "the DEBUG logs")
+
+
 # --------------------------------------------------------------------------- what shows
 
 

@@ -541,3 +541,38 @@ async def test_emulated_studio_shows_no_cdn_previews_until_the_emulator_listing_
     await asyncio.gather(*studio._background)
     previews = [item["preview"] for item in studio.items]
     assert previews and all(ref.startswith("media:") for ref in previews)
+
+
+async def test_history_plays_and_saves_the_kept_copy_once_the_link_expired(
+    client: Client, fresh_emulator: EmulatorServer, photo: bytes, tmp_path: Path
+) -> None:
+    from hfwidgets._journal import Journal
+
+    studio = await make_studio(client, photo, motion="Face Punch")
+    studio.generate()
+    first = await studio.wait()
+    studio.generate()
+    assert first is not None and await studio.wait() is not None
+    await client.wait_kept()  # kept in the background, on the kernel's loop
+    record = Journal().get(first.id)
+    assert record is not None and record.video_path is not None
+    fresh_emulator.faults.expire_links(0)  # every link is dead now
+
+    sent = sent_to_view(studio)
+    click(studio, "show", n=1)  # the first result, from the history
+    ref = studio.result_state["video"]
+    assert ref.startswith("media:") and studio.result_state["feed_json"]["id"] == first.id
+    click(studio, "media", key=ref.removeprefix("media:"))
+    while not sent or "kept" not in studio.result_state["status_text"]:  # noqa: ASYNC110 - a worker thread answers
+        await asyncio.sleep(0.02)
+    [(answer, buffers)] = sent
+    assert answer["mime"] == "video/mp4" and buffers[0] == record.video_path.read_bytes()
+    assert studio.result_state["status_text"].count("copy kept on this machine") == 1
+
+    studio._result.download_dir = tmp_path
+    click(studio, "download")
+    while not studio.result_state["download_path"] and not studio.result_state["error"]:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    assert studio.result_state["error"] == ""
+    saved = Path(studio.result_state["download_path"])
+    assert saved.read_bytes() == record.video_path.read_bytes()  # noqa: ASYNC240 - a small file
