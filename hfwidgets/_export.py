@@ -86,7 +86,7 @@ def _entry(record: TaskRecord, file: str | None) -> dict[str, Any]:
         "template_id": record.template_id,
         "seed": record.seed,
         "prompt": record.prompt,
-        "enhance_prompt": getattr(record, "enhance_prompt", None),
+        "enhance_prompt": record.enhance_prompt,
         "size": size,
         "cost": record.cost,
         "status": record.status,
