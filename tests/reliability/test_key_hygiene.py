@@ -248,7 +248,8 @@ async def test_keeping_a_finished_video_never_sends_the_key_to_its_host(
     completed = json.loads(FEED_COMPLETED)
     for job in completed["jobs"]:
         job["result"]["url"] = job["results"]["raw"]["url"] = other_host.base_url + "/video.mp4"
-    recorder.routes["/api/higgsfield/feed/t-1"] = (
+    task_id = completed["id"]
+    recorder.routes[f"/api/higgsfield/feed/{task_id}"] = (
         200,
         {"Content-Type": "application/json"},
         json.dumps(completed).encode(),
@@ -257,7 +258,7 @@ async def test_keeping_a_finished_video_never_sends_the_key_to_its_host(
     journal = Journal(tmp_path / "journal.sqlite3")
     client = Client(api_key=CANARY, base_url=recorder.base_url + "/api", poll=FAST_POLL, journal=journal)
     try:
-        feed = await client.wait("t-1", timeout=30)
+        feed = await client.wait(task_id, timeout=30)
         await client.wait_kept()
     finally:
         await client.aclose()
