@@ -34,6 +34,7 @@ takes a new one and the journal's rows move to the new base URL
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import select
@@ -45,8 +46,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from ._config import data_dir
 from ._errors import EmulatorError
@@ -264,12 +263,17 @@ class BackgroundEmulator:
 
 
 def _status(port: int) -> dict[str, Any] | None:
-    """The answer of the status route on `port`, or None. Proxies are never asked (127.0.0.1)."""
+    """The answer of the status route on `port`, or None. A plain local connection: no proxy is
+    asked and no TLS context built (which would cost more than the request)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=HEALTH_TIMEOUT)
     try:
-        with httpx.Client(trust_env=False, timeout=HEALTH_TIMEOUT) as http:
-            answer = http.get(f"http://{HOST}:{port}{STATUS_PATH}").json()
-    except (httpx.HTTPError, ValueError):
+        connection.request("GET", STATUS_PATH)
+        response = connection.getresponse()
+        answer = json.loads(response.read()) if response.status == 200 else None
+    except (OSError, http.client.HTTPException, ValueError):
         return None
+    finally:
+        connection.close()
     return answer if isinstance(answer, dict) else None
 
 
