@@ -205,8 +205,7 @@ class MediaChannel:
     def __init__(self, widget: anywidget.AnyWidget) -> None:
         self._widget = widget
         self._sources: dict[str, str | tuple[bytes, str] | _TaskVideo] = {}
-        self.on_kept: Callable[[str], None] | None = None
-        """Called with the task id when its kept copy is played because the link is dead."""
+        self._kept_listeners: list[Callable[[str], None]] = []
 
     def ref(self, url: str | None, *, task_id: str | None = None) -> str:
         """The state value for a media URL ("" for none or a non-http URL).
@@ -273,9 +272,14 @@ class MediaChannel:
             if not is_dead_link(error):
                 raise
             media = Media(kept_file(source.task_id, error).read_bytes(), "video/mp4")
-        if self.on_kept is not None:
-            self.on_kept(source.task_id)
+        for listener in list(self._kept_listeners):
+            listener(source.task_id)
         return media
+
+    def on_kept(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(task_id)` (from a worker thread) when a task's kept copy is sent because
+        its link is dead."""
+        self._kept_listeners.append(listener)
 
     def _send(self, key: str, data: bytes | None, mime: str, error: str) -> None:
         if data is None:

@@ -114,7 +114,9 @@ class ResultState:
         self.fields: dict[str, Any] = {}
         self.download_dir: Path | None = None
         """Folder downloads are saved to; None means the current directory at download time."""
-        media.on_kept = self._playing_kept
+        self._from_kept: set[str] = set()
+        """Tasks whose video plays from the kept copy (their link is dead): the status line says so."""
+        media.on_kept(self._playing_kept)
         self.show(None)
 
     def show(self, feed: Feed | None) -> None:
@@ -124,7 +126,7 @@ class ResultState:
         keep_path = previous is not None and feed is not None and previous.id == feed.id
         fields: dict[str, Any] = {
             "status": feed.status if feed else "",
-            "status_text": describe_status(feed, lang),
+            "status_text": self._status_text(feed),
             "video_url": _http_url(feed.video_url) if feed else "",
             "prompt": (feed.prompt or "") if feed else "",
             "params": [list(row) for row in params_rows(feed, lang)] if feed else [],
@@ -137,12 +139,19 @@ class ResultState:
         self.fields = fields
         self._on_change(dict(fields))
 
+    def _status_text(self, feed: Feed | None) -> str:
+        text = describe_status(feed, self._lang())
+        if feed is not None and feed.id in self._from_kept:
+            text += f" {tr(self._lang(), 'playing_kept')}"
+        return text
+
     def _playing_kept(self, task_id: str) -> None:
         """Say, in the status line, that a dead link's kept copy is what plays (called from a worker)."""
+        self._from_kept.add(task_id)
         feed = self.feed
         if feed is None or feed.id != task_id:
             return
-        text = f"{describe_status(feed, self._lang())} {tr(self._lang(), 'playing_kept')}"
+        text = self._status_text(feed)
         if self.fields.get("status_text") != text:
             call_on_loop(self._loop, lambda: self.update(status_text=text))
 
