@@ -1,7 +1,7 @@
 """hfwidgets: make videos from images with the Higgsfield video API, from Python and Jupyter.
 
 Core (async, no widgets): `Client`, `GenerateRequest`, `AdsRequest`, `Feed`, `Task`,
-`Motion`, `motions`, `run`, `resume`, `history`, `Journal`.
+`Motion`, `motions`, `run`, `resume`, `history`, `Journal`, `video_info`.
 Widgets: `Studio`, `MotionGrid`, `ImageInput`, `ResultView`, `Explorer`, `AdsPanel`;
 `compare(feeds)` (a `Comparison`: results side by side, played in sync).
 Errors: `HiggsfieldError` and its subclasses (the tree is drawn in `hfwidgets._errors`).
@@ -23,6 +23,7 @@ from ._errors import (
     DownloadTimeout,
     EmulatorError,
     HiggsfieldError,
+    ImageSizeUnknown,
     InsufficientCredits,
     JournalError,
     LimitExceeded,
@@ -30,6 +31,7 @@ from ._errors import (
     MalformedSubmission,
     MissingExtra,
     MissingKeyError,
+    NetworkError,
     NoEventLoop,
     RateLimited,
     SubmissionUncertain,
@@ -46,6 +48,7 @@ if _typing.TYPE_CHECKING:
     from ._journal import History, Journal, KeptVideo, TaskRecord, history
     from ._polling import PollPolicy
     from ._sync import resume, run
+    from ._video import video_info
     from .widgets import AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio, compare
 
 __version__ = "0.1.0"
@@ -61,6 +64,7 @@ _LAZY = {
     "history": "._journal",
     "run": "._sync",
     "resume": "._sync",
+    "video_info": "._video",
     "Studio": ".widgets",
     "MotionGrid": ".widgets",
     "ImageInput": ".widgets",
@@ -106,6 +110,7 @@ __all__ = [
     "HiggsfieldError",
     "History",
     "ImageInput",
+    "ImageSizeUnknown",
     "InsufficientCredits",
     "Job",
     "Journal",
@@ -119,6 +124,7 @@ __all__ = [
     "Motion",
     "MotionGrid",
     "MotionPart",
+    "NetworkError",
     "NoEventLoop",
     "Params",
     "PollPolicy",
@@ -137,4 +143,5 @@ __all__ = [
     "motions",
     "resume",
     "run",
+    "video_info",
 ]

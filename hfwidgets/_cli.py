@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import json
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -28,8 +29,10 @@ from ._errors import (
     APIError,
     BudgetExceeded,
     HiggsfieldError,
+    ImageSizeUnknown,
     MissingExtra,
     MissingKeyError,
+    NetworkError,
     SubmissionUncertain,
     TaskFailed,
     TaskTimeout,
@@ -48,6 +51,7 @@ __all__ = [
     "EXIT_DONE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_NETWORK",
     "EXIT_TIMEOUT",
     "EXIT_UNCERTAIN",
     "EXIT_USAGE",
@@ -68,6 +72,8 @@ EXIT_TIMEOUT = 3
 """The task was not finished by --timeout; it continues on the server (`wait ID` picks it up)."""
 EXIT_UNCERTAIN = 4
 """A submission may have reached the service without an answer; it was NOT resent."""
+EXIT_NETWORK = 5
+"""No answer arrived (connection refused or dropped, too slow); a submission was not sent."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C: an accepted task stays in the journal (`resume` picks it up)."""
 
@@ -78,6 +84,7 @@ Exit codes:
   2  usage: bad arguments, budget, missing key or extra (nothing sent)
   3  timeout: the task continues on the server (hfwidgets wait ID)
   4  uncertain submission: it may have been charged; never resent
+  5  network: no answer arrived (connection refused or dropped, too slow)
   130  interrupted (Ctrl-C); accepted tasks stay in the journal (hfwidgets resume)
 """
 
@@ -204,15 +211,24 @@ def _outcomes(
             _print_json(_feed_json(error.feed))
         _fail(str(error), EXIT_FAILED)
     except TaskTimeout as error:
-        _fail(f"{error} (`{picked_up_by(error.task_id)}` picks it up)", EXIT_TIMEOUT)
+        seen = f", last status {error.last_status!r}" if error.last_status else ""
+        _fail(
+            f"task {error.task_id} not finished after {error.timeout:g} s{seen}; it continues on the "
+            f"server: `{picked_up_by(error.task_id)}` picks it up",
+            EXIT_TIMEOUT,
+        )
     except SubmissionUncertain as error:
         _fail(
             f"{error}\nThe submission may have been charged and was NOT resent: check `hfwidgets history` "
             "or the provider's dashboard before trying again.",
             EXIT_UNCERTAIN,
         )
+    except ImageSizeUnknown as error:
+        _fail(f"{error.problem()}; pass --size ({_SIZE_HELP})", EXIT_USAGE)
     except (ValidationError, BudgetExceeded, MissingKeyError, MissingExtra) as error:
         _fail(str(error), EXIT_USAGE)
+    except NetworkError as error:
+        _fail(str(error), EXIT_NETWORK)
     except HiggsfieldError as error:
         _fail(str(error), EXIT_FAILED)
     except KeyboardInterrupt:
@@ -293,6 +309,16 @@ def _budget_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def _out_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-o",
+        "--out",
+        type=click.Path(dir_okay=True),
+        default=None,
+        help="Where to save the mp4 (missing folders are created, and named on stderr).",
+    )(function)
+
+
 def _quiet_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(function)
 
@@ -315,6 +341,9 @@ def _request_options(declared: tuple[RequestOption, ...]) -> list[Callable[[Call
     return made
 
 
+_SIZE_HELP = f"WxH such as 736x1312, or an aspect ratio: {', '.join(SIZE_PRESETS)}"
+
+
 def _generate_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options of `run` and `submit`: what to generate (every option of a GenerateRequest)."""
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
@@ -324,8 +353,8 @@ def _generate_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--size",
             "video_size",
             default=None,
-            help=f"Video size WxH (e.g. 736x1312) or an aspect ratio ({', '.join(SIZE_PRESETS)}), "
-            "instead of --width and --height; by default the preset closest to the image's.",
+            help=f"Video size instead of --width and --height: {_SIZE_HELP}; by default the preset "
+            "closest to the image's.",
         ),
         _budget_option,
         _json_option,
@@ -349,7 +378,12 @@ def _video_size(size: str | None) -> tuple[int | None, int | None]:
         return SIZE_PRESETS[size]
     from ._requests import parse_size
 
-    return parse_size(size)
+    try:
+        return parse_size(size)
+    except ValidationError as error:
+        if ":" in size or "x" not in size.lower():
+            raise ValidationError("--size", size, _SIZE_HELP) from None
+        raise ValidationError("--size", size, error.allowed) from None
 
 
 def _image_argument(images: Sequence[str]) -> Any:
@@ -378,7 +412,27 @@ async def _follow(
     progress.start(task.id)
     feed = await client.wait(task, timeout=timeout, on_update=progress.update)
     progress.close()
-    return feed, (await feed.adownload(out)).resolve()
+    return feed, await _save(feed, out)
+
+
+def _missing_folder(out: str | None) -> Path | None:
+    """The outermost folder that --out names and that does not exist yet (None: nothing to create)."""
+    if out is None:
+        return None
+    folder = Path(out) if out.endswith(("/", os.sep)) else Path(out).parent
+    missing = None
+    while not folder.exists() and folder != folder.parent:
+        missing, folder = folder, folder.parent
+    return missing
+
+
+async def _save(feed: Feed, out: str | None, variant: str = "raw") -> Path:
+    """Download the mp4 to --out; say so when that created folders."""
+    missing = _missing_folder(out)
+    path = (await feed.adownload(out, variant=variant)).resolve()
+    if missing is not None and missing.is_dir():
+        _say(f"created folder {missing}")
+    return path
 
 
 def _print_result(task: Task, feed: Feed, path: Path, *, json_output: bool) -> None:
@@ -393,7 +447,7 @@ def _print_result(task: Task, feed: Feed, path: Path, *, json_output: bool) -> N
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @_generate_options
-@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@_out_option
 @_timeout_option
 @_quiet_option
 def run(images: tuple[str, ...], out: str | None, timeout: float, quiet: bool, **options: Any) -> None:
@@ -434,7 +488,7 @@ def submit(images: tuple[str, ...], **options: Any) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
 @_ads_options
-@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@_out_option
 @click.option("--no-wait", is_flag=True, help="Print the task id once accepted, like `submit`.")
 @_budget_option
 @_timeout_option
@@ -512,7 +566,7 @@ def feed(task_id: str) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("task_id", metavar="ID")
-@click.option("-o", "--out", type=click.Path(dir_okay=True), default=None, help="Where to save the mp4.")
+@_out_option
 @click.option(
     "--variant",
     type=click.Choice(["raw", "min"]),
@@ -541,7 +595,7 @@ def download(
             except APIError as error:
                 finished = _journalled_result(task_id, error)
             progress.close()
-            return finished, (await finished.adownload(out, variant=variant)).resolve()
+            return finished, await _save(finished, out, variant)
 
     with _outcomes(progress, json_output=json_output, picked_up_by=_download_command(out, variant)):
         finished, path = _run(go())
@@ -575,7 +629,15 @@ def resume(timeout: float, json_output: bool, quiet: bool) -> None:
 
     Exits 0 when all completed, 1 when one failed, 3 when one is still running.
     """
+    from ._session import nothing_to_resume
+
     progress = _Progress(quiet=quiet)
+    if nothing_to_resume():
+        if not quiet:
+            _say("nothing to resume: the journal holds no unfinished task")
+        if json_output:
+            _print_json([])
+        return
 
     async def go() -> list[Feed]:
         async with _client() as client:
@@ -808,14 +870,20 @@ def emulator(arguments: tuple[str, ...]) -> None:
     if arguments[:1] == ("status",) and len(arguments) == 1:
         _emulator_status()
         return
-    with _outcomes():
-        from ._extras import require
+    from ._extras import available, require
 
+    if not available("emulator") and {"-h", "--help"} & set(arguments):
+        from ._emulator_cli import emulator_parser
+
+        emulator_parser().print_help()
+        click.echo('\nRunning it needs the "emulator" extra: pip install "hfwidgets[emulator]"')
+        sys.exit(EXIT_DONE)
+    with _outcomes():
         require("emulator", "hfwidgets emulator")
     from .emulator.__main__ import main as serve
 
     try:
-        code = serve(list(arguments))
+        code = serve(list(arguments), prog="hfwidgets emulator")
     except KeyboardInterrupt:  # Ctrl-C before the server took over the signal: still a clean stop
         code = 0
     sys.exit(code)
@@ -832,6 +900,55 @@ def _emulator_status() -> None:
     with _outcomes():
         status = found.status()
     _print_json({"base_url": found.base_url, "home": str(found.home), **status})
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False), metavar="[DIR]")
+def tutorials(folder: str | None) -> None:
+    """Copy the tutorial notebooks and their images to DIR (default ./hfwidgets-tutorials).
+
+    Files already there are kept. Run them with JupyterLab (pip install "hfwidgets[tutorials]").
+    """
+    from ._extras import available
+    from ._tutorials import DEFAULT_DIR, copy_tutorials
+
+    try:
+        copied = copy_tutorials(folder if folder is not None else DEFAULT_DIR)
+    except (FileNotFoundError, OSError) as error:
+        _fail(str(error), EXIT_USAGE)
+    for path in copied.notebooks:
+        click.echo(str(path))
+    if copied.kept:
+        _say(f"kept {len(copied.kept)} file(s) already in {copied.folder}: edited ones are not overwritten")
+    if not available("tutorials"):
+        _say('to run them: pip install "hfwidgets[tutorials]"')
+    _say(f"open them with: jupyter lab {copied.folder}")
+
+
+@cli.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False), metavar="NOTEBOOK.ipynb")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The HTML file to write (default: beside the notebook, .html).",
+)
+def html(notebook: str, out: str | None) -> None:
+    """Export a notebook as one HTML page that reads with no network and no kernel.
+
+    Every hfwidgets output shows its static view (poster, parameters, status),
+    every other widget its text; no widget manager is loaded from a CDN and no
+    URL of the local emulator is left. Print the page's path.
+    """
+    from ._notebook_html import export_html
+
+    with _outcomes():
+        path = export_html(notebook, out)
+    click.echo(str(path))
 
 
 # --------------------------------------------------------------------------- entry points

@@ -668,22 +668,15 @@ class Client:
         cost = self.price(request.model)
         self.check_budget(cost)  # early, before any image work; checked again right before sending
 
-        from ._images import probe_size
-
         loaded = await self._load(request.image)
         size = request.size
         if size is None:
             first = loaded[0]
             size = first.size
             if size is None and first.url is not None:
-                size = await probe_size(first.url, self._http())
+                size = await self.image_size(first.url)
             if size is None:
-                raise ValidationError(
-                    "width",
-                    None,
-                    "width and height in pixels",
-                    hint="the size of the image URL could not be read; pass width= and height=",
-                )
+                raise ValidationError("width", None, "width and height in pixels")
             _, size = size_for_aspect(*size)
         prepared = await self._prepare(loaded, size)
         request = dataclasses.replace(
@@ -694,6 +687,14 @@ class Client:
         )
         body = request.to_body([p.value for p in prepared])
         return await self._submit(GENERATE_PATH, body, request.to_task("", cost), prepared[0])
+
+    async def image_size(self, url: str) -> tuple[int, int]:
+        """The displayed pixel size of the image at `url` (read from its first bytes, without the
+        API key); `ImageSizeUnknown` says why when it cannot be read (HTTP 404, unreachable...).
+        `generate` uses it to pick the video size of an image URL, and so does the Studio."""
+        from ._images import url_image_size
+
+        return await url_image_size(url, self._http())
 
     async def ads(self, image: Any, template_id: str | None = None, *, size: str = DEFAULT_AD_SIZE) -> Task:
         """Submit an ad task (an `AdsRequest`, or its arguments); returns the accepted Task."""
@@ -716,10 +717,15 @@ class Client:
 
     @staticmethod
     async def _prepare(loaded: Sequence[Any], target: tuple[int, int]) -> list[PreparedImage]:
-        from ._images import prepare_image
+        from ._images import prepare_image, upscale_note
 
         # Decoding and resizing are CPU work: keep the event loop (and the widgets) responsive.
-        return [await asyncio.to_thread(prepare_image, item, target) for item in loaded]
+        prepared = [await asyncio.to_thread(prepare_image, item, target) for item in loaded]
+        for item in prepared:
+            note = upscale_note(item.size, target) if item.size is not None else None
+            if note is not None:
+                logger.warning("hfwidgets: %s", note)
+        return prepared
 
     # ------------------------------------------------------------------ reading tasks
 

@@ -2,6 +2,7 @@
 
     HiggsfieldError
     ├── ValidationError (also ValueError)   a bad argument; nothing was sent
+    │   └── ImageSizeUnknown                an image URL's size could not be read (why: `reason`)
     ├── MissingKeyError                     no API key given or in the environment
     ├── MissingExtra (also ImportError)     a feature needs an optional dependency (names the extra)
     ├── BudgetExceeded                      the call would pass Client(budget=...); nothing was sent
@@ -9,7 +10,8 @@
     │   ├── AuthError                       401/403: the key was refused
     │   ├── InsufficientCredits             402: the account is short of credits
     │   ├── RateLimited                     429 and retries exhausted
-    │   ├── DownloadTimeout (also TimeoutError)  a video download passed its overall deadline
+    │   ├── NetworkError                    no answer arrived: the connection failed or timed out
+    │   │   └── DownloadTimeout (also TimeoutError)  a video download passed its overall deadline
     │   ├── LimitExceeded                   a video (bytes) or its frames (memory) over a set limit
     │   ├── MalformedResponse               2xx, but not the documented JSON
     │   │   └── MalformedSubmission         ... to a billable POST (also SubmissionUncertain)
@@ -49,6 +51,7 @@ __all__ = [
     "DownloadTimeout",
     "EmulatorError",
     "HiggsfieldError",
+    "ImageSizeUnknown",
     "InsufficientCredits",
     "JournalError",
     "LimitExceeded",
@@ -56,6 +59,7 @@ __all__ = [
     "MalformedSubmission",
     "MissingExtra",
     "MissingKeyError",
+    "NetworkError",
     "NoEventLoop",
     "RateLimited",
     "SubmissionUncertain",
@@ -104,6 +108,31 @@ class ValidationError(HiggsfieldError, ValueError):
         if hint:
             message += f". {hint}"
         super().__init__(message)
+
+
+class ImageSizeUnknown(ValidationError):
+    """No size was given and the image URL's could not be read, so no video size can be chosen.
+
+    `url` is the image URL, `reason` what happened ("it answered HTTP 404", "it could not be
+    reached (ConnectError)", ...). The message says to pass width= and height=; the command
+    line and the Studio say the same with their own words (--size, the Size field).
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__("width", None, "width and height in pixels")
+        self.args = (f"{self.problem()}; pass width= and height=",)
+
+    def problem(self) -> str:
+        """What went wrong, without the advice: "the size of the image URL ... could not be read: ..."."""
+        return f"the size of the image URL {_SHORT_REPR.repr(self.url)} could not be read: {self.reason}"
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[ImageSizeUnknown], tuple[str, str]]:
+        return type(self), (self.url, self.reason)
 
 
 class MissingKeyError(HiggsfieldError):
@@ -238,6 +267,13 @@ class RateLimited(APIError):
         super().__init__(message, **kw)
 
 
+class NetworkError(APIError):
+    """No answer arrived: the connection was refused or dropped, or the answer did not come in time.
+
+    `status` is None. The command line exits with its own code for it (5).
+    """
+
+
 class MalformedResponse(APIError):
     """The service answered 2xx but with something that is not the documented JSON."""
 
@@ -269,7 +305,7 @@ class TaskFailed(HiggsfieldError):
         super().__init__(f"task {feed.id} ended with status {feed.status!r}: {why}")
 
 
-class DownloadTimeout(APIError, TimeoutError):
+class DownloadTimeout(NetworkError, TimeoutError):
     """A video download did not finish within its overall deadline; the partial file was removed."""
 
 

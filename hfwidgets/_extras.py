@@ -8,7 +8,7 @@ libraries at the point of use through `require`, so a missing one raises
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from ._errors import MissingExtra
@@ -21,6 +21,7 @@ EXTRAS: Final[Mapping[str, tuple[str, ...]]] = {
     "analysis": ("pandas",),
     "aiohttp": ("httpx_aiohttp", "aiohttp"),
     "heic": ("pillow_heif",),
+    "tutorials": ("jupyterlab", "ipykernel", "nbconvert", "nbformat", "matplotlib"),
 }
 """Modules each extra installs (the names imported, not the distributions)."""
 
@@ -30,12 +31,13 @@ def available(extra: str) -> bool:
     return all(importlib.util.find_spec(module) is not None for module in EXTRAS[extra])
 
 
-def require(extra: str, feature: str) -> None:
+def require(extra: str, feature: str, *, modules: Sequence[str] | None = None) -> None:
     """Raise MissingExtra naming `extra` unless all its modules are installed; imports nothing.
 
     `feature` says what needs it, e.g. "Feed.frames()"; it opens the error message.
+    `modules` narrows the check to the ones the feature imports (all of the extra's by default).
     Call it right before the imports it guards, which then keep their static types.
     """
-    for module in EXTRAS[extra]:
+    for module in EXTRAS[extra] if modules is None else modules:
         if importlib.util.find_spec(module) is None:
             raise MissingExtra(extra, feature, module)

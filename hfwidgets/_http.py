@@ -86,6 +86,7 @@ from ._errors import (
     InsufficientCredits,
     MalformedResponse,
     MalformedSubmission,
+    NetworkError,
     RateLimited,
     SubmissionUncertain,
     redact,
@@ -789,7 +790,7 @@ class Requester:
         elif decoding:
             error = MalformedResponse(redact(what, secrets), task_id=task_id, endpoint=endpoint)
         else:
-            error = APIError(redact(what, secrets), task_id=task_id, endpoint=endpoint)
+            error = NetworkError(redact(what, secrets), task_id=task_id, endpoint=endpoint)
         return Failure(error, delivered=delivered)
 
     def _answer(self, answer: Answer, *, endpoint: str, task_id: str | None, billable: bool) -> Any:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from ._errors import ValidationError
+from ._errors import ImageSizeUnknown, ValidationError
 from ._extras import available
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ __all__ = [
     "PreparedImage",
     "load_image",
     "prepare_image",
-    "probe_size",
+    "upscale_note",
+    "url_image_size",
 ]
 
 ImageSource: TypeAlias = "str | bytes | os.PathLike[str] | Image.Image | npt.NDArray[Any] | LoadedImage"
@@ -453,6 +454,23 @@ def prepare_image(loaded: LoadedImage, target: tuple[int, int]) -> PreparedImage
     )
 
 
+UPSCALE_WARNING: Final = 4.0
+"""A video side more than this many times the image's: the service upscales it, and it looks blurry."""
+
+
+def upscale_note(size: tuple[int, int], target: tuple[int, int]) -> str | None:
+    """What to tell the user when a `size` image will be upscaled a lot for a `target` video (else None)."""
+    (width, height), (tw, th) = size, target
+    factor = max(tw / width, th / height)
+    if factor <= UPSCALE_WARNING:
+        return None
+    return (
+        f"the image is {width}×{height} pixels and the video {tw}×{th}: it is upscaled {factor:.0f}× and "
+        f"will look blurry; an image of at least {math.ceil(tw / UPSCALE_WARNING)}×"
+        f"{math.ceil(th / UPSCALE_WARNING)} avoids that"
+    )
+
+
 def _filter_for(ratio: float) -> Image.Resampling:
     """The resampling filter for a reduction to `ratio` (output/input width).
 
@@ -575,23 +593,24 @@ def _encode_jpeg(image: Image.Image, quality: int, *, optimize: bool) -> bytes:
 # --------------------------------------------------------------------------- URL probing
 
 
-async def probe_size(url: str, http: httpx.AsyncClient) -> tuple[int, int] | None:
-    """The pixel size (as displayed) of the image at `url`, or None when it cannot be learned.
+async def url_image_size(url: str, http: httpx.AsyncClient) -> tuple[int, int]:
+    """The pixel size (as displayed) of the image at `url`; ImageSizeUnknown saying why when it
+    cannot be learned (an HTTP error status, no connection, not an image, too slow).
 
     Streams the image and stops as soon as Pillow can parse its header, or after
-    256 KB, or after PROBE_DEADLINE_S seconds in all. Never raises on network or
-    HTTP errors, uses a short timeout, and sends no Authorization header even
-    when `http` carries one by default.
+    256 KB, or after PROBE_DEADLINE_S seconds in all. Uses a short timeout, and
+    sends no Authorization header even when `http` carries one by default. The
+    client's `image_size` (used by `generate`, the command line and the Studio) calls it.
     """
     import asyncio
 
     try:
         return await asyncio.wait_for(_probe(url, http), PROBE_DEADLINE_S)
     except asyncio.TimeoutError:
-        return None
+        raise ImageSizeUnknown(url, f"no answer within {PROBE_DEADLINE_S:g} s") from None
 
 
-async def _probe(url: str, http: httpx.AsyncClient) -> tuple[int, int] | None:
+async def _probe(url: str, http: httpx.AsyncClient) -> tuple[int, int]:
     import httpx
 
     try:
@@ -601,19 +620,27 @@ async def _probe(url: str, http: httpx.AsyncClient) -> tuple[int, int] | None:
         response = await http.send(request, auth=None, stream=True, follow_redirects=True)
         try:
             if response.status_code >= 400:
-                return None
+                phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+                raise ImageSizeUnknown(url, f"it answered HTTP {response.status_code}{phrase}")
             async for chunk in response.aiter_bytes():
                 buffer += chunk
                 size = _size_from_header(bytes(buffer))
                 if size is not None:
                     return size
                 if len(buffer) >= PROBE_LIMIT_BYTES:
-                    return None
+                    break
         finally:
             await response.aclose()
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
-        return None
-    return None
+    except ImageSizeUnknown:
+        raise
+    except httpx.TimeoutException:
+        raise ImageSizeUnknown(url, f"no answer within {PROBE_TIMEOUT_S:g} s") from None
+    except httpx.HTTPError as error:
+        raise ImageSizeUnknown(url, f"it could not be reached ({type(error).__name__})") from None
+    except (httpx.InvalidURL, ValueError):
+        raise ImageSizeUnknown(url, "it is not a valid URL") from None
+    media = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    raise ImageSizeUnknown(url, f"it did not answer with an image ({media}, {_human_bytes(len(buffer))})")
 
 
 def _size_from_header(data: bytes) -> tuple[int, int] | None:

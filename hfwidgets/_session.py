@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._home_emulator import BackgroundEmulator
 
-__all__ = ["default_client", "shared_emulator", "wants_emulator"]
+__all__ = ["default_client", "nothing_to_resume", "shared_emulator", "wants_emulator"]
 
 logger = logging.getLogger("hfwidgets")
 
@@ -46,6 +46,20 @@ def wants_emulator(api_key: str | ApiKey | None, base_url: str | None) -> bool:
     if isinstance(api_key, ApiKey) or (api_key or "").strip() or key_from_environment():
         return False
     return not ((base_url or "").strip() or os.environ.get(BASE_URL_ENV, "").strip())
+
+
+def nothing_to_resume() -> bool:
+    """True when the embedded emulator would be used and the journal holds no unfinished task:
+    `resume()` then starts no emulator (and says nothing about one)."""
+    from ._errors import JournalError
+    from ._journal import Journal
+
+    if not wants_emulator(None, None):
+        return False
+    try:
+        return not Journal().pending()
+    except JournalError:
+        return False  # the client reports the journal's problem
 
 
 def default_client(**kwargs: Any) -> Client:

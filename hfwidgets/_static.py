@@ -25,13 +25,16 @@ a poster is made.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import html
 import io
 import ipaddress
 import logging
 import math
 import os
+import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +66,7 @@ __all__ = [
     "file_poster",
     "history_html",
     "is_public_url",
+    "note_html",
     "poster",
     "result_html",
     "results_html",
@@ -258,7 +262,7 @@ def status_line(feed: Feed) -> str:
 def _poster_tag(feed: Feed, picture: bytes | None, *, mime: str = "image/webp") -> str:
     if picture is None:
         return ""
-    what = f"{feed.params.motion_name or 'video'}, seed {feed.params.seed}"
+    what = "ad" if feed.is_ad else f"{feed.params.motion_name or 'video'}, seed {feed.params.seed}"
     return (
         f'<img class="hfw-poster" src="{_data_url(mime, picture)}" '
         f'alt="first frame: {html.escape(what)}" style="display:block;max-width:100%;max-height:320px">'
@@ -317,9 +321,19 @@ def result_html(feed: Feed, *, embed: Embed = "poster", media: bytes | None = No
 
 def results_html(feeds: Sequence[Feed], *, title: str, empty: str) -> str:
     """A titled list of results (the Studio's, the AdsPanel's static view)."""
-    body = "".join(result_html(feed) for feed in feeds) or f"<p><i>{html.escape(empty)}</i></p>"
+    if not feeds:
+        return note_html(title, empty)
+    body = "".join(result_html(feed) for feed in feeds)
     return (
         f'<div class="hfw-static"><div class="hfw-static-title"><b>{html.escape(title)}</b></div>{body}</div>'
+    )
+
+
+def note_html(title: str, note: str) -> str:
+    """A titled line (the static view of a widget with no result: MotionGrid, ImageInput)."""
+    return (
+        f'<div class="hfw-static"><div class="hfw-static-title"><b>{html.escape(title)}</b></div>'
+        f"<p><i>{html.escape(note)}</i></p></div>"
     )
 
 
@@ -589,12 +603,24 @@ def _animated_webp(pictures: list[Image.Image], max_bytes: int) -> bytes:
 
 
 class StaticRepr:
-    """Mixin for widgets: adds `static_html()` to the mime bundle as `text/html`.
+    """Mixin for widgets: adds `static_html()` to the mime bundle as `text/html`, and keeps the
+    saved output current.
 
     Put it first in the bases (`class Studio(StaticRepr, ipywidgets.VBox)`) and
     define `static_html()`. A live front end renders the widget view; a reader
     without a kernel (nbconvert, GitHub, a docs site) gets the static HTML.
+
+    Displayed by IPython (a cell's last expression, `display(widget)`), the widget
+    goes out with a display id; `refresh_static_view()`, called by the widget once
+    per result, sends that display again with the new static HTML (IPython's
+    `update_display`), so a notebook saved later holds the results, not the empty
+    widget it was when displayed. The update is made in a worker thread (making a
+    poster fetches the video) and sent from there, so it belongs to whichever cell
+    runs when it is ready; `static_view_settled()` awaits the last one.
     """
+
+    _static_display_id: str | None = None
+    _static_update: concurrent.futures.Future[None] | None = None
 
     def static_html(self) -> str:
         """The widget's state as standalone HTML."""
@@ -613,3 +639,48 @@ class StaticRepr:
         except Exception as error:  # the live view must appear even if the static one cannot be made
             log.warning("static view of %s failed: %s", type(self).__name__, error)
         return data, metadata
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if self._static_display_id is None:
+            self._static_display_id = f"hfwidgets-{uuid.uuid4().hex}"
+        data, metadata = self._repr_mimebundle_()
+        display(data, metadata=metadata, raw=True, display_id=self._static_display_id)  # type: ignore[no-untyped-call]
+
+    def refresh_static_view(self) -> concurrent.futures.Future[None] | None:
+        """Send every display of this widget again with its current static view (None when it was
+        never displayed by IPython, e.g. in marimo or inside a container)."""
+        display_id = self._static_display_id
+        if display_id is None:
+            return None
+
+        def update() -> None:
+            from IPython.display import update_display
+
+            data, metadata = self._repr_mimebundle_()
+            update_display(data, metadata=metadata, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
+
+        self._static_update = _updates().submit(update)
+        return self._static_update
+
+    async def static_view_settled(self) -> None:
+        """Return once the last `refresh_static_view()` was sent (at once when there is none)."""
+        import asyncio
+
+        pending = self._static_update
+        if pending is not None:
+            await asyncio.gather(asyncio.wrap_future(pending), return_exceptions=True)
+
+
+_update_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_update_pool_lock = threading.Lock()
+
+
+def _updates() -> concurrent.futures.ThreadPoolExecutor:
+    """One worker thread: static views are remade and sent in the order results arrived."""
+    global _update_pool
+    with _update_pool_lock:
+        if _update_pool is None:
+            _update_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hfwidgets-static")
+        return _update_pool

@@ -84,6 +84,8 @@ class _Progress:
     """The billable POST of `run()`, filled in by the client (None for `resume()`)."""
     picked_up_by: str = "hfwidgets.resume()"
     """The call that takes over what Ctrl-C stopped waiting for."""
+    label: str = "hfwidgets"
+    """What the progress line starts with: the motion and model of `run()`, or "hfwidgets resume"."""
 
     def describe(self) -> str:
         where = f"task {self.task_id} " if self.task_id else ""
@@ -144,13 +146,20 @@ def run(
         await chosen.wait_kept()  # the copy exists before a script can exit
         return feed
 
-    return _block_on(submit_and_wait(), state, label=f"hfwidgets {request.model}", progress=progress)
+    label = f"hfwidgets {request.motion.name} ({request.model})"
+    return _block_on(submit_and_wait(), state, label=label, progress=progress)
 
 
 def resume(*, client: Client | None = None, timeout: float = 600, progress: bool = True) -> list[Feed]:
-    """Wait for every unfinished task in the journal (this base URL); blocking. One Feed per task."""
-    from ._session import default_client
+    """Wait for every unfinished task in the journal (this base URL); blocking. One Feed per task.
 
+    Without `client`, and with nothing unfinished for the embedded emulator, returns [] at once:
+    no emulator is started and nothing is printed.
+    """
+    from ._session import default_client, nothing_to_resume
+
+    if client is None and nothing_to_resume():
+        return []
     chosen = client if client is not None else default_client()
     state = _Progress(status="resuming", picked_up_by=_picked_up_by(chosen, client is None))
 
@@ -173,6 +182,7 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
 
 def _block_on(coro: Coroutine[Any, Any, T], state: _Progress, *, label: str, progress: bool) -> T:
     """Run `coro` on the private loop; wait for it here, refreshing a progress bar when asked."""
+    state.label = label
     return _block_on_with_bar(coro, state, _make_bar(label) if progress else None)
 
 
@@ -192,12 +202,12 @@ def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any)
                 result = future.result(timeout=_REFRESH_SECONDS)
             except concurrent.futures.TimeoutError:
                 if bar is not None:
-                    bar.set_postfix_str(state.describe(), refresh=False)
+                    _show(bar, state)
                     bar.refresh()
                 continue
             if bar is not None:
                 state.status = "done"
-                bar.set_postfix_str(state.describe(), refresh=False)
+                _show(bar, state)
                 bar.update(1)
             return result
     except KeyboardInterrupt:
@@ -256,4 +266,10 @@ def _interrupted(state: _Progress, elapsed: float) -> str:
 def _make_bar(label: str) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=1, desc=label, bar_format="{desc}: {postfix} [{elapsed}]", leave=True)
+    # The state goes in the description: tqdm puts ", " before a postfix.
+    return tqdm(total=1, desc=label, bar_format="{desc} [{elapsed}]", leave=True)
+
+
+def _show(bar: Any, state: _Progress) -> None:
+    """The bar's line: "hfwidgets Face Punch (lite): task 3f2a… queued"."""
+    bar.set_description_str(f"{state.label}: {state.describe()}", refresh=False)

@@ -32,8 +32,8 @@ import hashlib
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Coroutine, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -42,7 +42,15 @@ from typing import IO, TYPE_CHECKING, Any, Final
 import httpx
 
 from ._config import home_dir
-from ._errors import APIError, DownloadTimeout, LimitExceeded, MalformedResponse, TaskFailed, ValidationError
+from ._errors import (
+    APIError,
+    DownloadTimeout,
+    LimitExceeded,
+    MalformedResponse,
+    NetworkError,
+    TaskFailed,
+    ValidationError,
+)
 from ._extras import require
 
 if TYPE_CHECKING:
@@ -320,13 +328,13 @@ def atomic_file(folder: Path, name: str, *, durable: bool = False) -> Iterator[_
     never leaves a file that looks complete but is not.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - its lifetime spans the whole transfer
-        mode="wb", dir=folder, prefix=f".{name}.", suffix=".part", delete=False
-    )
-    temporary = Path(handle.name)
-    partial = _Partial(handle, name)
+    # Created with mode 0o666 and the umask applied, like any file the user saves (a
+    # NamedTemporaryFile would be 0600); O_EXCL and a random name keep it private to this call.
+    temporary = folder / f".{name}.{secrets.token_hex(6)}.part"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        with handle:
+        with os.fdopen(descriptor, "wb") as handle:
+            partial = _Partial(handle, name)
             yield partial
             if durable:
                 handle.flush()
@@ -361,10 +369,10 @@ def _status_error(response: httpx.Response, feed: Feed, url: str) -> APIError:
     )
 
 
-def _transport_error(exc: httpx.HTTPError, feed: Feed, url: str) -> APIError:
+def _transport_error(exc: httpx.HTTPError, feed: Feed, url: str) -> NetworkError:
     what = type(exc).__name__
     detail = str(exc) or what
-    return APIError(
+    return NetworkError(
         f"the video could not be downloaded: {what}: {detail}", task_id=feed.id, endpoint=_endpoint(url)
     )
 

@@ -6,43 +6,20 @@ kept there; see `hfwidgets._home_emulator`, which starts it that way in the back
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from pathlib import Path
 
 import uvicorn
 
+from .._emulator_cli import emulator_parser
 from ._app import create_app
 from ._server import bind, install_log_filter, uvicorn_config
 from ._tasks import Timing
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "python -m hfwidgets.emulator") -> int:
     """Parse the command line, serve until interrupted (Ctrl-C or SIGTERM)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m hfwidgets.emulator", description="Local emulator of the Higgsfield video API."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8123, help="port (0 picks a free one; default 8123)")
-    parser.add_argument(
-        "--realistic",
-        action="store_true",
-        help="tasks take tens of seconds like the real service (lite ~35 s, standard ~75 s)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the realistic durations (default 0)")
-    parser.add_argument("--no-render", action="store_true", help="reuse one small clip for every task")
-    parser.add_argument(
-        "--home",
-        type=Path,
-        default=None,
-        help="serve the emulator of this HFWIDGETS_HOME (127.0.0.1, its recorded port, tasks kept there)",
-    )
-    parser.add_argument("--seconds", type=float, default=None, help="with --home: seconds each task takes")
-    parser.add_argument(
-        "--idle-timeout", type=float, default=None, help="with --home: stop after this many idle seconds"
-    )
-    parser.add_argument("--detach", action="store_true", help=argparse.SUPPRESS)
+    parser = emulator_parser(prog)
     args = parser.parse_args(argv)
 
     timing = Timing.realistic(seed=args.seed) if args.realistic else Timing()

@@ -127,6 +127,7 @@ class AdsPanel(StaticRepr, WidgetBase):
         """Wait for the running submission; the latest result."""
         if self._submission is not None:
             await asyncio.gather(self._submission, return_exceptions=True)
+        await self.static_view_settled()
         return self.result
 
     async def _run(self, request: AdsRequest) -> Feed:
@@ -152,6 +153,7 @@ class AdsPanel(StaticRepr, WidgetBase):
                 on_announce=on_announce,
             )
             self.set_trait("result", feed)
+            self.refresh_static_view()
             self.status = self.t("ad_done", status=status_label(feed.status, self.lang), task=feed.id)
             return feed
         except BaseException:

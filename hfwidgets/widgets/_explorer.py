@@ -198,7 +198,10 @@ class Explorer(StaticRepr, WidgetBase):
         run = self.generate()
         if run is None:
             raise self._refusal
-        return await run
+        try:
+            return await run
+        finally:
+            await self.static_view_settled()
 
     async def _run_all(self) -> list[Feed]:
         self.status = self.t("explorer_submitting", n=len(self.cell_list))
@@ -237,6 +240,8 @@ class Explorer(StaticRepr, WidgetBase):
         except Exception as error:
             cell.error = error
             cell.view.update(error=describe_error(error), status_text=self.t("status_failed"))
+        finally:
+            self.refresh_static_view()  # once per cell: its result, or why there is none
 
     def _show_cell(self, index: int, fields: dict[str, Any]) -> None:
         if 0 <= index < len(self.cells):  # not while the cells are being made

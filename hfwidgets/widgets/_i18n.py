@@ -169,12 +169,14 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "compare_item": "#{n} {motion} · {model} · seed {seed}",
         "compare_differ": "Parameters that differ (≠)",
         "compare_same": "Same in all: {rows}",
+        "url_size_unknown": "{problem}; choose the video's size under Size",
         # banners
         "emulator_title": "Emulator mode.",
         "emulator_text": (
             "No API key is set, so videos are synthetic: the local emulator makes them, nothing is sent "
             "to the service and nothing is charged. To use the real service, set {env} "
-            "(e.g. %env {env}=hk-... in a cell) and create a new widget."
+            '(in any notebook, marimo included: import os; os.environ["{env}"] = "hk-...") '
+            "and create a new widget."
         ),
         # explorer and ads
         "run_n": "Run {n} videos",
@@ -330,10 +332,12 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "compare_item": "#{n} {motion} · {model} · 种子 {seed}",
         "compare_differ": "不同的参数（≠）",
         "compare_same": "全部相同：{rows}",
+        "url_size_unknown": "{problem}；请在“尺寸”中选择视频尺寸",
         "emulator_title": "模拟器模式。",
         "emulator_text": (
             "未设置 API 密钥，因此视频是合成的：由本地模拟器生成，不会发送到服务，也不会收费。"
-            "要使用真实服务，请设置 {env}（例如在单元格中运行 %env {env}=hk-...）并新建一个组件。"
+            "要使用真实服务，请设置 {env}"
+            '（任何笔记本都适用，包括 marimo：import os; os.environ["{env}"] = "hk-..."）并新建一个组件。'
         ),
         "run_n": "运行 {n} 个视频",
         "running": "运行中…",

@@ -25,6 +25,7 @@ import traitlets
 
 from .._errors import ValidationError
 from .._images import THUMBNAIL_SIDE, ImageSource, LoadedImage, load_image, prepare_image
+from .._static import StaticRepr, note_html
 from ._assets import UPLOAD_MAX_BYTES, compose_css, compose_esm
 from ._base import WidgetBase
 
@@ -290,7 +291,7 @@ class FrameSet:
         return self.frames[name]
 
 
-class ImageInput(WidgetBase):
+class ImageInput(StaticRepr, WidgetBase):
     """Pick the image(s) to animate: the first frame, and optionally the last one.
 
     Choose a file, drop it, paste it or type its URL. `value` is the list of
@@ -361,6 +362,15 @@ class ImageInput(WidgetBase):
 
     def _publish(self) -> None:
         self.set_trait("value", self._set.images)
+
+    def static_html(self) -> str:
+        """The chosen images as standalone HTML (their names; the pixels stay in the kernel)."""
+        chosen = [
+            f"{name}: {_clip(f.source or '')}" for name, f in self._set.frames.items() if f.image is not None
+        ]
+        return note_html(
+            "Image input", " · ".join(chosen) if chosen else "No image chosen when this was saved."
+        )
 
     def __repr__(self) -> str:
         filled = ", ".join(

@@ -14,6 +14,7 @@ import traitlets
 
 from .._catalog import bundled_motions, filter_motions, resolve_motion, sort_motions
 from .._models import Motion
+from .._static import StaticRepr, note_html
 from ._assets import compose_css, compose_esm
 from ._base import MediaChannel, WidgetBase, describe_error
 
@@ -115,7 +116,7 @@ class MotionChoice(traitlets.HasTraits):
         return filter_motions(self._motions, self.search, category)
 
 
-class MotionGrid(WidgetBase, MotionChoice):
+class MotionGrid(StaticRepr, WidgetBase, MotionChoice):
     """A grid of motion templates with search, category buttons and keyboard selection.
 
     >>> grid = MotionGrid(value="Face Punch")
@@ -170,6 +171,16 @@ class MotionGrid(WidgetBase, MotionChoice):
             except Exception as exc:
                 logger.exception("motion selection callback %r failed", callback)
                 self.error = describe_error(exc)
+
+    def static_html(self) -> str:
+        """The selection as standalone HTML (what a reader without a kernel sees)."""
+        selected = self.value
+        return note_html(
+            f"Motion grid: {len(self._motions)} motions",
+            f"Selected: {selected.name}"
+            if selected is not None
+            else "No motion selected when this was saved.",
+        )
 
     def __repr__(self) -> str:
         selected = self.value

@@ -10,6 +10,7 @@ earlier kernel left pending are picked up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import traitlets
 
 from .._catalog import bundled_motions
 from .._client import Submission, observe_submission
-from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
+from .._errors import ImageSizeUnknown, NoEventLoop, TaskFailed, TaskTimeout, ValidationError
 from .._images import ImageSource, LoadedImage
 from .._journal import TaskRecord
 from .._models import MODELS, SIZE_PRESETS, Feed, Motion, Task, size_for_aspect
@@ -294,6 +295,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             await asyncio.gather(self._submission, return_exceptions=True)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        await self.static_view_settled()
         return self.result
 
     def cancel(self) -> bool:
@@ -493,6 +495,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self._result.show(feed)
         self.set_trait("result", feed)
         self.set_trait("results", [*self.results, feed])
+        self.refresh_static_view()
         self.status = self.t(
             "status_done", n=entry.number, status=status_label(feed.status, self.lang), task=feed.id
         )
@@ -645,9 +648,32 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     def _on_frames(self) -> None:
         """A new first image sets the size to its preset, unless a size was asked for."""
         size = self._frames.first_size
-        if size is not None and not self._size_chosen:
-            _, (w, h) = size_for_aspect(*size)
-            self._quietly(width=w, height=h, size=preset_of(w, h))
+        if self._size_chosen:
+            return  # an explicit size wins over the image's preset
+        first = self._frames.frames["first"].image
+        if size is None and first is not None and first.url is not None and self.has_client:
+            self._read_url_size(first.url)  # as `generate` and the command line read it
+        elif size is not None:
+            self._show_size_of(size)
+
+    def _show_size_of(self, image_size: tuple[int, int]) -> None:
+        """Select the preset closest to an image of `image_size` (what a new first frame does)."""
+        _, (w, h) = size_for_aspect(*image_size)
+        self._quietly(width=w, height=h, size=preset_of(w, h))
+
+    def _read_url_size(self, url: str) -> None:
+        async def read() -> None:
+            try:
+                size = await self.client.image_size(url)
+            except ImageSizeUnknown as error:
+                self.errors.show(self.t("url_size_unknown", problem=error.problem()))
+                return
+            current = self._frames.frames["first"].image
+            if current is not None and current.url == url and not self._size_chosen:  # still wanted
+                self._show_size_of(size)
+
+        with contextlib.suppress(NoEventLoop):  # built outside a running loop: the size stays as shown
+            self._background.append(start_task(read(), self.errors, name="hfwidgets-studio-url-size"))
 
     def _on_lang(self, _change: Mapping[str, Any]) -> None:
         self._refresh_cost()

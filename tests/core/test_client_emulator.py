@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,9 @@ from hfwidgets import (
     TaskFailed,
     TaskTimeout,
 )
+from hfwidgets._errors import ImageSizeUnknown
 from hfwidgets._journal import Journal
+from hfwidgets._models import SIZE_PRESETS
 
 if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
@@ -81,6 +84,34 @@ async def test_ads_task_completes(quick_emulator: EmulatorServer, tmp_path: Path
         feed = await client.wait(task, timeout=60)
         assert feed.status == "completed" and feed.video_url
         assert task.cost == 13 and client.spent == 13
+
+
+async def test_a_tiny_image_is_upscaled_with_a_warning_naming_the_sizes(
+    quick_emulator: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with client_of(quick_emulator, tmp_path) as client:
+        with caplog.at_level(logging.WARNING, logger="hfwidgets"):
+            task = await client.generate(picture(32, 32), "Static", width=1024, height=1024)
+        assert task.id
+        (warning,) = [r.getMessage() for r in caplog.records if "upscaled" in r.getMessage()]
+        assert "32×32" in warning and "1024×1024" in warning and "32×" in warning
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="hfwidgets"):
+            await client.generate(picture(320, 480), "Static")  # about 2.7×: no warning
+        assert not [r for r in caplog.records if "upscaled" in r.getMessage()]
+
+
+async def test_an_image_urls_size_picks_the_preset_or_says_why_it_cannot(
+    quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    before = quick_emulator.counters["generate"]
+    async with client_of(quick_emulator, tmp_path) as client:
+        assert await client.image_size(f"{quick_emulator.base_url}/samples/landscape.jpg") == (1280, 720)
+        task = await client.generate(f"{quick_emulator.base_url}/samples/landscape.jpg", "Static")
+        assert (task.width, task.height) == SIZE_PRESETS["16:9"]
+        with pytest.raises(ImageSizeUnknown, match="answered HTTP 404"):
+            await client.generate(f"{quick_emulator.base_url}/samples/none.jpg", "Static")
+    assert quick_emulator.counters["generate"] == before + 1
 
 
 async def test_motions_search_reads_the_live_listing(quick_emulator: EmulatorServer, tmp_path: Path) -> None:

@@ -51,3 +51,10 @@ def test_every_widget_and_compare_are_exported() -> None:
     assert set(widgets.__all__) <= set(hfwidgets.__all__)
     assert {"Comparison", "compare"} <= set(widgets.__all__)
     assert hfwidgets.compare is widgets.compare
+
+
+def test_names_the_readme_uses_are_exported() -> None:
+    # The README's extras table names video_info(); the command line's exit code 5 is NetworkError.
+    assert {"video_info", "NetworkError"} <= set(hfwidgets.__all__)
+    assert hfwidgets.video_info.__module__ == "hfwidgets._video"
+    assert issubclass(hfwidgets.DownloadTimeout, hfwidgets.NetworkError)

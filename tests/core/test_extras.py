@@ -175,4 +175,4 @@ def test_require_and_available() -> None:
         "Feed.frames() needs the \"video\" extra (module 'av' is not installed): "
         'pip install "hfwidgets[video]"'
     )
-    assert set(EXTRAS) == {"emulator", "video", "analysis", "aiohttp", "heic"}
+    assert set(EXTRAS) == {"emulator", "video", "analysis", "aiohttp", "heic", "tutorials"}

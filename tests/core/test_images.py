@@ -23,6 +23,7 @@ from PIL import ExifTags, Image, ImageOps
 
 import hfwidgets
 from hfwidgets import ValidationError
+from hfwidgets._errors import ImageSizeUnknown
 from hfwidgets._images import (
     MAX_IMAGE_SIDE,
     THUMBNAIL_SIDE,
@@ -31,7 +32,7 @@ from hfwidgets._images import (
     PreparedImage,
     load_image,
     prepare_image,
-    probe_size,
+    url_image_size,
 )
 
 PORTRAIT_916 = (736, 1312)
@@ -460,7 +461,7 @@ async def test_probe_reads_the_size_of_each_format(image_server: ImageServer) ->
     image_server.files["/a.webp"] = ("image/webp", encoded(picture, "WEBP"))
     async with httpx.AsyncClient() as http:
         for name in ("a.jpg", "a.png", "a.webp"):
-            assert await probe_size(f"{image_server.base_url}/{name}", http) == (640, 360), name
+            assert await url_image_size(f"{image_server.base_url}/{name}", http) == (640, 360), name
 
 
 async def test_probe_reports_the_displayed_size_of_a_rotated_photo(image_server: ImageServer) -> None:
@@ -468,15 +469,15 @@ async def test_probe_reports_the_displayed_size_of_a_rotated_photo(image_server:
     exif[ORIENTATION_TAG] = 6
     image_server.files["/phone.jpg"] = ("image/jpeg", encoded(textured(400, 300), exif=exif))
     async with httpx.AsyncClient() as http:
-        assert await probe_size(f"{image_server.base_url}/phone.jpg", http) == (300, 400)
+        assert await url_image_size(f"{image_server.base_url}/phone.jpg", http) == (300, 400)
 
 
 async def test_probe_never_sends_the_clients_authorization(image_server: ImageServer) -> None:
     image_server.files["/a.jpg"] = ("image/jpeg", encoded(textured(100, 80)))
     async with httpx.AsyncClient(headers={"Authorization": "Bearer hk-secret-key"}) as http:
-        assert await probe_size(f"{image_server.base_url}/a.jpg", http) == (100, 80)
+        assert await url_image_size(f"{image_server.base_url}/a.jpg", http) == (100, 80)
     async with httpx.AsyncClient(auth=("user", "password")) as http:
-        assert await probe_size(f"{image_server.base_url}/a.jpg", http) == (100, 80)
+        assert await url_image_size(f"{image_server.base_url}/a.jpg", http) == (100, 80)
     assert len(image_server.requests) == 2
     assert all("authorization" not in headers for headers in image_server.requests)
 
@@ -487,19 +488,27 @@ async def test_probe_stops_once_the_header_is_read(image_server: ImageServer) ->
     data = encoded(textured(3000, 2000), quality=95)
     image_server.stalled["/big.jpg"] = data[: 32 * 1024]
     async with httpx.AsyncClient() as http:
-        assert await probe_size(f"{image_server.base_url}/big.jpg", http) == (3000, 2000)
+        assert await url_image_size(f"{image_server.base_url}/big.jpg", http) == (3000, 2000)
 
 
-async def test_probe_returns_none_rather_than_raising(image_server: ImageServer) -> None:
+async def test_probe_says_why_the_size_could_not_be_read(image_server: ImageServer) -> None:
     image_server.files["/page.html"] = ("text/html", b"<html>" + b"x" * 400_000 + b"</html>")
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         refused = f"http://127.0.0.1:{probe.getsockname()[1]}/a.jpg"
+    reasons = {
+        refused: "it could not be reached (ConnectError)",
+        f"{image_server.base_url}/missing.jpg": "it answered HTTP 404",
+        f"{image_server.base_url}/page.html": "it did not answer with an image (text/html",
+        "http://[::1": "it is not a valid URL",
+    }
     async with httpx.AsyncClient() as http:
-        assert await probe_size(refused, http) is None
-        assert await probe_size(f"{image_server.base_url}/missing.jpg", http) is None
-        assert await probe_size(f"{image_server.base_url}/page.html", http) is None
-        assert await probe_size("http://[::1", http) is None
+        for url, reason in reasons.items():
+            with pytest.raises(ImageSizeUnknown) as caught:
+                await url_image_size(url, http)
+            assert caught.value.reason.startswith(reason), caught.value.reason
+            assert str(caught.value).endswith("; pass width= and height=")
+            assert reason in str(caught.value) and caught.value.field == "width"
 
 
 async def test_probe_reads_the_emulators_sample_pictures(emulator: Any) -> None:
@@ -510,4 +519,4 @@ async def test_probe_reads_the_emulators_sample_pictures(emulator: Any) -> None:
         for name in SAMPLE_NAMES:
             url = f"{emulator.base_url}/samples/{name}.jpg"
             whole = (await http.get(url)).content
-            assert await probe_size(url, http) == Image.open(io.BytesIO(whole)).size, name
+            assert await url_image_size(url, http) == Image.open(io.BytesIO(whole)).size, name

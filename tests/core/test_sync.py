@@ -63,7 +63,7 @@ def test_run_from_a_plain_script(emulator: EmulatorServer, tmp_path: Path) -> No
     assert lines["STATUS"] == "completed"
     assert lines["VIDEO"].startswith(emulator.base_url) and lines["VIDEO"].endswith(".mp4")
     assert lines["SEED"] == "11"
-    assert "hfwidgets lite" in done.stderr  # the text progress bar
+    assert "hfwidgets Face Punch (lite): " in done.stderr  # the text progress bar, naming the motion
     assert "hk-emulator" not in done.stderr + done.stdout
     # The task was journalled in the script's own home.
     from hfwidgets._journal import Journal
@@ -150,6 +150,41 @@ def test_run_works_in_a_forked_child(quick_emulator: EmulatorServer) -> None:
     assert after.status == "completed"
 
 
+def test_the_progress_line_names_the_motion_without_a_stray_comma(
+    fresh_quick_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    feed = hfwidgets.run(picture(), "Face Punch", client=client, timeout=60)
+    lines = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line.strip()]
+    assert lines, "no progress line"
+    last = lines[-1]
+    assert last.startswith(f"hfwidgets Face Punch (lite): task {feed.id} done"), last
+    assert ", " not in last.split(" [")[0] and ": ," not in last
+
+
+def test_resume_with_nothing_pending_starts_no_emulator_and_says_nothing(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        import psutil
+        import hfwidgets
+        print(hfwidgets.resume(), "hfwidgets.emulator" in sys.modules, psutil.Process().children())
+        """
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENAI_HK_API_KEY", "OPENAI_HK_BASE_URL", "HFWIDGETS_MOTIONS_URL")
+    }
+    env["HFWIDGETS_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[] False []\n"
+    assert done.stderr == ""
+
+
 def test_keyboard_interrupt_stops_waiting_and_names_the_task(
     fresh_quick_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -167,11 +202,11 @@ def test_keyboard_interrupt_stops_waiting_and_names_the_task(
         def __init__(self) -> None:
             self.bar = real("test")
 
-        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        def set_description_str(self, text: str, refresh: bool = True) -> None:
             calls["n"] += 1
             if state.task_id and calls["n"] > 3:
                 raise KeyboardInterrupt
-            self.bar.set_postfix_str(text, refresh=refresh)
+            self.bar.set_description_str(text, refresh=refresh)
 
         def __getattr__(self, name: str) -> object:
             return getattr(self.bar, name)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from fractions import Fraction
@@ -16,7 +18,7 @@ import platformdirs
 import pytest
 from PIL import Image
 
-from hfwidgets import APIError, Feed, MalformedResponse, TaskFailed, ValidationError
+from hfwidgets import APIError, Feed, MalformedResponse, NetworkError, TaskFailed, ValidationError
 from hfwidgets._video import (
     cache_dir,
     cached_path,
@@ -255,10 +257,21 @@ def test_a_refused_connection_is_an_api_error(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}/v.mp4"
-    with pytest.raises(APIError) as caught:
+    with pytest.raises(NetworkError) as caught:
         download_sync(make_feed(url), tmp_path)
     assert caught.value.status is None and "ConnectError" in str(caught.value)
+    assert isinstance(caught.value, APIError)
     assert is_empty(tmp_path)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_downloaded_video_follows_the_umask(feed: Feed, tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        saved = download_sync(feed, tmp_path / "clip.mp4")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~umask
 
 
 async def test_async_download_matches_and_sends_no_key(

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from .docs_support import REPO
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Route
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +32,22 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, f"strict docs build failed:\n{result.stderr[-4000:]}"
     return site
+
+
+@pytest.fixture
+def offline_page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A page that may load file: and data: URLs only; every other request is refused and listed."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    refused: list[str] = []
+
+    def refuse(route: Route) -> None:
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", refuse)
+    page = context.new_page()
+    yield page, refused
+    context.close()

@@ -14,6 +14,8 @@ import pytest
 
 from .packaging_support import SUPPORTED, Venv, find_python
 
+ROOT = Path(__file__).resolve().parents[2]
+
 pytestmark = pytest.mark.slow
 
 OPTIONAL = {"av", "numpy", "starlette", "uvicorn", "pandas", "aiohttp", "httpx-aiohttp", "orjson"}
@@ -38,8 +40,14 @@ def test_wheel_and_sdist_hold_what_users_need(dist: dict[str, Path]) -> None:
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
     assert "httpx" in core and not set(core) & OPTIONAL, core
-    for extra in ("emulator", "video", "analysis", "aiohttp", "heic", "all"):
+    for extra in ("emulator", "video", "analysis", "aiohttp", "heic", "all", "tutorials", "notebooks"):
         assert f"Provides-Extra: {extra}" in metadata
+    # Every tutorial and its images travel in the wheel (`hfwidgets tutorials` copies them out).
+    for path in [
+        *sorted((ROOT / "notebooks").glob("*.ipynb")),
+        *sorted((ROOT / "notebooks" / "images").iterdir()),
+    ]:
+        assert f"hfwidgets/tutorials/{path.relative_to(ROOT / 'notebooks').as_posix()}" in names, path.name
     assert "Project-URL: Source, https://github.com/hfwidgets/hfwidgets" in metadata
     entry_points = zipfile.ZipFile(dist["wheel"]).read(info.replace("METADATA", "entry_points.txt")).decode()
     assert "hfwidgets = hfwidgets._cli:main" in entry_points
@@ -76,6 +84,21 @@ def test_core_without_key_says_how_to_get_a_key_or_the_emulator(core_venv: Venv)
     assert 'pip install "hfwidgets[emulator]"' in done.stdout, done.stdout
 
 
+def test_core_emulator_help_shows_the_options_then_names_the_extra(core_venv: Venv) -> None:
+    done = core_venv.run("hfwidgets", "emulator", "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: hfwidgets emulator") and "--port" in done.stdout
+    assert 'pip install "hfwidgets[emulator]"' in done.stdout
+
+
+def test_core_copies_the_tutorials_out_of_the_wheel(core_venv: Venv) -> None:
+    done = core_venv.run("hfwidgets", "tutorials", "tutorials")
+    assert done.returncode == 0, done.stderr
+    copied = sorted(path.name for path in (core_venv.work / "tutorials").glob("*.ipynb"))
+    assert copied == sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
+    assert 'pip install "hfwidgets[tutorials]"' in done.stderr  # no Jupyter in a core install
+
+
 @pytest.mark.parametrize(
     ("argv", "extra"),
     [
@@ -85,6 +108,10 @@ def test_core_without_key_says_how_to_get_a_key_or_the_emulator(core_venv: Venv)
         (["python", "-c", "import hfwidgets; hfwidgets.history().to_dataframe()"], "analysis"),
         (["python", "-c", "from hfwidgets._video import decode_frames; decode_frames('x.mp4')"], "video"),
         (["python", "-c", "import hfwidgets; hfwidgets.Client('hk-x', transport='aiohttp')"], "aiohttp"),
+        (
+            ["python", "-c", "from hfwidgets._notebook_html import export_html; export_html('x.ipynb')"],
+            "tutorials",
+        ),
     ],
 )
 def test_core_names_the_missing_extra(core_venv: Venv, argv: list[str], extra: str) -> None:

@@ -79,6 +79,20 @@ def test_the_async_snippet_is_a_complete_script() -> None:
     assert "import asyncio" in snippet and "asyncio.run(" in snippet
 
 
+def test_the_marimo_and_voila_snippets_are_what_the_host_tests_run() -> None:
+    (snippet,) = [code for code in PYTHON_BLOCKS if "mo.ui.anywidget" in code]
+    app = (ROOT / "tests" / "ui" / "kernel_side" / "studio_app.py").read_text(encoding="utf-8")
+    started = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    for line in filter(None, (line.strip() for line in snippet.splitlines())):
+        assert line in app, line  # the marimo app the browser tests generate a video with
+    assert snippet in started
+    # Voilà: the host tests serve the quickstart, whose Studio cell is the README's quickstart.
+    assert "voila 01_quickstart.ipynb" in README and "voila 01_quickstart.ipynb" in started
+    assert 'voila.url("01_quickstart.ipynb")' in (ROOT / "tests" / "ui" / "test_hosts.py").read_text()
+    quickstart = (ROOT / "notebooks" / "01_quickstart.ipynb").read_text(encoding="utf-8")
+    assert "studio = hfwidgets.Studio()" in quickstart
+
+
 @pytest.mark.slow
 def test_shell_examples_run_as_written_in_a_fresh_shell_without_a_key(tmp_path: Path) -> None:
     """The command-line block as it stands, with no key and a fresh home: the commands share the

@@ -576,3 +576,25 @@ async def test_history_plays_and_saves_the_kept_copy_once_the_link_expired(
     assert studio.result_state["error"] == ""
     saved = Path(studio.result_state["download_path"])
     assert saved.read_bytes() == record.video_path.read_bytes()  # noqa: ASYNC240 - a small file
+
+
+async def test_an_image_url_picks_its_own_ratio_as_the_command_line_does(
+    client: Client, fresh_emulator: EmulatorServer
+) -> None:
+    studio = await make_studio(client, motion="Static")
+    assert studio.size == "9:16"
+    studio.set_image(f"{fresh_emulator.base_url}/samples/landscape.jpg")  # 1280x720
+    await studio.wait()
+    assert studio.size == "16:9" and (studio.width, studio.height) == SIZE_PRESETS["16:9"]
+    assert studio.errors.message == ""
+
+
+async def test_an_image_url_that_answers_404_says_so_in_the_studio(
+    client: Client, fresh_emulator: EmulatorServer
+) -> None:
+    studio = await make_studio(client, motion="Static")
+    studio.set_image(f"{fresh_emulator.base_url}/samples/missing.jpg")
+    await studio.wait()
+    assert "answered HTTP 404" in studio.errors.message
+    assert "under Size" in studio.errors.message and "width=" not in studio.errors.message
+    assert studio.size == "9:16"
