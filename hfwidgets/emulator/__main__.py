@@ -6,6 +6,7 @@ kept there; see `hfwidgets._home_emulator`, which starts it that way in the back
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
