@@ -131,9 +131,6 @@ class ImageSizeUnknown(ValidationError):
     def __str__(self) -> str:
         return str(self.args[0])
 
-    def __reduce__(self) -> tuple[type[ImageSizeUnknown], tuple[str, str]]:
-        return type(self), (self.url, self.reason)
-
 
 class MissingKeyError(HiggsfieldError):
     """No API key was given and OPENAI_HK_API_KEY is not set, where one is needed.

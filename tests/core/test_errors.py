@@ -167,7 +167,7 @@ def _feed(status: str) -> Feed:
 def sample_error(name: str) -> HiggsfieldError:
     """One instance of the exported error `name`, with every attribute set to a telling value."""
 
-    def api(cls: type[hfwidgets.APIError], message: str, status: int = 502) -> hfwidgets.APIError:
+    def api(cls: type[hfwidgets.APIError], message: str, status: int | None = 502) -> hfwidgets.APIError:
         return cls(
             message, status=status, body="<html>bad gateway</html>", task_id="t-pickled", endpoint="GET feed"
         )
@@ -175,6 +175,9 @@ def sample_error(name: str) -> HiggsfieldError:
     samples: dict[str, Callable[[], HiggsfieldError]] = {
         "HiggsfieldError": lambda: HiggsfieldError("something went wrong"),
         "ValidationError": lambda: ValidationError("seed", 3.5, "an int", hint="drop the fraction"),
+        "ImageSizeUnknown": lambda: hfwidgets.ImageSizeUnknown(
+            "https://x.example/a.jpg", "it answered HTTP 404"
+        ),
         "MissingKeyError": lambda: hfwidgets.MissingKeyError(emulator_installed=False),
         "MissingExtra": lambda: hfwidgets.MissingExtra("analysis", "History.to_dataframe()", "pandas"),
         "BudgetExceeded": lambda: hfwidgets.BudgetExceeded(10, 25, 30),
@@ -184,6 +187,7 @@ def sample_error(name: str) -> HiggsfieldError:
         "RateLimited": lambda: hfwidgets.RateLimited(
             "slow down", retry_after=7.5, status=429, task_id="t-pickled"
         ),
+        "NetworkError": lambda: api(hfwidgets.NetworkError, "network error (ConnectError)", None),
         "DownloadTimeout": lambda: hfwidgets.DownloadTimeout("download took over 300 s", task_id="t-pickled"),
         "LimitExceeded": lambda: hfwidgets.LimitExceeded(
             "the video is over 256 MB", limit=256, task_id="t-pickled"
