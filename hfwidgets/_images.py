@@ -127,10 +127,11 @@ class LoadedImage:
         return f"LoadedImage({', '.join(parts)}, digest={self.digest[:12]!r})"
 
 
-def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
+def load_image(source: ImageSource, *, field: str = "image", name: str | None = None) -> LoadedImage:
     """Check an image input and identify it; raises `ValidationError` naming `field` when unusable.
 
-    http(s) URLs are returned untouched (not fetched). Encoded inputs are parsed
+    `name`: the file name of encoded bytes (an uploaded file), shown in errors instead of
+    the bytes. http(s) URLs are returned untouched (not fetched). Encoded inputs are parsed
     only as far as their header here; the pixels are decoded once, by
     `prepare_image`, at the reduced scale the video needs.
     """
@@ -141,7 +142,7 @@ def load_image(source: ImageSource, *, field: str = "image") -> LoadedImage:
     if _is_ndarray(source):
         return _load_array(source, field)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _load_encoded(bytes(source), field, kind="bytes", shown=_brief(source))
+        return _load_encoded(bytes(source), field, kind="bytes", shown=name or _brief(source), name=name)
     if isinstance(source, str):
         text = source.strip()
         if not text:

@@ -134,7 +134,7 @@ class FrameSet:
         """Fill frame `name` from a file's bytes sent by the browser (`original`: the width,
         height and bytes of the file chosen, when the browser sent a reduced copy)."""
         frame = self._frame(name)
-        loaded = load_image(bytes(data), field=f"image ({name} frame)")
+        loaded = load_image(bytes(data), field=f"image ({name} frame)", name=filename or None)
         self._fill(frame, loaded, filename or f"{name}-frame", uploaded=True, original=original)
         return loaded
 

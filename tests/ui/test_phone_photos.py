@@ -146,3 +146,41 @@ def test_a_big_png_becomes_the_first_frame_in_voila(
         assert_first_frame_is(kernel, "studio._frames.frames['first']", phone_photos["png"])
     finally:
         kernel.close()
+
+
+def test_a_heic_photo_is_read_in_the_kernel_and_a_broken_file_is_refused_by_name(
+    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path, tmp_path: Path
+) -> None:
+    """Chromium cannot decode HEIC: the file goes as it is and the kernel reads it (the heic
+    extra). A file nobody can read gets a message naming it, and the earlier photo is shown
+    again as the chosen one (not left dimmed as if the new one were on its way)."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    heic = tmp_path / "IMG_7001.HEIC"
+    Image.new("RGB", (1200, 900), (40, 150, 200)).save(heic, "HEIF")
+    broken = tmp_path / "IMG_7002.HEIC"
+    broken.write_bytes(b"\0\0\0\x18ftypheic" + b"not a picture at all" * 50)
+
+    notebook, studio = open_studio(open_notebook, lab, "heic_photos.ipynb", [STUDIO_CELL])
+    choose_by_label(studio.scope, heic)
+    frame = "studio._frames.frames['first']"
+    assert notebook.kernel.value(f"[{frame}.source, {frame}.image.format, {frame}.image.size]") == [
+        heic.name,
+        "HEIF",
+        [1200, 900],
+    ]
+
+    label = studio.scope.get_by_text("Choose image", exact=True).first
+    with notebook.page.expect_file_chooser() as chooser:
+        label.click()
+    chooser.value.set_files(str(broken))
+    alert = studio.scope.get_by_role("alert").filter(has_text=broken.name)
+    alert.wait_for(timeout=60_000)
+    print("refused:", alert.inner_text())
+    assert notebook.kernel.value(f"{frame}.source") == heic.name
+    # The earlier photo is on show again, named, and the slot is no longer busy.
+    preview = studio.scope.get_by_role("img", name=re.compile(re.escape(heic.name)))
+    assert preview.is_visible()
+    assert studio.scope.locator("[aria-busy=true]").count() == 0

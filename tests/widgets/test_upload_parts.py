@@ -159,3 +159,12 @@ def test_the_views_know_the_upload_limits() -> None:
     assert f'"part_bytes": {UPLOAD_PART_BYTES}' in esm
     assert f'"max_bytes": {UPLOAD_MAX_BYTES}' in esm
     assert UPLOAD_PART_BYTES * 4 < 10 * 1024 * 1024  # far under Jupyter's message limit
+
+
+def test_a_file_that_is_no_picture_is_refused_by_its_name_and_the_frame_is_kept() -> None:
+    widget = ImageInput()
+    send_in_parts(widget, png_bytes(), name="cat.png")
+    send_in_parts(widget, b"\0\0\0\x18ftypheic" + b"not a picture" * 40, name="IMG_9.HEIC")
+    assert "image (first frame)='IMG_9.HEIC'" in widget.errors.message
+    assert "not a recognisable image" in widget.errors.message
+    assert widget.sources == ["cat.png"]
