@@ -112,7 +112,7 @@ def shared_emulator(*, announce: bool = True) -> BackgroundEmulator:
         first, _announced = not _announced, True
         if announce and first:
             logger.warning(
-                "hfwidgets: no API key (%s is not set), so requests go to a local emulator at %s and the "
+                "hfwidgets: no API key (%s is not set), so requests go to the local emulator at %s and the "
                 "videos are synthetic. Set %s (or pass api_key=...) to use the real service.",
                 KEY_ENV,
                 emulator.base_url,
