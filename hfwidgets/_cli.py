@@ -16,6 +16,7 @@ import logging
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,6 +44,7 @@ from ._options import ADS_OPTIONS, GENERATE_OPTIONS, RequestOption
 
 if TYPE_CHECKING:
     from ._client import Client
+    from ._eta import Estimate
     from ._journal import TaskRecord
     from ._models import Feed, Motion, Task
     from ._requests import AdsRequest, GenerateRequest
@@ -133,31 +135,87 @@ def _describe_task(task: Task) -> str:
     return f"task {task.id} ({task.model}, {motion!r}, seed {task.seed}, {task.cost} points)"
 
 
+_WAITING_BAR = "{desc}{postfix} {percentage:3.0f}%|{bar:20}| [{elapsed}]"
+_ENDED_BAR = "{desc}{postfix} [{elapsed}]"
+
+
 class _Progress:
-    """Waiting status on stderr: a tqdm bar on a terminal, one line per status change otherwise."""
+    """Waiting status on stderr: a tqdm bar on a terminal, one line per status change otherwise.
+
+    With an estimate (`Client.estimate`, given for a task submitted here) the bar counts
+    seconds against the estimated duration and says "about N s left" (or "taking longer than
+    usual"); the lines say how long such a task usually takes and, at each change, what is left.
+    """
 
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
         self.task_id: str | None = None
         self._bar: Any = None
         self._status: str | None = None
+        self._estimate: Estimate | None = None
+        self._submitted = 0.0
 
-    def start(self, task_id: str) -> None:
+    def start(self, task_id: str, estimate: Estimate | None = None, submitted: float | None = None) -> None:
+        """Show task `task_id` waiting; `estimate` and `submitted` (a `time.time()`) when known."""
         self.task_id = task_id
-        if self.quiet or not sys.stderr.isatty():
+        self._estimate = estimate
+        self._submitted = time.time() if submitted is None else submitted
+        if self.quiet:
+            return
+        if not sys.stderr.isatty():
+            if estimate is not None:
+                _say(f"task {task_id}: {estimate.usually()}")
             return
         from tqdm import tqdm
 
         self._bar = tqdm(
-            total=None, desc=f"task {task_id}", bar_format="{desc}{postfix} [{elapsed}]", file=sys.stderr
+            total=None if estimate is None else max(1, round(estimate.median)),
+            desc=f"task {task_id}",
+            bar_format=_WAITING_BAR if estimate is not None else _ENDED_BAR,
+            file=sys.stderr,
         )
 
+    def _eta(self) -> str:
+        if self._estimate is None or self._status not in (None, "queued", "in_progress"):
+            return ""
+        return f" · {self._estimate.describe(max(0.0, time.time() - self._submitted))}"
+
+    def tick(self) -> None:
+        """Refresh the bar: the estimate is corrected as time passes."""
+        if self._bar is None:
+            return
+        if self._estimate is not None and self._status in (None, "queued", "in_progress"):
+            elapsed = max(0.0, time.time() - self._submitted)
+            self._bar.total = max(1, round(self._estimate.total(elapsed)))
+            self._bar.n = min(round(elapsed), self._bar.total)
+        self._bar.set_postfix_str(f"{self._status or 'queued'}{self._eta()}")
+
     def update(self, feed: Feed) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str(feed.status)
-        elif not self.quiet and feed.status != self._status:
-            _say(f"task {feed.id}: {feed.status}")
+        changed = feed.status != self._status
         self._status = feed.status
+        if self._bar is not None:
+            if feed.done:  # the end: the bar gives way to the outcome
+                self._bar.n = self._bar.total or 0
+                self._bar.bar_format = _ENDED_BAR
+            self.tick()
+        elif not self.quiet and changed:
+            _say(f"task {feed.id}: {feed.status}{self._eta()}")
+
+    async def follow(self, client: Client, task: Task, *, timeout: float) -> Feed:
+        """`client.wait(task)` with this progress, refreshed twice a second."""
+        key = "ads" if task.kind == "ads" else task.model or "lite"
+        self.start(task.id, client.estimate(key), task.created_at.timestamp())
+
+        async def ticker() -> None:
+            while True:
+                self.tick()
+                await asyncio.sleep(0.5)
+
+        ticking = asyncio.get_running_loop().create_task(ticker())
+        try:
+            return await client.wait(task, timeout=timeout, on_update=self.update)
+        finally:
+            ticking.cancel()
 
     def close(self) -> None:
         if self._bar is not None:
@@ -409,8 +467,7 @@ async def _follow(
     """After a submission: say what was accepted, wait with progress, download the video."""
     if not progress.quiet:
         _say(f"submitted {_describe_task(task)}")
-    progress.start(task.id)
-    feed = await client.wait(task, timeout=timeout, on_update=progress.update)
+    feed = await progress.follow(client, task, timeout=timeout)
     progress.close()
     return feed, await _save(feed, out)
 

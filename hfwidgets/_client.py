@@ -67,6 +67,7 @@ from ._errors import (
     TaskTimeout,
     ValidationError,
 )
+from ._eta import Estimate
 from ._extras import require
 from ._http import MAX_IN_FLIGHT, Connection, Requester, Sleep, is_transient
 from ._models import (
@@ -858,9 +859,20 @@ class Client:
         The poll policy's window from the journal's observed durations on this base URL,
         censored by the tasks this client is waiting on (`PollPolicy.window`).
         """
+        return self._window_and_durations(key)[0]
+
+    def estimate(self, key: str | None) -> Estimate:
+        """How long a task of `key` (a model, or "ads") will take here: `expected_window` and the
+        journal's median duration (see `_eta`). What the widgets, `run()` and the CLI show."""
+        window, durations = self._window_and_durations(key)
+        return Estimate.from_history(
+            window, durations, min_samples=self.poll.min_samples, coverage=self.poll.quantiles
+        )
+
+    def _window_and_durations(self, key: str | None) -> tuple[tuple[float, float], list[float]]:
         journal = self.journal
         if journal is None or key is None:
-            return self.poll.window(key)
+            return self.poll.window(key), []
         completions: list[tuple[float, float]] = (
             self._journal_call(journal.completions, key, self.base_url) or []
         )
@@ -871,7 +883,8 @@ class Client:
         since = min(submitted for submitted, _ in completions) if full else 0.0
         now = time.time()
         running = [now - at for k, at in list(self._running.values()) if k == key and at >= since]
-        return self.poll.window(key, [seconds for _, seconds in completions], running)
+        durations = [seconds for _, seconds in completions]
+        return self.poll.window(key, durations, running), durations
 
     # ------------------------------------------------------------------ kept videos
 

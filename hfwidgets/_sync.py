@@ -4,9 +4,11 @@ They work the same in a plain script and inside a Jupyter cell, where an event
 loop is already running in the caller's thread. Nothing global is patched: the
 coroutines run on a private event loop in a daemon thread
 (`asyncio.run_coroutine_threadsafe`; a forked child starts its own), and the
-caller's thread waits on the future while it refreshes a tqdm progress bar (`tqdm.auto`: a widget in Jupyter,
-text in a terminal). Ctrl-C (KeyboardInterrupt) stops waiting and says which
-task continues on the server.
+caller's thread waits on the future while it refreshes a tqdm progress bar
+(`tqdm.auto`: a widget in Jupyter, text in a terminal): for `run()` a bar of seconds
+against the core's estimate (`Client.estimate`), with "about N s left" or "taking
+longer than usual". Ctrl-C (KeyboardInterrupt) stops waiting and says which task
+continues on the server.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ._errors import BlockingCallError
 
 if TYPE_CHECKING:
     from ._client import Client, Submission
+    from ._eta import Estimate
     from ._models import Feed, Motion
 
 __all__ = ["resume", "run"]
@@ -86,11 +89,21 @@ class _Progress:
     """The call that takes over what Ctrl-C stopped waiting for."""
     label: str = "hfwidgets"
     """What the progress line starts with: the motion and model of `run()`, or "hfwidgets resume"."""
+    estimate: Estimate | None = None
+    """How long the task of `run()` usually takes (`Client.estimate`), once submitted."""
+    submitted: float | None = None
+    """When it was submitted (`time.time()`)."""
+
+    def elapsed(self) -> float:
+        return max(0.0, time.time() - self.submitted) if self.submitted is not None else 0.0
 
     def describe(self) -> str:
         where = f"task {self.task_id} " if self.task_id else ""
         counts = f" ({self.finished}/{self.total} finished)" if self.total is not None else ""
-        return f"{where}{self.status}{counts}"
+        eta = ""
+        if self.estimate is not None and self.status in ("queued", "in_progress"):
+            eta = f" · {self.estimate.describe(self.elapsed())}"
+        return f"{where}{self.status}{counts}{eta}"
 
 
 def run(
@@ -136,6 +149,8 @@ def run(
         assert state.submission is not None
         observe_submission(state.submission)
         task = await chosen.generate(request)
+        state.estimate = chosen.estimate(request.model)
+        state.submitted = task.created_at.timestamp()
         state.task_id, state.status = task.id, "queued"
 
         def note(feed: Feed) -> None:
@@ -208,7 +223,8 @@ def _block_on_with_bar(coro: Coroutine[Any, Any, T], state: _Progress, bar: Any)
             if bar is not None:
                 state.status = "done"
                 _show(bar, state)
-                bar.update(1)
+                bar.n = bar.total  # the end: a full bar
+                bar.refresh()
             return result
     except KeyboardInterrupt:
         future.cancel()
@@ -266,10 +282,16 @@ def _interrupted(state: _Progress, elapsed: float) -> str:
 def _make_bar(label: str) -> Any:
     from tqdm.auto import tqdm
 
-    # The state goes in the description: tqdm puts ", " before a postfix.
-    return tqdm(total=1, desc=label, bar_format="{desc} [{elapsed}]", leave=True)
+    # The state goes in the description: tqdm puts ", " before a postfix. The bar counts seconds:
+    # its total becomes the estimated duration once the task is submitted.
+    return tqdm(total=1, desc=label, bar_format="{desc} {percentage:3.0f}%|{bar:20}| [{elapsed}]", leave=True)
 
 
 def _show(bar: Any, state: _Progress) -> None:
-    """The bar's line: "hfwidgets Face Punch (lite): task 3f2a… queued"."""
+    """The bar's line: "hfwidgets Face Punch (lite): task 3f2a… in_progress · about 12 s left",
+    and with an estimate a bar of seconds against it (corrected as time passes)."""
+    if state.estimate is not None and state.status in ("queued", "in_progress"):
+        elapsed = state.elapsed()
+        bar.total = max(1, round(state.estimate.total(elapsed)))
+        bar.n = min(round(elapsed), bar.total)
     bar.set_description_str(f"{state.label}: {state.describe()}", refresh=False)

@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
+from .._moves import motion_recipe, recipe_for
 from ._imagery import placeholder_image
-from ._render import recipe_for, render_clip
+from ._render import render_clip
 from ._state import EmulatorState
 from ._tasks import ClipFiles, TaskState
 
@@ -82,7 +83,7 @@ async def produce(state: EmulatorState, task: TaskState, sources: list[Image.Ima
             motion_name = str(task.params.get("motion_name") or "")
             motion = state.motion(str(task.params["motion_id"])) if task.params.get("motion_id") else None
             recipe = (
-                recipe_for(motion.name, [(p.name, p.strength) for p in motion.parts])
+                motion_recipe(motion)
                 if motion
                 else (("showcase", 1.0),)
                 if task.kind == "ads"

@@ -1,9 +1,9 @@
 """Clip rendering: the input image animated with an effect that fits the motion, encoded with PyAV.
 
-A motion maps to a *recipe*: a tuple of (effect, strength) pairs. A plain motion
-is one effect at strength 1; a mix blends the effects of its parts by their
-strengths. Each frame is made in two stages, both cheap enough for a 5 s
-736x1312 clip to render in a few seconds whatever the effect:
+A motion maps to a *recipe* of camera moves (`hfwidgets._moves`, which the Studio's
+sketches read too): (effect, strength) pairs, one effect for a plain motion, its
+parts' effects by strength for a mix. Each frame is made in two stages, both cheap
+enough for a 5 s 736x1312 clip to render in a few seconds whatever the effect:
 
 1. camera: zoom, pan and a horizontal squash, done as a crop of the source that
    libswscale scales to the output while converting it to yuv420p;
@@ -27,6 +27,8 @@ import av
 import numpy as np
 from PIL import Image, ImageOps
 
+from .._moves import MOVES, Camera, Recipe, camera_at, ease, impact, recipe_for
+
 __all__ = [
     "CLIP_FPS",
     "CLIP_FRAMES",
@@ -42,107 +44,10 @@ CLIP_FRAMES = 81
 CLIP_FPS = 16  # 81 frames at 16 fps is 5.06 s, the provider's "duration": 5
 BACKGROUND = (18, 18, 22)
 
-Recipe = tuple[tuple[str, float], ...]
-"""(effect name, strength) pairs; strengths are in 0..1."""
-
-
-# --------------------------------------------------------------------------- motion -> recipe
-
-# Checked in order against the lower-cased motion name; the first keyword found wins.
-_KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("eyes in", "zoom_in"),
-    ("arc left", "arc_left"),
-    ("arc right", "arc_right"),
-    ("3d rotation", "rotation_3d"),
-    ("face punch", "shake"),
-    ("boxing", "shake"),
-    ("disintegrat", "disintegrate"),
-    ("static", "static"),
-    ("melt", "melt"),
-    ("set on fire", "fire"),
-    ("datamosh", "glitch"),
-    ("bullet time", "orbit"),
-    ("moonwalk left", "slide_left"),
-    ("moonwalk right", "slide_right"),
-    ("moonwalk", "slide_left"),
-)
-
-
-def effect_for_name(name: str) -> str:
-    """The effect that fits a motion name; a gentle push-in for names without a dedicated one."""
-    lowered = name.casefold()
-    return next((effect for keyword, effect in _KEYWORDS if keyword in lowered), "push_in")
-
-
-def recipe_for(name: str, parts: Sequence[tuple[str, float | None]] = ()) -> Recipe:
-    """The recipe of a motion: its own effect, or for a mix its parts' effects by strength."""
-    if parts:
-        return tuple(
-            (effect_for_name(part_name), 1.0 if strength is None else max(0.0, min(1.0, strength)))
-            for part_name, strength in parts
-        )
-    return ((effect_for_name(name), 1.0),)
-
-
 # --------------------------------------------------------------------------- camera stage
-
-
-@dataclass(frozen=True)
-class Camera:
-    """Where the virtual camera looks: zoom >= 1 crops in, pans are fractions of the frame,
-    squash < 1 narrows the picture horizontally (negative shows it mirrored: its back side)."""
-
-    zoom: float = 1.0
-    pan_x: float = 0.0
-    pan_y: float = 0.0
-    squash: float = 1.0
-
-
-def _ease(t: float) -> float:
-    return t * t * (3 - 2 * t)
-
-
-def _impact(t: float, at: float = 0.35) -> float:
-    """1 at the moment of impact, decaying quickly afterwards, 0 before."""
-    return math.exp(-(t - at) * 9) if t >= at else 0.0
-
-
-_CAMERAS: dict[str, Callable[[float], Camera]] = {
-    "push_in": lambda t: Camera(zoom=1 + 0.12 * _ease(t)),
-    "zoom_in": lambda t: Camera(zoom=1 + 0.75 * t**1.6, pan_y=-0.07 * _ease(t)),
-    "arc_left": lambda t: Camera(zoom=1.22, pan_x=0.08 - 0.16 * _ease(t), pan_y=0.02 * math.sin(math.pi * t)),
-    "arc_right": lambda t: Camera(
-        zoom=1.22, pan_x=-0.08 + 0.16 * _ease(t), pan_y=0.02 * math.sin(math.pi * t)
-    ),
-    "rotation_3d": lambda t: Camera(zoom=1.04, squash=math.cos(2 * math.pi * _ease(t))),
-    "shake": lambda t: Camera(
-        zoom=1.14 + 0.1 * _impact(t),
-        pan_x=0.05 * _impact(t) * math.sin(t * 95),
-        pan_y=0.04 * _impact(t) * math.cos(t * 77),
-    ),
-    "orbit": lambda t: Camera(
-        zoom=1.18 + 0.08 * math.sin(math.pi * t), pan_x=0.07 * math.sin(2 * math.pi * t)
-    ),
-    "slide_left": lambda t: Camera(zoom=1.3, pan_x=0.11 * t, pan_y=-0.012 * abs(math.sin(6 * math.pi * t))),
-    "slide_right": lambda t: Camera(zoom=1.3, pan_x=-0.11 * t, pan_y=-0.012 * abs(math.sin(6 * math.pi * t))),
-    "disintegrate": lambda t: Camera(zoom=1 + 0.04 * t),
-    "melt": lambda t: Camera(zoom=1.02),
-    "fire": lambda t: Camera(zoom=1 + 0.05 * t),
-    "glitch": lambda t: Camera(zoom=1 + 0.06 * t),
-    "static": lambda t: Camera(),
-    "showcase": lambda t: Camera(zoom=1 + 0.1 * t),
-}
-
-
-def _blend_cameras(recipe: Recipe, t: float) -> Camera:
-    zoom, pan_x, pan_y, squash = 1.0, 0.0, 0.0, 1.0
-    for name, strength in recipe:
-        camera = _CAMERAS[name](t)
-        zoom += strength * (camera.zoom - 1)
-        pan_x += strength * camera.pan_x
-        pan_y += strength * camera.pan_y
-        squash += strength * (camera.squash - 1)
-    return Camera(zoom=max(zoom, 1.0), pan_x=pan_x, pan_y=pan_y, squash=squash)
+#
+# Which move a motion makes and the camera's path during it are the core's (`_moves`): the
+# Studio sketches the same moves on the user's image.
 
 
 def _crop_box(camera: Camera, width: int, height: int) -> tuple[int, int, int, int]:
@@ -255,7 +160,7 @@ class _Canvas:
 
 
 def _disintegrate(picture: _Planes, t: float, strength: float, canvas: _Canvas, box: Box) -> None:
-    progress = _ease(min(1.0, max(0.0, (t - 0.1) / 0.8))) * strength * 1.15
+    progress = ease(min(1.0, max(0.0, (t - 0.1) / 0.8))) * strength * 1.15
     if progress <= 0:
         return
     rows, columns = picture.y.shape
@@ -275,7 +180,7 @@ def _disintegrate(picture: _Planes, t: float, strength: float, canvas: _Canvas, 
 
 def _melt(picture: _Planes, t: float, strength: float, canvas: _Canvas, box: Box) -> None:
     rows, columns = picture.y.shape
-    amount = 0.35 * rows * strength * _ease(t) ** 1.4
+    amount = 0.35 * rows * strength * ease(t) ** 1.4
     if amount < 1:
         return
     stripe = max(2, columns // 48 // 2 * 2)
@@ -339,7 +244,7 @@ def _glitch(picture: _Planes, t: float, strength: float, canvas: _Canvas, box: B
 
 
 def _flash(picture: _Planes, t: float, strength: float, canvas: _Canvas, box: Box) -> None:
-    punch = _impact(t) * strength
+    punch = impact(t) * strength
     if punch > 0.05:
         picture.y[...] = np.take(_gain(1 + 0.45 * punch, 0), picture.y)
 
@@ -354,7 +259,7 @@ _PIXELS: dict[str, PixelEffect] = {
     "shake": _flash,
 }
 
-EFFECTS: tuple[str, ...] = tuple(_CAMERAS)
+EFFECTS: tuple[str, ...] = tuple(MOVES)
 """Every effect a recipe may name."""
 
 
@@ -397,7 +302,7 @@ def _frames(
 ) -> Iterator[av.VideoFrame]:
     """The clip's pictures, yuv420p at width x height (even), one per frame."""
     for name, _ in recipe:
-        if name not in _CAMERAS:
+        if name not in MOVES:
             raise ValueError(f"unknown effect {name!r}; known: {', '.join(EFFECTS)}")
     sources = [_fit(image, width, height, fit) for image in images[:2]]
     canvas = _Canvas(height=height, width=width, seed=seed)
@@ -406,14 +311,14 @@ def _frames(
     ]
     for index in range(count):
         t = index / max(1, count - 1)
-        camera = _blend_cameras(recipe, t)
+        camera = camera_at(recipe, t)
         box = _crop_box(camera, width, height)
         top, bottom, left, right = box
         crop = sources[0][top:bottom, left:right]
         if len(sources) == 2:  # first frame -> last frame
             crop = np.asarray(
                 Image.blend(
-                    Image.fromarray(crop), Image.fromarray(sources[1][top:bottom, left:right]), _ease(t)
+                    Image.fromarray(crop), Image.fromarray(sources[1][top:bottom, left:right]), ease(t)
                 )
             )
         frame, picture = _picture(crop, width, height, camera.squash)

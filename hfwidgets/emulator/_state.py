@@ -16,9 +16,10 @@ import httpx
 
 from .._catalog import bundled_motions, resolve_motion
 from .._models import Motion
+from .._moves import motion_recipe
 from ._faults import ENDPOINTS, Faults
 from ._imagery import preview_webp, sample_image
-from ._render import recipe_for, render_clip
+from ._render import render_clip
 from ._tasks import ClipFiles, TaskStore, Timing
 
 __all__ = ["PREVIEW_WIDTH", "Counters", "EmulatorState"]
@@ -136,7 +137,7 @@ class EmulatorState:
                 if motion.preview_width > 0 and motion.preview_height > 0:
                     height = round(width * motion.preview_height / motion.preview_width)
                 height = min(max(height, 64), 640)
-                recipe = recipe_for(motion.name, [(p.name, p.strength) for p in motion.parts])
+                recipe = motion_recipe(motion)
                 future = self.executor.submit(preview_webp, recipe, width, height, PREVIEW_FRAMES)
                 self._previews[motion.id] = future
             return future

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._models import Motion, overall_status
-from ._render import effect_for_name
+from .._moves import move_for_name
 
 __all__ = [
     "REALISTIC_MEDIANS",
@@ -481,7 +481,7 @@ _DETAILS = (
 def enhanced_prompt(prompt: str, motion_name: str, seed: int) -> str:
     """A deterministic richer rewrite of `prompt` that contains it verbatim."""
     chooser = random.Random(f"{seed}:{motion_name}")
-    camera = _CAMERA_PHRASES[effect_for_name(motion_name)]
+    camera = _CAMERA_PHRASES[move_for_name(motion_name)]
     opening = f"{prompt}. " if prompt.strip() else "The scene in the image comes to life. "
     return (
         f"{opening}As the moment unfolds, {camera}. {chooser.choice(_LIGHTS).capitalize()}, "

@@ -450,11 +450,12 @@ class WidgetBase(anywidget.AnyWidget):
     def _refresh_cost(self) -> None:
         """Show the cost line anew (widgets with one override it)."""
 
-    def show_cost(self, cost: int, what: str, *, label: str = "this_call") -> None:
+    def show_cost(self, cost: int, what: str, *, label: str = "this_call", usually: str = "") -> None:
         """Set the cost line, e.g. "This call: 5 pts (lite) · spent so far: 10 pts of 100 (90 left)",
         with a warning when the cost is more than the budget has left. "left" is what the
         client's budget check allows (`Client.remaining`): points that may have been charged
-        and points being sent count too, and the line says so when there are any."""
+        and points being sent count too, and the line says so when there are any. `usually`
+        (how long such a task usually takes, e.g. "usually 20–60 s") follows when given."""
         client = self.client
         text = self.t("cost", label=self.t(label), cost=cost, what=what, spent=client.spent)
         warning = ""
@@ -473,6 +474,8 @@ class WidgetBase(anywidget.AnyWidget):
                 text += self.t("cost_held", held=", ".join(held))
             if cost > left:
                 warning = self.t("over_budget")
+        if usually:
+            text += f" · {usually}"
         self.cost = {"text": text, "warning": warning}
 
     def cost_line(self) -> str:

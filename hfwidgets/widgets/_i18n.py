@@ -96,10 +96,16 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         ),
         "status_failed": "Failed: see the message above.",
         "status_resuming": "Picking up {n} task(s) left pending by an earlier kernel…",
-        "progress": "{label} {status} · {elapsed} s elapsed · ~{percent}% (usually {low}–{high} s)",
-        "progress_emulated": (
-            "{label} {status} · {elapsed} s elapsed · ~{percent}% (emulator: {low}–{high} s)"
-        ),
+        "progress_line": "{label} {status} · {elapsed} s elapsed · {eta}",
+        "progress_bar": "Progress",
+        "eta_left": "about {n} s left",
+        "eta_over": "taking longer than usual ({usually})",
+        "eta_done": "done",
+        "usually": "usually {low}–{high} s",
+        # sketches of the motions on the user's image
+        "sketch_toggle": "Sketch on my image",
+        "sketch_alt": "Sketch of {name} on your image",
+        "sketch_badge": "Sketch",
         # task statuses
         "st_submitting": "submitting",
         "st_queued": "queued",
@@ -263,10 +269,15 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         ),
         "status_failed": "失败：请看上方的消息。",
         "status_resuming": "正在接续之前内核留下的 {n} 个任务…",
-        "progress": "{label} {status} · 已用 {elapsed} 秒 · 约 {percent}%（通常 {low}–{high} 秒）",
-        "progress_emulated": (
-            "{label} {status} · 已用 {elapsed} 秒 · 约 {percent}%（模拟器：{low}–{high} 秒）"
-        ),
+        "progress_line": "{label} {status} · 已用 {elapsed} 秒 · {eta}",
+        "progress_bar": "进度",
+        "eta_left": "约剩 {n} 秒",
+        "eta_over": "比平常更久（{usually}）",
+        "eta_done": "完成",
+        "usually": "通常 {low}–{high} 秒",
+        "sketch_toggle": "在我的图片上预览草图",
+        "sketch_alt": "{name} 在你的图片上的草图",
+        "sketch_badge": "草图",
         "st_submitting": "提交中",
         "st_queued": "排队中",
         "st_in_progress": "生成中",

@@ -40,11 +40,12 @@ from ._controls import (
     preset_of,
     size_choices,
 )
-from ._follow import WAIT_TIMEOUT, follow
+from ._follow import WAIT_TIMEOUT, finished_bar, follow, usually_text
 from ._history import HistoryEntry, status_label
 from ._image_input import FrameSet
 from ._motion_grid import MotionChoice
 from ._result_view import ResultState
+from ._sketch import camera_moves
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -73,7 +74,10 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     `status`), `results` all of them, oldest first; both are observable
     traitlets, as are the settings (`model`, `seed`, `keep_seed`, `width`,
     `height`, `prompt`, `enhance_prompt`, `selected_id`). `copy_as_code()` gives
-    the call that makes the same video from a script. With no key configured, the
+    the call that makes the same video from a script. Once a first frame is chosen,
+    each motion tile shows a sketch of that motion's camera move on it, made in the
+    browser (`sketch=False` shows the provider's previews instead); while a task runs,
+    a progress bar says about how long is left (`progress`). With no key configured, the
     embedded emulator is used and a banner says so. `lang="zh"` shows it in
     Simplified Chinese (the default follows the locale).
 
@@ -81,8 +85,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     is asked for: `width`/`height` here, or the Size, Width or Height controls.
     """
 
-    _esm = compose_esm("grid.js", "frames.js", "result.js", "compare.js", "studio.js")
-    _css = compose_css("grid.css", "frames.css", "result.css", "studio.css", "compare.css")
+    _esm = compose_esm("grid.js", "sketch.js", "frames.js", "result.js", "compare.js", "studio.js")
+    _css = compose_css("grid.css", "sketch.css", "frames.css", "result.css", "studio.css", "compare.css")
 
     frames = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The image slots (first, last frame): name, source, detail, preview ref, url."""
@@ -118,6 +122,10 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     """Number of the history entry on show (0: the latest result)."""
     comparison = traitlets.Dict().tag(sync=True)
     """What the Comparison region shows ({} when closed; see `compare`)."""
+    progress = traitlets.Dict().tag(sync=True)
+    """The progress bar while a task runs: {"value", "max", "text"} in seconds ({}: none shown)."""
+    sketch = traitlets.Bool(True).tag(sync=True)
+    """Once a first frame is chosen, show each motion tile as a sketch of its camera move on it."""
 
     result = traitlets.Instance(Feed, allow_none=True, read_only=True)
     """The latest finished task's feed (None before the first one)."""
@@ -192,6 +200,9 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         self.handle("download", lambda _c, _b: self._download())
         self.handle("compare", lambda c, _b: self.compare(self._compare_asked(c)))
         self.handle("compare_close", lambda _c, _b: self.close_comparison())
+        self.handle(
+            "camera_moves", lambda _c, _b: self.send({"type": "camera_moves", **camera_moves(self._motions)})
+        )
 
         if motion is not None:
             self.motion = motion
@@ -396,6 +407,7 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
                 thumbnail=request.thumbnail,
             )
         )
+        self.progress = {}  # the last task's bar goes; this one's comes once it is accepted
         self.status = self.t(
             "status_submitting",
             n=entry.number,
@@ -451,6 +463,9 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         def on_announce(text: str) -> None:
             self.status = text
 
+        def on_progress(bar: dict[str, Any]) -> None:
+            self.progress = bar
+
         self._cancel_requested = False
         self._waiting = asyncio.get_running_loop().create_task(
             follow(
@@ -462,12 +477,14 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
                 on_status=on_status,
                 on_announce=on_announce,
                 announced="queued",
+                on_progress=on_progress,
             ),
             name=f"hfwidgets-wait-{task.id}",
         )
         try:
             feed = await self._waiting
         except asyncio.CancelledError:
+            self.progress = {}  # no video is coming: the bar goes away
             if not self._cancel_requested:
                 raise  # the Studio's own task was cancelled: let it end
             entry.status = "waiting stopped"
@@ -477,13 +494,19 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
             self._result.update(status_text=self.t("stopped_waiting"))
             return None
         except TaskFailed as failure:
+            self.progress = {}
             self._finish(entry, failure.feed)
             raise
         except TaskTimeout:
+            self.progress = {}
             entry.status = "still running"
             entry.note = "not finished in time; it continues on the server"
             self._refresh_history()
             raise
+        except BaseException:
+            self.progress = {}
+            raise
+        self.progress = finished_bar(self.progress, lang=self.lang)  # the video is here: the bar is full
         self._finish(entry, feed)
         return feed
 
@@ -694,7 +717,8 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         if not self.has_client:
             return
         model = self.model if self.model in MODELS else "lite"
-        self.show_cost(self.client.price(model), model)
+        usually = usually_text(self.client.estimate(model), lang=self.lang)
+        self.show_cost(self.client.price(model), model, usually=usually)
 
     def static_html(self) -> str:
         """The results so far, newest first, as standalone HTML (what a reader without a kernel sees)."""

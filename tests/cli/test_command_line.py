@@ -328,4 +328,20 @@ def test_progress_on_a_terminal_is_a_bar_that_ends_completed(hfwidgets_cmd: Comm
     task_id = Path(out.strip()).stem
     frames = shown.decode().split("\r")
     assert any(re.match(rf"task {task_id}, completed \[\d\d:\d\d\]", frame) for frame in frames), frames[-3:]
+    # While it waits, the bar counts seconds against the estimate and says what is left.
+    assert any(re.match(rf"task {task_id}, \w+ · about \d+ s left +\d+%\|", frame) for frame in frames), (
+        frames
+    )
     assert f"task {task_id}: completed" not in shown.decode()  # the bar replaces the plain lines
+
+
+def test_run_says_how_long_the_task_usually_takes_and_what_is_left(
+    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+) -> None:
+    done = hfwidgets_cmd("run", str(cat), "--motion", "Face Punch")
+    assert done.returncode == 0, done.stderr
+    task_id = Path(done.stdout.strip()).stem
+    # The same estimate as the Studio and run(): the priors here, no history yet.
+    assert f"task {task_id}: usually 20–60 s" in done.stderr, done.stderr
+    assert re.search(rf"task {task_id}: (queued|in_progress) · about \d+ s left", done.stderr), done.stderr
+    assert f"task {task_id}: completed\n" in done.stderr

@@ -11,6 +11,7 @@ Shared for the whole session, to keep the wall time low on two cores:
 - `notebook7`: Notebook 7, keyed like `lab`;
 - `voila`: Voilà serving the same notebooks, keyed like `lab`;
 - `marimo`: `marimo run` serving the apps of tests/ui/kernel_side, keyed like `lab`;
+- `marimo_without_key`: the same with no key (the apps use the emulator);
 - `browser`: one Chromium; `axe_script`: axe-core from npm (cached).
 Per test, `open_notebook(server, path)` gives a `NotebookPage` in a new tab; at the end of
 the test its sessions are deleted, so every test gets a fresh kernel. `open_app(server, url)`
@@ -222,6 +223,17 @@ def marimo(
     server = MarimoServer.start(
         root_dir=root, state_dir=state, kernel_env=keyed_env(ui_emulator, ui_key, home)
     )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def marimo_without_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarimoServer]:
+    """`marimo run` like `marimo`, with no key and no base URL: the apps use the emulator."""
+    home = tmp_path_factory.mktemp("hfwidgets-home-marimo-nokey")
+    root = tmp_path_factory.mktemp("marimo-apps-nokey")
+    state = tmp_path_factory.mktemp("marimo-nokey")
+    server = MarimoServer.start(root_dir=root, state_dir=state, kernel_env={"HFWIDGETS_HOME": str(home)})
     yield server
     server.stop()
 

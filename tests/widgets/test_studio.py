@@ -166,9 +166,11 @@ async def test_cancel_stops_waiting_and_the_task_lives_on(
         if "elapsed" in studio.status:
             break
         await asyncio.sleep(0.02)
-    assert re.search(r"#1 \w.* · \d+ s elapsed · ~\d+% \(", studio.status)
+    assert re.search(r"#1 \w.* · \d+ s elapsed · (about \d+ s left|taking longer than usual)", studio.status)
+    assert studio.progress["max"] >= 1  # the bar shows while waiting
     click(studio, "cancel")
     assert await run is None
+    assert studio.progress == {}  # no video is coming: the bar went away
 
     entry = studio.entries[0]
     assert entry.status == "waiting stopped"

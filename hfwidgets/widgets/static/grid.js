@@ -1,6 +1,10 @@
 // The motion grid part: a search box, category buttons and a listbox of motion
 // tiles (arrow keys move, Enter/Space select). Reads the traits `items`, `search`,
 // `category` and `selected_id`, which MotionGrid and Studio both have.
+// Another part may dress the tiles (the Studio's sketches): `ctx.onTile(tile, media,
+// item, name)` runs for each tile built, `ctx.onTiles(elements)` once they are in place;
+// while `ctx.holdPreviews()` is true no preview loads, and `ctx.releasePreviews()` loads
+// those of the tiles in view that were held.
 
 const SEARCH_DEBOUNCE_MS = 200;
 const BADGES = ["top_choice", "new", "mix"];
@@ -52,7 +56,7 @@ function motionGrid(ctx) {
   const visibility = new IntersectionObserver(
     (entries) => {
       for (const entry of entries) {
-        if (!entry.isIntersecting) continue;
+        if (!entry.isIntersecting || (ctx.holdPreviews && ctx.holdPreviews())) continue;
         visibility.unobserve(entry.target);
         const preview = previewOf.get(entry.target);
         if (preview) setMedia(ctx, preview.img, preview.ref, () => entry.target.classList.add("hfw-preview-failed"));
@@ -64,6 +68,15 @@ function motionGrid(ctx) {
     visibility.disconnect();
     clearTimeout(searchTimer);
   });
+  ctx.releasePreviews = () => {
+    // Observing again reports each tile's visibility at once: those in view load their preview.
+    for (const tile of tiles) {
+      const preview = previewOf.get(tile.element);
+      if (!preview || preview.img.dataset.ref !== undefined) continue;
+      visibility.unobserve(tile.element);
+      visibility.observe(tile.element);
+    }
+  };
 
   // A tile already on the page for this id is rebuilt in place: an element a person (or a
   // test) is about to click stays attached when a new listing arrives.
@@ -123,6 +136,7 @@ function motionGrid(ctx) {
       media.append(badges);
     }
     tile.append(node("div", "hfw-motion-name", name), media);
+    if (ctx.onTile) ctx.onTile(tile, media, item, name);
     if (parts.length) {
       const recipe = parts.map(partLabel).join(" + ");
       const line = node("div", "hfw-motion-parts", recipe);
@@ -143,6 +157,7 @@ function motionGrid(ctx) {
       grid.replaceChildren(...wanted);
     }
     for (const tile of tiles) if (previewOf.has(tile.element)) visibility.observe(tile.element);
+    if (ctx.onTiles) ctx.onTiles(wanted);
     selectedTile = null;
     tabStop = null;
     buildChips();

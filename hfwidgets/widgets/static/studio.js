@@ -206,6 +206,30 @@ function actionsPart(ctx) {
   return { actions: root, status, codeBox };
 }
 
+// The progress bar of the running task (trait `progress`: {value, max, text} in seconds):
+// named "Progress", "about N s left" beside it; full when the video is here, gone when none
+// is coming. Outside the status area, so it is not read out at each tick.
+function progressPart(ctx) {
+  const root = node("div", "hfw-progress");
+  const bar = node("div", "hfw-progress-bar");
+  const fill = node("div", "hfw-progress-fill");
+  const text = node("span");
+  bar.setAttribute("role", "progressbar");
+  bar.append(fill);
+  root.append(bar, text);
+  const show = () => {
+    const { value = 0, max = 0, text: said = "" } = ctx.model.get("progress") || {};
+    root.hidden = !max;
+    bar.setAttribute("aria-label", ctx.t("progress_bar"));
+    for (const [name, number] of Object.entries({ min: 0, now: value, max })) bar.setAttribute(`aria-value${name}`, number);
+    bar.setAttribute("aria-valuetext", (text.textContent = said));
+    fill.style.width = `${(100 * value) / (max || 1)}%`;
+  };
+  ctx.watch(["progress", "lang"], show);
+  show();
+  return root;
+}
+
 function historyPart(ctx) {
   const { model, t } = ctx;
   const root = node("div", "hfw-history");
@@ -277,7 +301,10 @@ function render({ model, el }) {
   const top = node("div", "hfw-studio-top");
   top.append(frameInputs(ctx), controlsPart(ctx));
   const { actions, status, codeBox } = actionsPart(ctx);
-  el.replaceChildren(banner, notice, error, top, motionGrid(ctx), actions, status, codeBox, resultPart(ctx, "result_state"), historyPart(ctx), comparePart(ctx, true));
+  const sketchToggle = sketchPart(ctx); // before the grid: it dresses the tiles
+  const grid = motionGrid(ctx);
+  const progress = progressPart(ctx);
+  el.replaceChildren(banner, notice, error, top, sketchToggle, grid, actions, status, progress, codeBox, resultPart(ctx, "result_state"), historyPart(ctx), comparePart(ctx, true));
   pasteAnywhere(ctx, el);
   return () => ctx.destroy();
 }
