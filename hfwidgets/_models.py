@@ -82,8 +82,10 @@ TERMINAL_STATUSES = FAILED_STATUSES | {"completed"}
 
 
 def normalise_status(reported: str) -> str:
-    """A status as this package spells it: "Completed" and "COMPLETED " are "completed"."""
-    return reported.strip().lower()
+    """A known status as this package spells it ("Completed" and "COMPLETED " are "completed");
+    any other status as reported (the raw value stays visible to the user)."""
+    spelt = reported.strip().lower()
+    return spelt if spelt in PENDING_STATUSES or spelt in TERMINAL_STATUSES else reported
 
 
 def advance_status(current: str | None, reported: str) -> str:

@@ -204,18 +204,20 @@ async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
     recorder: Recorder, other_host: Recorder, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     feed_json = FEED_COMPLETED
+    task_id = json.loads(feed_json)["id"]  # a feed answers about the task asked for
+    feed_path = f"/api/higgsfield/feed/{task_id}"
     recorder.routes.update(
         {
-            "/api/higgsfield/feed/t-1": (200, {"Content-Type": "application/json"}, feed_json),
+            feed_path: (200, {"Content-Type": "application/json"}, feed_json),
             "/api/higgsfield/feed/moved": (
                 302,
-                {"Location": other_host.base_url + "/api/higgsfield/feed/t-1"},
+                {"Location": other_host.base_url + feed_path},
                 b"",
             ),
             "/motions": (200, {"Content-Type": "application/json"}, b"[]"),
         }
     )
-    other_host.routes["/api/higgsfield/feed/t-1"] = recorder.routes["/api/higgsfield/feed/t-1"]
+    other_host.routes[feed_path] = recorder.routes[feed_path]
     client = Client(
         api_key=CANARY,
         base_url=recorder.base_url + "/api",
@@ -223,7 +225,7 @@ async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
         journal=False,
     )
     try:
-        feed = await client.feed("t-1")
+        feed = await client.feed(task_id)
         assert feed.status == "completed"
         with pytest.raises(HiggsfieldError) as redirected:
             await client.feed("moved")
@@ -234,7 +236,7 @@ async def test_the_key_stays_under_the_base_path_and_never_follows_a_redirect(
 
     # The base URL does get the key (so the recorder would have seen it elsewhere) ...
     sent = {s.path: s.headers for s in recorder.seen}
-    assert sent["/api/higgsfield/feed/t-1"].get("Authorization") == f"Bearer {CANARY}"
+    assert sent[feed_path].get("Authorization") == f"Bearer {CANARY}"
     # ... but not a path outside the base path on the same host, nor the redirect target.
     assert "Authorization" not in sent["/motions?size=500&search="]
     assert other_host.seen == []
