@@ -36,7 +36,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import APIError, ValidationError
+from ._errors import APIError, NetworkError, ValidationError
 
 if TYPE_CHECKING:
     import httpx
@@ -138,8 +138,8 @@ async def keep(
 
 def is_dead_link(error: APIError) -> bool:
     """True when a video download failed because the link is dead: 403, 404, 410, or no answer at all."""
-    if error.status is None:
-        return type(error) is APIError  # a transport failure (timeouts and limits are their own types)
+    if error.status is None:  # nothing answered (timeouts and limits are types of their own)
+        return type(error) in (APIError, NetworkError)
     return error.status in DEAD_LINK_STATUSES
 
 
@@ -162,7 +162,7 @@ def kept_file(task_id: str, error: APIError, journal: Journal | None = None) -> 
             if kept is None
             else f"the copy kept at {kept.path} was removed"
         )
-        raise APIError(
+        raise type(error)(  # the same kind of failure (the command line's exit code follows it)
             f"{error.message}; {copy}",
             status=error.status,
             body=error.body,

@@ -9,7 +9,6 @@ import io
 import logging
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from PIL import Image
 
 import hfwidgets
 from hfwidgets._client import Client
-from hfwidgets._errors import APIError, ValidationError
+from hfwidgets._errors import APIError, NetworkError, ValidationError
 from hfwidgets._journal import Journal, history
 from hfwidgets._keep import DEFAULT_MAX_BYTES, keep, keeps_videos, max_kept_bytes
 from hfwidgets._models import Feed
@@ -125,7 +124,12 @@ async def test_an_unreachable_video_host_falls_back_to_the_kept_copy(tmp_path: P
             feed = await finished(client)
     # The server is gone: its links cannot be reached at all.
     saved = await feed.adownload(tmp_path / "offline.mp4")
-    assert saved.read_bytes() == kept_path(feed.id).read_bytes()
+    kept = kept_path(feed.id)
+    assert saved.read_bytes() == kept.read_bytes()
+    kept.unlink()  # and when the copy is gone too, the failure stays a network one, saying both
+    with pytest.raises(NetworkError, match="was removed") as raised:
+        await feed.adownload(tmp_path / "nothing.mp4")
+    assert raised.value.status is None and raised.value.task_id == feed.id
 
 
 async def test_a_kept_file_removed_by_hand_falls_back_to_the_link_then_says_both_are_gone(
@@ -190,18 +194,31 @@ def test_the_switch_and_the_cap_come_from_the_environment(monkeypatch: pytest.Mo
 async def test_a_full_disk_leaves_the_task_completed_and_names_the_folder(
     fresh_quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    real = tempfile.NamedTemporaryFile
+    real = os.fdopen
 
-    def full_disk(*args: Any, **kwargs: Any) -> Any:
-        handle = real(*args, **kwargs)
+    class FullDisk:
+        """A file being written on a disk with no room left: every write fails with ENOSPC."""
 
-        def write(data: bytes) -> int:
+        def __init__(self, file: Any) -> None:
+            self._file = file
+
+        def write(self, data: bytes) -> int:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        setattr(handle, "write", write)  # noqa: B010 - the wrapper's own attribute, shadowing its file's
-        return handle
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._file, name)
 
-    monkeypatch.setattr("hfwidgets._video.tempfile.NamedTemporaryFile", full_disk)
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._file.close()
+
+    def full_disk(descriptor: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        opened = real(descriptor, mode, *args, **kwargs)
+        return FullDisk(opened) if mode == "wb" else opened
+
+    monkeypatch.setattr("hfwidgets._video.os.fdopen", full_disk)
     async with fresh_quick_emulator.client(poll=QUICK) as client:
         with caplog.at_level(logging.WARNING, logger="hfwidgets"):
             feed = await finished(client)
