@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,15 +35,28 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("HFWIDGETS_EMULATOR_IDLE", EMULATOR_IDLE_SECONDS)
 
 
+SESSION_HOME = os.environ.get("HFWIDGETS_HOME", "").strip()
+"""The home the session was started with (scripts/test.sh sets one): the tutorials' kernels use it."""
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_emulator_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """When the session ends, stop the background emulator of every home the tests used (each
-    test has its own home under the session's temporary folder)."""
+    test has its own, under the session's temporary folder)."""
     yield
     from hfwidgets._home_emulator import stop_emulator
 
     for state in tmp_path_factory.getbasetemp().rglob("emulator/server.json"):
         stop_emulator(state.parent.parent)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the emulator of the session's own home, when one was set: the tutorials (nbval)
+    run there, and their items use no fixture."""
+    if SESSION_HOME:
+        from hfwidgets._home_emulator import stop_emulator
+
+        stop_emulator(Path(SESSION_HOME))
 
 
 @pytest.fixture(params=["httpx", "aiohttp"])
