@@ -52,8 +52,13 @@ def main() -> None:
         os.environ.pop(name, None)
     os.environ["HFWIDGETS_HOME"] = tempfile.mkdtemp(prefix="hfwidgets-notebooks-")
     paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for path in paths:
-        refresh(path)
+    try:
+        for path in paths:
+            refresh(path)
+    finally:
+        from hfwidgets._home_emulator import stop_emulator
+
+        stop_emulator()  # the kernels started the emulator of this home in the background
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from hfwidgets._home_emulator import stop_emulator
 from hfwidgets._notebook_html import LOOPBACK_PLACEHOLDER, NEEDS_KERNEL, offline_notebook, scrub_loopback
 
 from .docs_support import REPO
@@ -114,6 +115,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             resources={"metadata": {"path": str(work)}},
             store_widget_state=True,
         ).execute()
+    stop_emulator(work / "home")  # the kernel started the home's emulator in the background
     nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
     return path
 
