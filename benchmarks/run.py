@@ -62,6 +62,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("P9", "first run() on the embedded emulator, fresh process", "benchmarks.bench_first_run"),
     Benchmark("P10", "two Studios and a run() sharing one client, 30 req/s limit", "benchmarks.bench_shared"),
     Benchmark("P11", "a 40 MB PNG chosen as the first frame in JupyterLab", "benchmarks.bench_upload"),
+    Benchmark("P12", "ETA at submission vs actual duration, emulator tasks", "benchmarks.bench_eta"),
+    Benchmark("P13", "sketches on the user's image: time to the 12th and 30th", "benchmarks.bench_sketch"),
     # Not in the plan's table: journal write latency, by the journal's owner (same result format).
     Benchmark(
         "journal", "task journal: write latency, contention, pending() scan", "benchmarks.bench_journal"
