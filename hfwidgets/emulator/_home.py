@@ -92,7 +92,7 @@ def serve_home(
             if ready.fileno() == 1:
                 os.dup2(2, 1)  # the starter stopped reading: stdout goes to the log too
         state.counters.last_request = time.monotonic()  # idle from now on, not from the start-up
-        watcher = asyncio.create_task(_stop_when_idle(server, state, files, idle_timeout))
+        watcher = asyncio.create_task(_stop_when_idle(server, state, files, idle_timeout, token))
         try:
             await serving
         finally:
@@ -109,15 +109,20 @@ def serve_home(
 
 
 async def _stop_when_idle(
-    server: uvicorn.Server, state: EmulatorState, files: EmulatorFiles, idle_timeout: float | None
+    server: uvicorn.Server, state: EmulatorState, files: EmulatorFiles, idle_timeout: float | None, token: str
 ) -> None:
     """Stop the server once no request came for `idle_timeout` seconds, nothing is being made and
-    no process that used it is alive."""
-    if idle_timeout is None:
-        return
-    period = min(max(idle_timeout / 4, 0.05), 30.0)
+    no process that used it is alive; or at once when its state file no longer names it (its
+    home was removed): no process could find it any more."""
+    period = min(max((idle_timeout or 2.0) / 4, 0.05), 2.0)
     while not server.should_exit:
         await asyncio.sleep(period)
+        if (files.read_state() or {}).get("token") != token:
+            logger.info("its state file %s no longer names it: stopping", files.state)
+            server.should_exit = True
+            return
+        if idle_timeout is None:
+            continue
         quiet = time.monotonic() - state.counters.last_request
         if quiet < idle_timeout or server.server_state.tasks or state.busy or files.live_users():
             continue

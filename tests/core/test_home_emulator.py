@@ -211,3 +211,10 @@ def test_when_its_port_is_taken_the_emulator_moves_and_the_journal_follows(home:
     assert new_url != old_url and status == "completed" and video.startswith(new_url)
     (record,) = Journal(home / "journal.sqlite3").records()
     assert record.base_url == new_url and (record.video_url or "").startswith(new_url)
+
+
+def test_an_emulator_whose_home_was_removed_stops(home: Path) -> None:
+    code = "from hfwidgets._session import shared_emulator; print(shared_emulator().pid)"
+    pid = int(python(code, home).stdout)
+    EmulatorFiles(home).state.unlink()  # as when the home is deleted: nothing can find it any more
+    wait_until_ended(pid)
