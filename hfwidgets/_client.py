@@ -81,6 +81,7 @@ from ._models import (
     size_for_aspect,
     task_id_problem,
 )
+from ._options import generate_arguments
 from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 
@@ -656,16 +657,7 @@ class Client:
         `width`/`height` default to the preset closest to the first image's aspect
         ratio. Everything is validated before anything is sent.
         """
-        request = GenerateRequest.from_args(
-            image,
-            motion,
-            prompt,
-            model=model,
-            seed=seed,
-            width=width,
-            height=height,
-            enhance_prompt=enhance_prompt,
-        )
+        request = GenerateRequest.from_args(image, **generate_arguments(locals()))
         cost = self.price(request.model)
         self.check_budget(cost)  # early, before any image work; checked again right before sending
 

@@ -380,6 +380,15 @@ def generate_option_names() -> tuple[str, ...]:
     return tuple(_GENERATE_BY_NAME)
 
 
+def generate_arguments(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The generate options among a signature's arguments (`locals()`), by declared name.
+
+    What a function whose signature spells out every option passes on, so the
+    options are named once, here, and not again in its body.
+    """
+    return {name: scope[name] for name in _GENERATE_BY_NAME}
+
+
 def ads_option_names() -> tuple[str, ...]:
     """The names of `ADS_OPTIONS`, in order."""
     return tuple(option.name for option in ADS_OPTIONS)

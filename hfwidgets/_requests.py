@@ -48,6 +48,7 @@ from ._options import (
     check_side,
     check_size,
     check_template_id,
+    generate_arguments,
     parse_size,
 )
 
@@ -189,17 +190,7 @@ class GenerateRequest:
         enhance_prompt: bool = True,
     ) -> None:
         images = tuple(image_inputs(image))
-        checked = check_options(
-            {
-                "motion": motion,
-                "prompt": prompt,
-                "model": model,
-                "seed": seed,
-                "width": width,
-                "height": height,
-                "enhance_prompt": enhance_prompt,
-            }
-        )
+        checked = check_options(generate_arguments(locals()))
         object.__setattr__(self, "image", images)
         for name, value in checked.items():
             object.__setattr__(self, name, value)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import BlockingCallError
+from ._options import generate_arguments
 
 if TYPE_CHECKING:
     from ._client import Client, Submission
@@ -132,16 +133,7 @@ def run(
     from ._requests import GenerateRequest
     from ._session import default_client
 
-    request = GenerateRequest.from_args(
-        image,
-        motion,
-        prompt,
-        model=model,
-        seed=seed,
-        width=width,
-        height=height,
-        enhance_prompt=enhance_prompt,
-    )
+    request = GenerateRequest.from_args(image, **generate_arguments(locals()))
     chosen = client if client is not None else default_client()
     state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, client is None))
 
