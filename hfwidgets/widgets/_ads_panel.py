@@ -14,7 +14,7 @@ from .._options import ads_option
 from .._requests import AdsRequest, check_size
 from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
-from ._base import WidgetBase, start_task
+from ._base import SubmittingWidget
 from ._controls import OptionTrait
 from ._follow import follow
 from ._history import status_label
@@ -33,7 +33,7 @@ AD_SIZES: tuple[str, ...] = tuple(f"{w}x{h}" for w, h in SIZE_PRESETS.values())
 """Sizes offered in the Size combobox (any "WxH" the request rules accept can be set from Python)."""
 
 
-class AdsPanel(StaticRepr, WidgetBase):
+class AdsPanel(StaticRepr, SubmittingWidget):
     """Make an ad video: template id, one product image, size; 13 points a video.
 
     `result` is the latest finished feed (observable); `generate()` is what the
@@ -51,8 +51,6 @@ class AdsPanel(StaticRepr, WidgetBase):
     """Sizes offered in the Size combobox."""
     frames = traitlets.List(traitlets.Dict()).tag(sync=True)
     """The product image slot."""
-    busy = traitlets.Unicode("").tag(sync=True)
-    """"" when idle, "submitting" or "waiting"."""
     status = traitlets.Unicode("").tag(sync=True)
     """The progress line."""
     result_state = traitlets.Dict().tag(sync=True)
@@ -79,8 +77,6 @@ class AdsPanel(StaticRepr, WidgetBase):
         self._result = ResultState(
             self.media, lambda: self.lang, lambda fields: setattr(self, "result_state", fields)
         )
-        self._submission: asyncio.Task[Feed] | None = None
-        self._submitting = False
         self.handle("generate", lambda _c, _b: self.generate())
         self.handle("download", lambda _c, _b: self._result.download())
         self.observe(lambda _change: self._refresh_cost(), names="lang")
@@ -103,30 +99,22 @@ class AdsPanel(StaticRepr, WidgetBase):
 
     def generate(self) -> asyncio.Task[Feed] | None:
         """Validate, check the budget, then submit and wait in a task; None when nothing was sent."""
-        if self._submitting:
-            return None
-        self._submitting = True
-        self.errors.clear()
-        try:
-            self.raise_view_refusal()
-            images = self._frames.images
-            if not images:
-                raise ValidationError("image", [], "one product image: choose it or paste its URL")
-            request = AdsRequest(images[0], self.template_id.strip(), size=self.size)
-            self.client.check_budget(self.client.price("ads"))
-            task = start_task(self._run(request), self.errors, name="hfwidgets-ads")
-        except Exception as error:
-            self._submitting = False
-            self.errors.show(error)
-            return None
-        self._submission = task
-        self.busy = "submitting"
-        return task
+        return self.start_submission(
+            self._validated_request,
+            lambda _request: self.client.price("ads"),
+            self._run,
+            name="hfwidgets-ads",
+        )
+
+    def _validated_request(self) -> AdsRequest:
+        images = self._frames.images
+        if not images:
+            raise ValidationError("image", [], "one product image: choose it or paste its URL")
+        return AdsRequest(images[0], self.template_id.strip(), size=self.size)
 
     async def wait(self) -> Feed | None:
         """Wait for the running submission; the latest result."""
-        if self._submission is not None:
-            await asyncio.gather(self._submission, return_exceptions=True)
+        await self.submission_settled()
         await self.static_view_settled()
         return self.result
 

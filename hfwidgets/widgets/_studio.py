@@ -28,7 +28,7 @@ from .._options import generate_option
 from .._requests import GenerateRequest, check_model
 from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
-from ._base import WidgetBase, start_task
+from ._base import SubmittingWidget, start_task
 from ._codegen import CodeStyle, generate_code, save_input
 from ._compare import MAX_COMPARED, MIN_COMPARED, comparison_state
 from ._controls import (
@@ -67,7 +67,7 @@ class _Request:
     values: ControlValues
 
 
-class Studio(StaticRepr, WidgetBase, MotionChoice):
+class Studio(StaticRepr, SubmittingWidget, MotionChoice):
     """Make videos from images: pick image(s) and a motion, set the options, press Generate.
 
     `result` is the latest finished `Feed` (a failed one too: look at its
@@ -108,8 +108,6 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
     """Let the service rewrite the prompt."""
     choices = traitlets.Dict().tag(sync=True)
     """The options of the Model and Size comboboxes."""
-    busy = traitlets.Unicode("").tag(sync=True)
-    """"" when idle, "submitting" or "waiting" while a Generate runs."""
     status = traitlets.Unicode("").tag(sync=True)
     """The progress line."""
     code = traitlets.Unicode("").tag(sync=True)
@@ -154,8 +152,6 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         """Every task of this Studio (and those resumed), oldest first."""
         self._quiet = False  # set while the code itself changes fields, so observers don't react
         self._code_shown = False
-        self._submitting = False  # the double-click guard: set before anything can yield
-        self._submission: asyncio.Task[Feed | None] | None = None
         self._waiting: asyncio.Task[Feed] | None = None
         self._cancel_requested = False
         self._background: list[asyncio.Task[Any]] = []
@@ -280,30 +276,17 @@ class Studio(StaticRepr, WidgetBase, MotionChoice):
         or None when nothing was sent: a submission already running, or an error
         (shown in the widget).
         """
-        if self._submitting:
-            return None  # a second click while the first is in flight never submits twice
-        self._submitting = True
-        self.errors.clear()
-        try:
-            self.raise_view_refusal()
-            request = self._validated_request()
-            self.client.check_budget(self.client.price(request.request.model))
-            task = start_task(
-                self._run(request), self.errors, name="hfwidgets-studio-generate", on_error=self._on_run_error
-            )
-        except Exception as error:
-            self._submitting = False
-            self.errors.show(error)
-            self._refresh_cost()
-            return None
-        self._submission = task
-        self.busy = "submitting"
-        return task
+        return self.start_submission(
+            self._validated_request,
+            lambda request: self.client.price(request.request.model),
+            self._run,
+            name="hfwidgets-studio-generate",
+            on_error=self._on_run_error,
+        )
 
     async def wait(self) -> Feed | None:
         """Wait for the running Generate (and any pending tasks being resumed); the latest result."""
-        if self._submission is not None:
-            await asyncio.gather(self._submission, return_exceptions=True)
+        await self.submission_settled()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         await self.static_view_settled()
