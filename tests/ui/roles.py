@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
 Scope = Page | Locator
@@ -156,24 +157,39 @@ class StudioUI:
     # ---- the result
     def wait_video_playing(self, *, timeout: float = 90_000) -> dict[str, Any]:
         """Wait for the result's <video>, play it, and return its state once time has advanced:
-        `{"src", "readyState", "duration", "currentTime", "startTime"}`."""
-        self.video.wait_for(state="attached", timeout=timeout)
-        handle = self.video.element_handle()
-        self.page.wait_for_function("(v) => !!v.currentSrc && v.readyState >= 1", arg=handle, timeout=timeout)
-        start: float = handle.evaluate(
-            "async (v) => { v.muted = true; await v.play(); return v.currentTime; }"
-        )
-        self.page.wait_for_function(
-            "([v, start]) => v.readyState === 4 && v.currentTime > start + 0.3",
-            arg=[handle, start],
-            timeout=timeout,
-        )
-        state: dict[str, Any] = handle.evaluate(
-            """(v) => ({src: v.currentSrc, readyState: v.readyState, duration: v.duration,
-                       currentTime: v.currentTime})"""
-        )
-        state["startTime"] = start
-        return state
+        `{"src", "readyState", "duration", "currentTime", "startTime"}`.
+
+        A Studio displayed by IPython is drawn again once when a result arrives (its saved output
+        follows the results, `_static.StaticRepr`): a <video> found just before that is replaced,
+        and the check starts again on the new one (at most twice)."""
+        for _redraw in range(3):
+            self.video.wait_for(state="attached", timeout=timeout)
+            handle = self.video.element_handle()
+            self.page.wait_for_function(
+                "(v) => !v.isConnected || (!!v.currentSrc && v.readyState >= 1)", arg=handle, timeout=timeout
+            )
+            try:
+                start: float = handle.evaluate(
+                    "async (v) => { v.muted = true; await v.play(); return v.currentTime; }"
+                )
+                self.page.wait_for_function(
+                    "([v, start]) => !v.isConnected || (v.readyState === 4 && v.currentTime > start + 0.3)",
+                    arg=[handle, start],
+                    timeout=timeout,
+                )
+            except PlaywrightError:
+                if handle.evaluate("(v) => v.isConnected"):
+                    raise
+                continue  # play() refused on a <video> the redraw removed
+            if not handle.evaluate("(v) => v.isConnected"):
+                continue
+            state: dict[str, Any] = handle.evaluate(
+                """(v) => ({src: v.currentSrc, readyState: v.readyState, duration: v.duration,
+                           currentTime: v.currentTime})"""
+            )
+            state["startTime"] = start
+            return state
+        raise AssertionError("the result's <video> was replaced three times")
 
     def loaded_previews(self) -> int:
         """How many tile previews (<img> in the Motions listbox) have loaded pixels."""
