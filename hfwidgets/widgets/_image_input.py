@@ -15,6 +15,7 @@ untouched; its preview is the URL itself (the kernel does not fetch it).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -54,15 +55,26 @@ class Frame:
 
 @dataclass
 class _Parts:
-    """An upload arriving in parts: the bytes so far."""
+    """An upload arriving in parts, in any order (some hosts deliver messages concurrently)."""
 
     id: str
     count: int
     total: int
     name: str
     original: tuple[int, int, int] | None
-    data: bytearray = dataclasses.field(default_factory=bytearray)
-    received: int = 0
+    parts: dict[int, bytes] = dataclasses.field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return sum(len(part) for part in self.parts.values())
+
+
+def _upload_order(upload_id: str) -> int:
+    """When the view started an upload: its id begins with the time in base 36 (frames.js)."""
+    try:
+        return int(upload_id.split("-", 1)[0], 36)
+    except ValueError:
+        return 0
 
 
 def _human_bytes(count: int) -> str:
@@ -87,6 +99,7 @@ class FrameSet:
         widget.handle("upload_part", self._on_upload_part)
         widget.handle("upload_refused", self._on_upload_refused)
         self._parts: dict[str, _Parts] = {}
+        self._ended: collections.deque[str] = collections.deque(maxlen=64)
         widget.handle("frame_url", self._on_url)
         widget.handle("clear_frame", lambda content, _b: self.clear(str(content.get("frame", ""))))
         self._publish(notify=False)
@@ -175,44 +188,57 @@ class FrameSet:
         self.upload(str(content.get("frame", "first")), bytes(buffers[0]), str(content.get("name") or ""))
 
     def _on_upload_part(self, content: Mapping[str, Any], buffers: Sequence[bytes]) -> None:
-        """One part of an upload; the last one fills the frame. Parts of an upload that a newer
-        one for the same frame replaced, or that was refused, are dropped."""
+        """One part of an upload; the frame is filled once all have arrived, whatever their
+        order. Parts of an upload that a newer one for the same frame replaced, or that was
+        refused or finished, are dropped."""
         name = str(content.get("frame", "first"))
         self._frame(name)
         filename = str(content.get("name") or "")
         field = f"image ({name} frame)"
+        upload_id = str(content.get("id", ""))
         index, count, total = (_int(content.get(key)) for key in ("index", "count", "total"))
-        if index == 0:
-            self._parts.pop(name, None)
-            self._widget.errors.clear()
-            if total > UPLOAD_MAX_BYTES:
-                raise ValidationError(
-                    field,
-                    filename,
-                    f"a file of at most {_human_bytes(UPLOAD_MAX_BYTES)}",
-                    hint=f"this one is {_human_bytes(total)}",
-                )
-            if count < 1 or total < 0:
-                raise ValidationError(field, filename, "an upload of one part or more")
-            self._parts[name] = _Parts(
-                str(content.get("id", "")), count, total, filename, _original(content.get("original"))
-            )
         parts = self._parts.get(name)
-        if parts is None or parts.id != str(content.get("id", "")) or index != parts.received:
-            return
+        if parts is None or parts.id != upload_id:
+            if upload_id in self._ended or (
+                parts is not None and _upload_order(upload_id) < _upload_order(parts.id)
+            ):
+                return  # a late part of an upload already replaced, refused or finished
+            if parts is not None:
+                self._end(parts.id)
+            self._widget.errors.clear()
+            if total > UPLOAD_MAX_BYTES or count < 1 or total < 0:
+                self._end(upload_id)
+                self._parts.pop(name, None)
+                if total > UPLOAD_MAX_BYTES:
+                    raise ValidationError(
+                        field,
+                        filename,
+                        f"a file of at most {_human_bytes(UPLOAD_MAX_BYTES)}",
+                        hint=f"this one is {_human_bytes(total)}",
+                    )
+                raise ValidationError(field, filename, "an upload of one part or more")
+            parts = _Parts(upload_id, count, total, filename, _original(content.get("original")))
+            self._parts[name] = parts
         if not buffers:
             raise ValidationError("image", None, "a file's bytes (the upload carried none)")
-        parts.data += buffers[0]
-        parts.received += 1
-        last = parts.received == parts.count
-        if len(parts.data) > parts.total or (last and len(parts.data) != parts.total):
+        if 0 <= index < parts.count:
+            parts.parts[index] = bytes(buffers[0])
+        done = len(parts.parts) == parts.count
+        if parts.size > parts.total or (done and parts.size != parts.total):
             del self._parts[name]
+            self._end(parts.id)
             raise ValidationError(
-                field, filename, f"{parts.total} bytes", hint=f"{len(parts.data)} arrived: choose it again"
+                field, filename, f"{parts.total} bytes", hint=f"{parts.size} arrived: choose it again"
             )
-        if last:
+        if done:
             del self._parts[name]
-            self.upload(name, bytes(parts.data), parts.name, original=parts.original)
+            self._end(parts.id)
+            data = b"".join(parts.parts[i] for i in range(parts.count))
+            self.upload(name, data, parts.name, original=parts.original)
+
+    def _end(self, upload_id: str) -> None:
+        """Remember that no more parts of `upload_id` are wanted (the last few dozen ids)."""
+        self._ended.append(upload_id)
 
     def _on_upload_refused(self, content: Mapping[str, Any], _buffers: Sequence[bytes]) -> None:
         """The view could not send a file: too large to send as it is, or unreadable."""

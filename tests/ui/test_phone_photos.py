@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from .app_hosts import OpenApp, VoilaServer
+from .app_hosts import MarimoServer, OpenApp, VoilaServer
 from .page_checks import output_area
 from .roles import motions
 from .test_lab_studio import STUDIO_CELL, open_studio
-from .ui_harness import JupyterServer, KernelProbe, OpenNotebook
+from .ui_harness import JupyterServer, KernelProbe, OpenNotebook, wait_until
 
 SIGNATURE = 4
 """Pictures are compared by their colours on a SIGNATURE x SIGNATURE grid."""
@@ -184,3 +184,22 @@ def test_a_heic_photo_is_read_in_the_kernel_and_a_broken_file_is_refused_by_name
     preview = studio.scope.get_by_role("img", name=re.compile(re.escape(heic.name)))
     assert preview.is_visible()
     assert studio.scope.locator("[aria-busy=true]").count() == 0
+
+
+def test_a_big_png_becomes_the_first_frame_in_marimo(
+    marimo: MarimoServer, open_app: OpenApp, phone_photos: dict[str, Path], photo: Path
+) -> None:
+    marimo.reports.clear("studio_app")
+    page = open_app(marimo, marimo.url("studio_app.py")).page
+    motions(page).get_by_role("option").first.wait_for(timeout=90_000)
+    photo = phone_photos["png"]
+    seconds = choose_by_label(page.locator("marimo-anywidget"), photo)
+    print(f"marimo, {photo.name}: preview after {seconds:.2f} s")
+
+    def first_frame() -> Any:
+        return marimo.reports.read("studio_app", "facts")["first_frame"]
+
+    frame = wait_until(first_frame, timeout=30, what="the first frame in marimo's kernel")
+    assert frame["name"] == photo.name
+    width, height = frame["size"]
+    assert min(width, height) == 2048 and abs(width / height - 4500 / 3400) < 0.01, frame

@@ -73,6 +73,27 @@ def test_nothing_is_chosen_until_the_last_part_arrives() -> None:
     assert len(widget.value) == 1
 
 
+def test_parts_arriving_in_any_order_are_put_together() -> None:
+    """marimo delivers a view's messages concurrently: the parts may come in any order."""
+    data = noise_png(1400, 1100)
+    widget = ImageInput()
+    send_in_parts(widget, data, parts=[2, 0])
+    assert widget.value == []
+    send_in_parts(widget, data, parts=[1])
+    assert widget.errors.message == ""
+    assert widget.value[0].encoded == data
+
+
+def test_a_late_first_part_of_an_older_upload_does_not_replace_a_newer_one() -> None:
+    old, new = png_bytes(320, 240), noise_png(1400, 1100)
+    widget = ImageInput()
+    send_in_parts(widget, new, name="new.png", upload_id="mb2-x", parts=[0])
+    send_in_parts(widget, old, name="old.png", upload_id="mb1-y")  # started earlier, arrived later
+    send_in_parts(widget, new, name="new.png", upload_id="mb2-x", parts=[1, 2])
+    assert widget.sources == ["new.png"]
+    assert widget.errors.message == ""
+
+
 def test_a_newer_upload_replaces_one_still_arriving() -> None:
     old, new = noise_png(1400, 1100), png_bytes(640, 480)
     widget = ImageInput()
@@ -163,8 +184,8 @@ def test_the_views_know_the_upload_limits() -> None:
 
 def test_a_file_that_is_no_picture_is_refused_by_its_name_and_the_frame_is_kept() -> None:
     widget = ImageInput()
-    send_in_parts(widget, png_bytes(), name="cat.png")
-    send_in_parts(widget, b"\0\0\0\x18ftypheic" + b"not a picture" * 40, name="IMG_9.HEIC")
+    send_in_parts(widget, png_bytes(), name="cat.png", upload_id="a1")
+    send_in_parts(widget, b"\0\0\0\x18ftypheic" + b"not a picture" * 40, name="IMG_9.HEIC", upload_id="a2")
     assert "image (first frame)='IMG_9.HEIC'" in widget.errors.message
     assert "not a recognisable image" in widget.errors.message
     assert widget.sources == ["cat.png"]

@@ -24,11 +24,14 @@ def result_facts(feed: Any) -> dict[str, Any] | None:
 
 
 def studio_facts(studio: Any) -> dict[str, Any]:
-    """The Studio's latest result, how many there are, the settings on show, and what its
-    Comparison region shows (labels and the parameters that differ)."""
+    """The Studio's latest result, how many there are, the settings on show, what its
+    Comparison region shows (labels and the parameters that differ), and its first frame
+    (the uploaded file's name and the size it arrived at)."""
     motion = studio.motion
     shown = studio.comparison
+    first = studio.images[0] if studio.images else None
     return {
+        "first_frame": None if first is None else {"name": first.name, "size": list(first.size or ())},
         "emulated": studio.emulated,
         "compared": [item["label"] for item in shown.get("items", [])],
         "differ": [row[0] for row in shown.get("differ", [])],
