@@ -193,11 +193,11 @@ def test_usually_then_progress_then_a_full_bar_in_jupyterlab_without_a_key(
     bar = studio.scope.get_by_role("progressbar", name="Progress", exact=True)
     bar.wait_for()
     studio.scope.get_by_text(re.compile(r"^about \d+ s left$|^done$")).wait_for()
-    studio.wait_video_playing()
+    studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
     page.wait_for_function(
         "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
         arg=bar.element_handle(),
-        timeout=15_000,
+        timeout=30_000,
     )
     assert int(bar.get_attribute("aria-valuemax") or 0) >= 1
 
@@ -234,11 +234,11 @@ def test_a_task_past_its_window_says_so_then_the_bar_ends_full(
     studio.scope.get_by_text(re.compile(r"^taking longer than usual \(usually \d+–\d+ s\)$")).wait_for(
         timeout=30_000
     )
-    studio.wait_video_playing()
+    studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
     notebook.page.wait_for_function(
         "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
         arg=bar.element_handle(),
-        timeout=15_000,
+        timeout=30_000,
     )
 
 
@@ -291,10 +291,10 @@ def test_sketches_and_progress_in_marimo_without_a_key(
     except Exception:
         print("the Studio showed:", studio.scope.inner_text()[:3000])
         raise
-    studio.wait_video_playing()
+    studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
     page.wait_for_function(
         "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
         arg=bar.element_handle(),
-        timeout=15_000,
+        timeout=30_000,
     )
     assert reports.read("sketch_app", "progress seen"), "the kernel never showed progress"
