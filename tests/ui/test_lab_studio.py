@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hfwidgets._static import POSTER_MAX_BYTES
 from hfwidgets.emulator import EmulatorServer
 
 from .page_checks import SERIOUS, axe_violations, output_area, summary
@@ -143,11 +144,25 @@ def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
     assert "application/vnd.jupyter.widget-view+json" in text
     assert "application/vnd.jupyter.widget-state+json" in text, "widget state was not saved"
     assert UI_KEY_PREFIX not in text
-    assert "data:image" not in text
     assert "data:video" not in text
-    long_base64 = re.findall(r"[A-Za-z0-9+/]{2000,}={0,2}", text)
+    # The saved output followed the results: its static view shows the three, each with its
+    # poster (a small inline WebP, the only image in the file); the widget state holds no media.
+    document = json.loads(text)
+    (static,) = [
+        "".join(output["data"]["text/html"])
+        for output in document["cells"][0]["outputs"]
+        if "text/html" in output.get("data", {})
+    ]
+    assert "Studio: 3 results" in static
+    posters = re.findall(r'src="data:image/webp;base64,([A-Za-z0-9+/]+={0,2})"', static)
+    assert len(posters) == 3 and all(len(poster) * 3 // 4 <= POSTER_MAX_BYTES for poster in posters)
+    rest = text
+    for poster in posters:
+        rest = rest.replace(poster, "")
+    assert "data:image" not in rest.replace("data:image/webp;base64,", "")
+    long_base64 = re.findall(r"[A-Za-z0-9+/]{2000,}={0,2}", rest)
     assert not long_base64, f"{len(long_base64)} long base64 run(s), first: {long_base64[0][:80]}..."
-    state = json.loads(text)["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+    state = document["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
     state_size = len(json.dumps(state).encode())
     print(f"widget state in it: {state_size / 1000:.1f} KB")
     assert state_size <= 60_000, f"{state_size} bytes of widget state for a Studio and 3 results"
