@@ -20,7 +20,15 @@ import httpx
 import pytest
 from PIL import Image
 
-from hfwidgets import APIError, Client, MalformedResponse, RateLimited, SubmissionUncertain, ValidationError
+from hfwidgets import (
+    APIError,
+    Client,
+    MalformedResponse,
+    NetworkError,
+    RateLimited,
+    SubmissionUncertain,
+    ValidationError,
+)
 
 pytestmark = [pytest.mark.usefixtures("both_transports"), pytest.mark.timeout(60)]
 
@@ -224,11 +232,12 @@ async def test_a_read_cut_short_is_retried_then_a_network_error_naming_the_task(
         timeout=0.3 if "slow" in name else 5,
     )
     try:
-        with pytest.raises(APIError, match="network error") as caught:
+        with pytest.raises(NetworkError, match="network error") as caught:
             await client.feed("task-42")
     finally:
         await client.aclose()
-    assert type(caught.value) is APIError and caught.value.task_id == "task-42"
+    assert type(caught.value) is NetworkError and caught.value.task_id == "task-42"
+    assert caught.value.status is None  # no answer arrived
     # aiohttp itself sends an idempotent request once more when the connection drops before the
     # answer starts (its handling of a pooled connection the server closed), then our retries.
     resent_by_aiohttp = both_transports == "aiohttp" and "closed" in name
