@@ -181,7 +181,6 @@ def test_usually_then_progress_then_a_full_bar_in_jupyterlab_without_a_key(
     lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab_without_key, "eta.ipynb")
-    page = notebook.page
     studio.status.get_by_text(USUALLY).wait_for()
     notebook.kernel.run("from hfwidgets.widgets._follow import usually_text")
     usually = notebook.kernel.value("usually_text(studio.client.estimate(studio.model))")
@@ -194,11 +193,7 @@ def test_usually_then_progress_then_a_full_bar_in_jupyterlab_without_a_key(
     bar.wait_for()
     studio.scope.get_by_text(re.compile(r"^about \d+ s left$|^done$")).wait_for()
     studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
-    page.wait_for_function(
-        "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
-        arg=bar.element_handle(),
-        timeout=30_000,
-    )
+    wait_full(bar)
     assert int(bar.get_attribute("aria-valuemax") or 0) >= 1
 
 
@@ -235,11 +230,18 @@ def test_a_task_past_its_window_says_so_then_the_bar_ends_full(
         timeout=30_000
     )
     studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
-    notebook.page.wait_for_function(
-        "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
-        arg=bar.element_handle(),
-        timeout=30_000,
-    )
+    wait_full(bar)
+
+
+def wait_full(bar: Locator) -> None:
+    """Wait until the progress bar is at its maximum. Looked up anew each time: the Studio may be
+    drawn again when its result arrives (its saved output follows the results)."""
+
+    def full() -> bool:
+        now, top = bar.get_attribute("aria-valuenow"), bar.get_attribute("aria-valuemax")
+        return now is not None and now == top
+
+    wait_until(full, timeout=30, interval=0.2, what="the progress bar at its maximum")
 
 
 def fresh_facts(reports: Reports) -> dict[str, Any]:
@@ -292,9 +294,5 @@ def test_sketches_and_progress_in_marimo_without_a_key(
         print("the Studio showed:", studio.scope.inner_text()[:3000])
         raise
     studio.video.wait_for(state="attached", timeout=90_000)  # the video is here
-    page.wait_for_function(
-        "(bar) => bar.getAttribute('aria-valuenow') === bar.getAttribute('aria-valuemax')",
-        arg=bar.element_handle(),
-        timeout=30_000,
-    )
+    wait_full(bar)
     assert reports.read("sketch_app", "progress seen"), "the kernel never showed progress"
