@@ -18,6 +18,7 @@ import pytest
 
 from hfwidgets._static import POSTER_MAX_BYTES
 from hfwidgets.emulator import EmulatorServer
+from hfwidgets.widgets._assets import unpack
 
 from .page_checks import SERIOUS, axe_violations, output_area, summary
 from .roles import StudioUI, choose_motion, motions
@@ -156,13 +157,18 @@ def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
     assert "Studio: 3 results" in static
     posters = re.findall(r'src="data:image/webp;base64,([A-Za-z0-9+/]+={0,2})"', static)
     assert len(posters) == 3 and all(len(poster) * 3 // 4 <= POSTER_MAX_BYTES for poster in posters)
+    state = document["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+    # The views' code is saved packed (deflated, in base64): each must unpack to code, and only
+    # then is its payload set aside; any other long base64 run would be media or a leak.
+    esms = {model["state"]["_esm"] for model in state["state"].values() if "_esm" in model["state"]}
+    assert esms and all("export default" in unpack(esm) for esm in esms)
+    packed = [re.findall(r'const packed = "([A-Za-z0-9+/=]+)"', esm)[0] for esm in esms]
     rest = text
-    for poster in posters:
-        rest = rest.replace(poster, "")
+    for payload in [*posters, *packed]:
+        rest = rest.replace(payload, "")
     assert "data:image" not in rest.replace("data:image/webp;base64,", "")
     long_base64 = re.findall(r"[A-Za-z0-9+/]{2000,}={0,2}", rest)
     assert not long_base64, f"{len(long_base64)} long base64 run(s), first: {long_base64[0][:80]}..."
-    state = document["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
     state_size = len(json.dumps(state).encode())
     print(f"widget state in it: {state_size / 1000:.1f} KB")
     assert state_size <= 60_000, f"{state_size} bytes of widget state for a Studio and 3 results"
