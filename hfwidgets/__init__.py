@@ -77,12 +77,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> _typing.Any:
-    if name == "emulator":
-        return _importlib.import_module(".emulator", __name__)
-    module = _LAZY.get(name)
-    if module is None:
+    where = ".emulator" if name == "emulator" else _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module 'hfwidgets' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
+    module = _importlib.import_module(where, __name__)  # the one import of the lazy names
+    if name == "emulator":
+        return module
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

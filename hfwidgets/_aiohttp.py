@@ -24,7 +24,7 @@ import aiohttp
 import httpx
 from aiohttp.http_exceptions import ContentEncodingError
 
-from ._http import Answer
+from ._answer import Answer
 
 __all__ = ["AiohttpReads", "is_decoding_error", "never_sent", "new_session"]
 

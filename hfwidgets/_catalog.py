@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ._errors import ValidationError
+from ._errors import MalformedResponse, ValidationError
 from ._models import Motion
 
 logger = logging.getLogger("hfwidgets")
@@ -32,8 +32,6 @@ def parse_motions(payload: Any) -> list[Motion]:
             if isinstance(payload.get(key), list):
                 payload = payload[key]
                 break
-    from ._errors import MalformedResponse
-
     if not isinstance(payload, list):
         raise MalformedResponse(f"motions listing is a {type(payload).__name__}, expected a list")
     parsed, skipped = [], 0

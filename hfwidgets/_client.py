@@ -70,6 +70,10 @@ from ._errors import (
 from ._eta import Estimate
 from ._extras import require
 from ._http import MAX_IN_FLIGHT, Connection, Requester, Sleep, is_transient
+from ._images import LoadedImage, PreparedImage, load_image, prepare_image, upscale_note, url_image_size
+from ._journal import DURATION_SAMPLES, Journal, KeptVideo, TaskRecord
+from ._keep import keep, keeps_videos
+from ._media import is_loopback_url
 from ._models import (
     FAILED_STATUSES,
     PRICES,
@@ -84,12 +88,10 @@ from ._models import (
 from ._options import generate_arguments
 from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
+from ._session import shared_emulator, wants_emulator
 
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpReads
-    from ._images import LoadedImage, PreparedImage
-    from ._journal import Journal, KeptVideo, TaskRecord
-
 __all__ = ["Client", "OnUpdate"]
 
 logger = logging.getLogger("hfwidgets")
@@ -227,9 +229,6 @@ class Client:
         submission_timeout: float = SUBMISSION_TIMEOUT,
         keep_videos: bool | None = None,
     ) -> None:
-        from ._keep import keeps_videos
-        from ._session import shared_emulator, wants_emulator
-
         if wants_emulator(api_key, base_url):  # the home's emulator (see _session)
             server = shared_emulator()
             api_key, base_url, emulated = EMULATOR_KEY, server.base_url, True
@@ -414,8 +413,6 @@ class Client:
         if option is not True:
             return option
         if self._journal is None:
-            from ._journal import Journal
-
             self._journal = Journal()
         return self._journal
 
@@ -685,8 +682,6 @@ class Client:
         """The displayed pixel size of the image at `url` (read from its first bytes, without the
         API key); `ImageSizeUnknown` says why when it cannot be read (HTTP 404, unreachable...).
         `generate` uses it to pick the video size of an image URL, and so does the Studio."""
-        from ._images import url_image_size
-
         return await url_image_size(url, self._http())
 
     async def ads(self, image: Any, template_id: str | None = None, *, size: str = DEFAULT_AD_SIZE) -> Task:
@@ -701,8 +696,6 @@ class Client:
 
     @staticmethod
     async def _load(images: Sequence[Any]) -> list[LoadedImage]:
-        from ._images import load_image
-
         return [
             await asyncio.to_thread(load_image, item, field="image" if len(images) == 1 else f"image[{i}]")
             for i, item in enumerate(images)
@@ -710,8 +703,6 @@ class Client:
 
     @staticmethod
     async def _prepare(loaded: Sequence[Any], target: tuple[int, int]) -> list[PreparedImage]:
-        from ._images import prepare_image, upscale_note
-
         # Decoding and resizing are CPU work: keep the event loop (and the widgets) responsive.
         prepared = [await asyncio.to_thread(prepare_image, item, target) for item in loaded]
         for item in prepared:
@@ -868,8 +859,6 @@ class Client:
         completions: list[tuple[float, float]] = (
             self._journal_call(journal.completions, key, self.base_url) or []
         )
-        from ._journal import DURATION_SAMPLES
-
         # The running tasks of the same cohort: when the sample is full, those submitted since its oldest.
         full = len(completions) >= DURATION_SAMPLES
         since = min(submitted for submitted, _ in completions) if full else 0.0
@@ -900,8 +889,6 @@ class Client:
         task.add_done_callback(forget)
 
     async def _keep_video(self, journal: Journal, feed: Feed) -> KeptVideo | None:
-        from ._keep import keep
-
         try:
             kept = await keep(feed, journal, transport=self._transport)
         except (HiggsfieldError, OSError) as error:  # the task stays completed; its link is journalled
@@ -1088,8 +1075,6 @@ async def _unreachable_elsewhere(pending: Sequence[TaskRecord], base_url: str) -
     """(task id, why) of the unfinished tasks journalled under another base URL on this machine
     where nothing answers: a local emulator that no longer runs (one per process, before the
     emulator of a home was shared)."""
-    from ._media import is_loopback_url
-
     gone: dict[str, bool] = {}
     found = []
     for record in pending:

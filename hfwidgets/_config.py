@@ -151,8 +151,6 @@ def resolve_motions_url(motions_url: str | None) -> str:
 def _http_url(field: str, url: str) -> str:
     url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
-        from ._errors import ValidationError
-
         raise ValidationError(field, url, "an http:// or https:// URL")
     return url
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ._models import Feed
 
 __all__ = [
+    "DEAD_LINK_STATUSES",
     "APIError",
     "AuthError",
     "BlockingCallError",
@@ -66,6 +67,7 @@ __all__ = [
     "TaskFailed",
     "TaskTimeout",
     "ValidationError",
+    "is_dead_link",
 ]
 
 
@@ -369,3 +371,14 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         if secret:
             text = text.replace(secret, "hk-***")
     return text
+
+
+DEAD_LINK_STATUSES = frozenset({403, 404, 410})
+"""Answers of a link that stopped working (expired, removed, no longer signed)."""
+
+
+def is_dead_link(error: APIError) -> bool:
+    """True when a video download failed because the link is dead: 403, 404, 410, or no answer at all."""
+    if error.status is None:  # nothing answered (timeouts and limits are types of their own)
+        return type(error) in (APIError, NetworkError)
+    return error.status in DEAD_LINK_STATUSES

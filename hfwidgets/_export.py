@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import ValidationError
+from ._static import file_poster, history_html
+from ._video import atomic_file
 
 if TYPE_CHECKING:
     from ._journal import TaskRecord
@@ -104,9 +106,6 @@ def _entry(record: TaskRecord, file: str | None) -> dict[str, Any]:
 
 def export_records(records: Sequence[TaskRecord], path: str | os.PathLike[str]) -> Path:
     """Write the zip of `records` (see the module docstring) to `path`; returns it."""
-    from ._static import file_poster, history_html
-    from ._video import atomic_file
-
     target = Path(path).expanduser()
     if target.is_dir():
         raise ValidationError("path", str(path), "a file name for the zip (e.g. results.zip), not a folder")

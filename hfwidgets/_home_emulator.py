@@ -48,7 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from ._config import data_dir
-from ._errors import EmulatorError
+from ._errors import EmulatorError, ValidationError
+from ._journal import JOURNAL_FILENAME, Journal
 from ._polling import PollPolicy
 from ._processes import process_alive
 
@@ -93,8 +94,6 @@ def _positive_env(name: str, default: float) -> float:
     except ValueError:
         value = float("nan")
     if not value > 0:
-        from ._errors import ValidationError
-
         raise ValidationError(name, text, "a number of seconds > 0")
     return value
 
@@ -388,8 +387,6 @@ def _tail(path: Path, lines: int = 15) -> str:
 def _moved(home: Path, before: int, emulator: BackgroundEmulator) -> None:
     """The recorded port was taken: the journal's tasks follow the emulator to its new address."""
     import logging
-
-    from ._journal import JOURNAL_FILENAME, Journal
 
     journal = Journal(home / JOURNAL_FILENAME)
     moved = journal.move_base_url(f"http://{HOST}:{before}", emulator.base_url)

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import email.utils
 import functools
 import html
 import json
@@ -79,6 +78,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import httpx
 
+from ._answer import MAX_RETRY_AFTER, Answer, parse_retry_after
 from ._config import ApiKey
 from ._errors import (
     APIError,
@@ -123,8 +123,6 @@ MAX_BODY_EXCERPT = 300
 MAX_MESSAGE = 200
 """Longest message extracted from an error answer."""
 
-MAX_RETRY_AFTER = 60.0
-"""A Retry-After longer than this is capped: a notebook user should not wait minutes silently."""
 
 SHARED_PAUSE_MIN = 2.0
 """A Retry-After at least this long holds back every request of the client, not just the refused one."""
@@ -177,9 +175,7 @@ def may_have_been_delivered(exc: BaseException) -> bool:
     # aiohttp's own exception.
     for candidate in (exc, exc.__cause__):
         if candidate is not None and _from_aiohttp(candidate):
-            from ._aiohttp import never_sent
-
-            return not never_sent(candidate)
+            return not _aiohttp_judges(candidate).never_sent
     return not isinstance(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
     )
@@ -193,11 +189,21 @@ def _is_decoding_error(exc: BaseException) -> bool:
     """The answer arrived but its body could not be decoded (a Content-Encoding lie)."""
     if isinstance(exc, httpx.DecodingError):
         return True
-    if not _from_aiohttp(exc):
-        return False
-    from ._aiohttp import is_decoding_error
+    return _from_aiohttp(exc) and _aiohttp_judges(exc).decoding_error
 
-    return is_decoding_error(exc)
+
+@dataclass(frozen=True)
+class _Judged:
+    never_sent: bool
+    decoding_error: bool
+
+
+def _aiohttp_judges(exc: BaseException) -> _Judged:
+    """An exception aiohttp raised, judged by `_aiohttp`: loaded only once aiohttp is (the
+    optional transport; aiohttp is slow to import), never by the default transport."""
+    from ._aiohttp import is_decoding_error, never_sent
+
+    return _Judged(never_sent(exc), is_decoding_error(exc))
 
 
 def should_retry(failure: Failure, *, billable: bool, attempt: int, max_retries: int) -> bool:
@@ -422,65 +428,6 @@ class _Turn:
 
 Connection: TypeAlias = "httpx.AsyncClient | AiohttpReads"
 """Where a request is sent: an httpx client, or aiohttp's own session (reads on the aiohttp transport)."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one attempt got back, whichever library sent it: status, headers, the decoded body."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    """Case-insensitive (`httpx.Headers`, aiohttp's `CIMultiDictProxy`)."""
-    content: bytes
-    reason: str = ""
-    original: httpx.Response | None = None
-
-    @classmethod
-    def of(cls, response: httpx.Response) -> Answer:
-        return cls(response.status_code, response.headers, response.content, response.reason_phrase, response)
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300
-
-    @functools.cached_property
-    def retry_after(self) -> float | None:
-        """Its Retry-After in seconds (`parse_retry_after`), read once: the pacer and the error agree."""
-        return parse_retry_after(self.headers.get("retry-after"))
-
-    @functools.cached_property
-    def response(self) -> httpx.Response:
-        """As an httpx.Response, for the error mapping (built only when the answer is an error)."""
-        if self.original is not None:
-            return self.original
-        # The body is decoded already: drop the headers that would make httpx decode it again.
-        headers = [
-            (name, value)
-            for name, value in self.headers.items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        extensions = {"reason_phrase": self.reason.encode()} if self.reason else {}
-        return httpx.Response(self.status_code, headers=headers, content=self.content, extensions=extensions)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date), capped; None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds in (math.inf, -math.inf):  # NaN, inf
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def error_message(response: httpx.Response) -> str:

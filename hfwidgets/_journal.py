@@ -55,6 +55,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._config import HOME_ENV, data_dir
 from ._errors import JournalError, ValidationError
+from ._export import export_records, select_records
+from ._extras import require
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Motion, Params, Task, advance_status
 from ._options import (
     ADS_OPTIONS,
@@ -816,8 +818,6 @@ class Journal:
                     )
         record = self.get(task_id)
         if record is None:
-            from ._errors import ValidationError
-
             raise ValidationError("task_id", task_id, "the id of a journalled task (see `hfwidgets history`)")
         return record
 
@@ -1078,8 +1078,6 @@ class History(list[TaskRecord]):
 
     def to_dataframe(self) -> pd.DataFrame:
         """A pandas DataFrame, one row per task (thumbnails left out). Needs the "analysis" extra."""
-        from ._extras import require
-
         require("analysis", "History.to_dataframe()")
         import pandas as pd
 
@@ -1123,8 +1121,6 @@ class History(list[TaskRecord]):
         "completed") choose among them. A task whose video is not kept is listed with its link
         and a note. Written atomically: an interrupted export leaves no half zip.
         """
-        from ._export import export_records, select_records
-
         return export_records(select_records(self, since=since, status=status), path)
 
 

@@ -36,12 +36,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import APIError, NetworkError, ValidationError
+from ._errors import DEAD_LINK_STATUSES, APIError, JournalError, ValidationError, is_dead_link
+from ._journal import Journal, KeptVideo
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._journal import Journal, KeptVideo
     from ._models import Feed
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "keeps_videos",
     "kept_file",
     "max_kept_bytes",
-    "save_kept_copy",
 ]
 
 logger = logging.getLogger("hfwidgets")
@@ -64,8 +63,6 @@ KEEP_ENV: Final = "HFWIDGETS_KEEP_VIDEOS"
 MAX_BYTES_ENV: Final = "HFWIDGETS_KEEP_MAX_BYTES"
 """The size cap of the kept videos: bytes, or a number with a K, M or G suffix (powers of 1024)."""
 DEFAULT_MAX_BYTES: Final = 2 * 1024**3
-DEAD_LINK_STATUSES: Final = frozenset({403, 404, 410})
-"""Answers of a link that stopped working (expired, removed, no longer signed)."""
 _OFF = ("0", "false", "no", "off")
 _ON = ("", "1", "true", "yes", "on")
 _SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)b?\s*", re.IGNORECASE)
@@ -136,22 +133,12 @@ async def keep(
     return kept
 
 
-def is_dead_link(error: APIError) -> bool:
-    """True when a video download failed because the link is dead: 403, 404, 410, or no answer at all."""
-    if error.status is None:  # nothing answered (timeouts and limits are types of their own)
-        return type(error) in (APIError, NetworkError)
-    return error.status in DEAD_LINK_STATUSES
-
-
 def kept_file(task_id: str, error: APIError, journal: Journal | None = None) -> Path:
     """The kept copy of a task whose link failed with `error`; says so once per task.
 
     Raises an APIError saying both what the link answered and what became of the copy
     (never kept, or removed since) when there is no file to use.
     """
-    from ._errors import JournalError
-    from ._journal import Journal
-
     try:
         kept = (journal or Journal()).kept_video(task_id)
     except JournalError:
@@ -176,10 +163,3 @@ def kept_file(task_id: str, error: APIError, journal: Journal | None = None) -> 
         answer = f"answered HTTP {error.status}" if error.status is not None else "cannot be reached"
         logger.warning("task %s: the video's link %s; using the copy kept at %s", task_id, answer, kept.path)
     return kept.path
-
-
-def save_kept_copy(task_id: str, target: Path, error: APIError) -> Path:
-    """Save the kept copy of a task whose link failed with `error` to `target` (see `kept_file`)."""
-    from ._video import copy_atomically
-
-    return copy_atomically(kept_file(task_id, error), target)

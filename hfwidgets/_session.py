@@ -10,35 +10,28 @@ A notice says so once per process. With a base URL but no key,
 `MissingKeyError`; without the "emulator" extra, `MissingKeyError` saying how to
 get either a key or the emulator.
 
-`default_client()` is the one Client per (base URL, key) of the process that the
-widgets, `run()` and `resume()` share when given no client.
+The Client asks this module (`wants_emulator`, `shared_emulator`); the one default
+Client per process is made above it, in `_default_client`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
-import secrets
 import threading
-from typing import TYPE_CHECKING, Any
 
-from ._config import BASE_URL_ENV, KEY_ENV, ApiKey, home_dir, key_from_environment
+from ._config import BASE_URL_ENV, KEY_ENV, ApiKey, key_from_environment
+from ._errors import JournalError, MissingKeyError
+from ._extras import available
+from ._home_emulator import BackgroundEmulator, ensure_emulator
+from ._journal import Journal
 
-if TYPE_CHECKING:
-    from ._client import Client
-    from ._home_emulator import BackgroundEmulator
-
-__all__ = ["default_client", "nothing_to_resume", "shared_emulator", "wants_emulator"]
+__all__ = ["nothing_to_resume", "shared_emulator", "wants_emulator"]
 
 logger = logging.getLogger("hfwidgets")
 
 _lock = threading.Lock()
 _announced = False
-_clients: dict[tuple[str, str, str], Client] = {}
-"""The default clients: (base URL, key fingerprint, HFWIDGETS_HOME) -> Client."""
-_SECRET = secrets.token_bytes(32)
 
 
 def wants_emulator(api_key: str | ApiKey | None, base_url: str | None) -> bool:
@@ -51,40 +44,12 @@ def wants_emulator(api_key: str | ApiKey | None, base_url: str | None) -> bool:
 def nothing_to_resume() -> bool:
     """True when the embedded emulator would be used and the journal holds no unfinished task:
     `resume()` then starts no emulator (and says nothing about one)."""
-    from ._errors import JournalError
-    from ._journal import Journal
-
     if not wants_emulator(None, None):
         return False
     try:
         return not Journal().pending()
     except JournalError:
         return False  # the client reports the journal's problem
-
-
-def default_client(**kwargs: Any) -> Client:
-    """The process's default Client: one per (base URL, key, home), made on first need.
-
-    The widgets, `run()` and `resume()` built without a client all use it, so they
-    share one pacer (a 429 learnt by one slows them all), one ledger and one budget
-    (`default_client().budget = 100` caps them together). It talks to the configured
-    service, or to the home's emulator (see above; started again if it stopped). With
-    `kwargs`, a new `Client(**kwargs)` of its own instead, not shared.
-    """
-    from ._client import Client
-
-    if kwargs:
-        return Client(**kwargs)
-    made = Client()
-    identity = (made.base_url, _fingerprint(made._key), str(home_dir() or ""))
-    with _lock:
-        return _clients.setdefault(identity, made)
-
-
-def _fingerprint(key: ApiKey) -> str:
-    """A stand-in for the key in a dict key: keyed with a secret of this process, so that it
-    reveals nothing when shown, and no one can test a guessed key against it."""
-    return hmac.new(_SECRET, key.reveal().encode(), hashlib.sha256).hexdigest()
 
 
 def shared_emulator(*, announce: bool = True) -> BackgroundEmulator:
@@ -100,13 +65,8 @@ def shared_emulator(*, announce: bool = True) -> BackgroundEmulator:
     "emulator" extra is not installed, EmulatorError when it cannot start.
     """
     global _announced
-    from ._errors import MissingKeyError
-    from ._extras import available
-
     if not available("emulator"):
         raise MissingKeyError(emulator_installed=False)
-    from ._home_emulator import ensure_emulator
-
     with _lock:
         emulator = ensure_emulator()
         first, _announced = not _announced, True

@@ -23,8 +23,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._client import Submission, observe_submission
+from ._default_client import default_client
 from ._errors import BlockingCallError
 from ._options import generate_arguments
+from ._requests import GenerateRequest
+from ._session import nothing_to_resume
 
 if TYPE_CHECKING:
     from ._client import Client, Submission
@@ -129,10 +133,6 @@ def run(
     without a client share: one pace, one ledger, one budget. Raises like
     `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
     """
-    from ._client import Submission, observe_submission
-    from ._requests import GenerateRequest
-    from ._session import default_client
-
     request = GenerateRequest.from_args(image, **generate_arguments(locals()))
     chosen = client if client is not None else default_client()
     state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, client is None))
@@ -163,8 +163,6 @@ def resume(*, client: Client | None = None, timeout: float = 600, progress: bool
     Without `client`, and with nothing unfinished for the embedded emulator, returns [] at once:
     no emulator is started and nothing is printed.
     """
-    from ._session import default_client, nothing_to_resume
-
     if client is None and nothing_to_resume():
         return []
     chosen = client if client is not None else default_client()

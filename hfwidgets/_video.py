@@ -50,6 +50,7 @@ from ._errors import (
     NetworkError,
     TaskFailed,
     ValidationError,
+    is_dead_link,
 )
 from ._extras import require
 
@@ -195,11 +196,9 @@ async def download_async(
     try:
         return await _deadline(_download(feed, url, target, max_bytes), timeout, feed, url)
     except APIError as error:
-        from ._keep import is_dead_link, save_kept_copy
-
         if variant != "raw" or not is_dead_link(error):
             raise
-        return await asyncio.to_thread(save_kept_copy, feed.id, target, error)
+        return await asyncio.to_thread(_save_kept_copy, feed.id, target, error)
 
 
 async def keep_async(
@@ -349,6 +348,13 @@ def atomic_file(folder: Path, name: str, *, durable: bool = False) -> Iterator[_
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _save_kept_copy(task_id: str, target: Path, error: APIError) -> Path:
+    """Save the kept copy of a task whose link failed with `error` to `target` (`_keep.kept_file`)."""
+    from ._keep import kept_file  # the journal's kept copies, above this module (see docs/architecture.md)
+
+    return copy_atomically(kept_file(task_id, error), target)
 
 
 def copy_atomically(source: Path, target: Path) -> Path:

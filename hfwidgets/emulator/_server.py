@@ -15,6 +15,7 @@ import uvicorn
 from .._config import EMULATOR_KEY
 from .._errors import EmulatorError
 from .._models import Motion
+from .._polling import PollPolicy
 from ._app import create_app
 from ._faults import DropFilter, Faults
 from ._state import Counters, EmulatorState
@@ -22,8 +23,6 @@ from ._tasks import TaskStore, Timing
 
 if TYPE_CHECKING:
     from .._client import Client
-    from .._polling import PollPolicy
-
 __all__ = ["EmulatorServer", "serve"]
 
 API_KEY = EMULATOR_KEY  # the emulator accepts any bearer token; this one says where it belongs
@@ -147,8 +146,6 @@ class EmulatorServer:
     def poll_policy(self) -> PollPolicy:
         """A client's poll schedule for this server: its own task timings as the priors
         (`Timing.windows()`), so a default 1.2 s task is seen about 0.1 s after it finishes."""
-        from .._polling import PollPolicy
-
         timing = self.state.timing
         return PollPolicy.for_emulator(timing.windows(), realistic=timing.is_realistic)
 

@@ -31,8 +31,12 @@ import anywidget
 import traitlets
 
 from .._config import key_from_environment
+from .._default_client import default_client
 from .._errors import APIError, HiggsfieldError, MissingKeyError, NoEventLoop, ValidationError, redact
+from .._journal import Journal
+from .._keep import is_dead_link, kept_file
 from .._media import Media, fetch_media, is_loopback_url
+from .._session import shared_emulator, wants_emulator
 from ._i18n import check_lang, default_lang, tr
 
 if TYPE_CHECKING:
@@ -267,8 +271,6 @@ class MediaChannel:
         try:
             return fetch_media(source.url)
         except APIError as error:
-            from .._keep import is_dead_link, kept_file
-
             if not is_dead_link(error):
                 raise
             media = Media(kept_file(source.task_id, error).read_bytes(), "video/mp4")
@@ -298,8 +300,6 @@ class _TaskVideo:
 
 def _is_kept(task_id: str) -> bool:
     """True when the journal of this home keeps a copy of the task's video."""
-    from .._journal import Journal
-
     try:
         kept = Journal().kept_video(task_id)
     except HiggsfieldError:
@@ -345,8 +345,6 @@ class WidgetBase(anywidget.AnyWidget):
             )
         missing: MissingKeyError | None = None
         if client is None and uses_client:
-            from .._session import default_client, shared_emulator, wants_emulator
-
             try:
                 if wants_emulator(None, None):
                     shared_emulator(announce=False)  # the view shows the notice, as its banner

@@ -45,7 +45,7 @@ def test_client_without_key_or_base_url_is_the_same_embedded_emulator_as_run(tmp
         """
         import asyncio
         import hfwidgets
-        from hfwidgets._session import default_client
+        from hfwidgets._default_client import default_client
 
         async def main():
             async with hfwidgets.Client(journal=False) as client:

@@ -18,34 +18,50 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def import_nodes(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement of a module, anywhere in it (`except` handlers, `with` blocks,
+    class bodies...), each with True when it runs inside a function (a late import).
+    TYPE_CHECKING blocks are left out: they are never run."""
+
+    def visit(node: ast.AST, in_function: bool) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                yield from visit(child, in_function)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, in_function
+        inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for part in ast.iter_child_nodes(node):
+            yield from visit(part, inside)
+
+    yield from visit(tree, False)
+
+
+def imported_names(node: ast.Import | ast.ImportFrom, package: str) -> Iterator[str]:
+    """Absolute names of the modules one import statement may import."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+        return
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join([*anchor, base]) if base else ".".join(anchor)
+    if node.module:
+        yield base
+    for alias in node.names:  # `from . import _video` imports a module
+        yield f"{base}.{alias.name}"
+
+
+def package_of(path: Path) -> str:
+    return module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+
+
 def imports(path: Path, *, module_level_only: bool) -> Iterator[str]:
-    """Absolute names of the modules `path` imports (TYPE_CHECKING blocks excluded)."""
-    tree = ast.parse(path.read_text("utf-8"))
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
-
-    def walk(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
-        for node in nodes:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                yield from walk(node.orelse)
-                continue
-            yield node
-            if not module_level_only or isinstance(node, (ast.If, ast.Try)):
-                for child in ast.iter_child_nodes(node):
-                    if isinstance(child, ast.stmt):
-                        yield from walk([child])
-
-    for node in walk(tree.body):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base]) if base else ".".join(anchor)
-            if node.module:
-                yield base
-            for alias in node.names:  # `from . import _video` imports a module
-                yield f"{base}.{alias.name}"
+    """Absolute names of the modules `path` imports (TYPE_CHECKING blocks excluded); with
+    `module_level_only`, only those imported when the module itself is."""
+    for node, in_function in import_nodes(ast.parse(path.read_text("utf-8"))):
+        if not (module_level_only and in_function):
+            yield from imported_names(node, package_of(path))
 
 
 def graph(*, module_level_only: bool) -> dict[str, set[str]]:
@@ -78,9 +94,23 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_modules_import_each_other_without_cycles() -> None:
-    edges = graph(module_level_only=True)
+STILL_CYCLIC = ("hfwidgets._video", "hfwidgets._keep")
+"""`_video._save_kept_copy` -> `_keep.kept_file` -> the journal -> `_models` -> `_video`."""
+
+
+@pytest.mark.parametrize("module_level_only", [True, False])
+def test_modules_import_each_other_without_cycles(module_level_only: bool) -> None:
+    """No cycle, counting the imports inside functions too: an import made late does not
+    make the dependency go away, it only hides it."""
+    edges = graph(module_level_only=module_level_only)
     assert edges["hfwidgets._models"] >= {"hfwidgets._video"}  # the graph is really read
+    if not module_level_only:
+        assert "hfwidgets._aiohttp" in edges["hfwidgets._client"]  # ... with the late imports
+        # The one late import still closing cycles (an open item): a download whose link is dead
+        # saves the journal's kept copy, and the journal's module sits above the video's.
+        source, target = STILL_CYCLIC
+        assert target in edges[source], "gone: remove STILL_CYCLIC"
+        edges[source] = edges[source] - {target}
     # A package imports its own submodules by design; a cycle between modules is a defect.
     between_modules = {
         name: {t for t in targets if not name.startswith("hfwidgets") or not t.startswith(name + ".")}
@@ -90,6 +120,45 @@ def test_modules_import_each_other_without_cycles() -> None:
         if PACKAGE.joinpath(*name.split(".")[1:], "__init__.py").exists():
             between_modules[name] = set()  # packages re-export; their modules may use siblings
     assert cycles(between_modules) == []
+
+
+MAX_LATE_IMPORTS = 8
+"""Imports of the package's own modules inside functions, outside the command line."""
+
+LATE_IMPORTS_ALLOWED_IN = {"hfwidgets._cli"}
+"""The command line imports what each command needs when it runs: `hfwidgets --help` starts fast."""
+
+
+def late_imports() -> list[str]:
+    """`module:line` of every import of a package module made inside a function (the command
+    line's aside), `importlib.import_module` calls included (the lazy names of `__init__`)."""
+    found: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        if name in LATE_IMPORTS_ALLOWED_IN:
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        for node, in_function in import_nodes(tree):
+            if in_function and any(
+                m.split(".")[0] == "hfwidgets" for m in imported_names(node, package_of(path))
+            ):
+                found.append(f"{name}:{node.lineno}")
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.extend(
+                    f"{name}:{call.lineno}"
+                    for call in ast.walk(function)
+                    if isinstance(call, ast.Call) and ast.unparse(call.func).endswith("import_module")
+                )
+    return found
+
+
+def test_few_imports_of_the_package_inside_functions() -> None:
+    """Late imports are kept for start-up speed (aiohttp, the emulator's server, the lazy
+    public names); the rest import at the top, where the layering is seen."""
+    found = late_imports()
+    assert "hfwidgets:" in " ".join(found)  # the lazy names of __init__ are counted
+    assert len(found) <= MAX_LATE_IMPORTS, found
 
 
 @pytest.mark.parametrize("module_level_only", [True, False])

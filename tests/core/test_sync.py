@@ -232,7 +232,7 @@ def test_default_client_without_a_key_uses_the_shared_emulator(tmp_path: Path) -
         """
         import asyncio, io
         from PIL import Image
-        from hfwidgets._session import default_client
+        from hfwidgets._default_client import default_client
         first, second = default_client(journal=False), default_client(journal=False)
         assert first.emulated and second.emulated and first.base_url == second.base_url, (first, second)
         buffer = io.BytesIO(); Image.new("RGB", (64, 64)).save(buffer, "PNG")
@@ -254,11 +254,11 @@ def test_default_client_without_a_key_uses_the_shared_emulator(tmp_path: Path) -
 
 
 def test_default_client_with_a_key_uses_the_configured_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hfwidgets import _session
+    from hfwidgets import _default_client
 
     monkeypatch.setenv("OPENAI_HK_API_KEY", "hk-real-looking-key")
     monkeypatch.setenv("OPENAI_HK_BASE_URL", "http://127.0.0.1:9")
-    client = _session.default_client(journal=False)
+    client = _default_client.default_client(journal=False)
     assert not client.emulated and client.base_url == "http://127.0.0.1:9"
     assert "hk-real-looking-key" not in repr(client)
 

@@ -42,7 +42,7 @@ SCRIPT = textwrap.dedent(
         hfwidgets.run(image, "Face Punch", model="standard", width=256, height=256, progress=False)
     except hfwidgets.BudgetExceeded as refused:
         print("REFUSED", refused)
-    print("CLIENTS", repr(hfwidgets._session._clients))
+    print("CLIENTS", repr(hfwidgets._default_client._clients))
     """
 )
 
@@ -71,21 +71,21 @@ def test_widgets_and_run_share_one_default_client(tmp_path: Path) -> None:
 def test_one_default_client_per_base_url_and_key(
     emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hfwidgets import _session
+    from hfwidgets import _default_client
 
-    monkeypatch.setattr(_session, "_clients", {})
+    monkeypatch.setattr(_default_client, "_clients", {})
     monkeypatch.setenv("OPENAI_HK_BASE_URL", emulator.base_url)
     monkeypatch.setenv("OPENAI_HK_API_KEY", "hk-first-key-0001")
-    first = _session.default_client()
-    assert _session.default_client() is first
+    first = _default_client.default_client()
+    assert _default_client.default_client() is first
     monkeypatch.setenv("OPENAI_HK_API_KEY", "hk-second-key-0002")
-    second = _session.default_client()
-    assert second is not first and _session.default_client() is second
+    second = _default_client.default_client()
+    assert second is not first and _default_client.default_client() is second
     monkeypatch.setenv("OPENAI_HK_BASE_URL", emulator.base_url + "/")  # the same service, written otherwise
-    assert _session.default_client() is second
-    shown = repr(_session._clients) + str(list(_session._clients))
+    assert _default_client.default_client() is second
+    shown = repr(_default_client._clients) + str(list(_default_client._clients))
     assert "first-key" not in shown and "second-key" not in shown
-    assert _session.default_client(journal=False) is not second  # options: a client of its own
+    assert _default_client.default_client(journal=False) is not second  # options: a client of its own
 
 
 async def test_the_cost_line_shows_what_the_guard_allows(fresh_emulator: EmulatorServer) -> None:
