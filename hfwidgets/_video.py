@@ -28,16 +28,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import math
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
 import httpx
 
@@ -81,6 +82,9 @@ VARIANTS: Final = ("raw", "min")
 
 DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 """Per operation, not overall: a large video may take minutes, but a stalled read fails in 60 s."""
+P = ParamSpec("P")
+R = TypeVar("R")
+
 CHUNK_BYTES: Final = 256 * 1024
 DOWNLOAD_DEADLINE_S: Final = 300.0
 """Overall limit of one download: a 5 s clip (a few MB) takes seconds even on a slow line."""
@@ -151,32 +155,6 @@ def _endpoint(url: str) -> str:
 # --------------------------------------------------------------------------- downloading
 
 
-def download_sync(
-    feed: Feed,
-    path: str | os.PathLike[str] | None = None,
-    *,
-    variant: str = "raw",
-    timeout: float = DOWNLOAD_DEADLINE_S,
-    max_bytes: int = MAX_VIDEO_BYTES,
-) -> Path:
-    """Save the feed's mp4 and return its path (blocking).
-
-    `path` defaults to `./{task id}.mp4`; an existing directory (or a path ending
-    in a separator) receives that file name inside it. Missing parent
-    directories are created. The API key is never sent: the video host gets a
-    plain request. `timeout` bounds the whole download (DownloadTimeout) and
-    `max_bytes` its size (LimitExceeded); a partial file is removed.
-    """
-    _check_limits(timeout, max_bytes)
-    # The async download on a private loop in a worker thread: one implementation, and its
-    # deadline holds even while a read is stalled (works inside Jupyter's running loop too).
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hfwidgets-download") as pool:
-        job = pool.submit(
-            asyncio.run, download_async(feed, path, variant=variant, timeout=timeout, max_bytes=max_bytes)
-        )
-        return job.result()
-
-
 async def download_async(
     feed: Feed,
     path: str | os.PathLike[str] | None = None,
@@ -185,8 +163,13 @@ async def download_async(
     timeout: float = DOWNLOAD_DEADLINE_S,
     max_bytes: int = MAX_VIDEO_BYTES,
 ) -> Path:
-    """`download_sync` for async code: the transfer does not block the event loop.
+    """Save the feed's mp4 and return its path; the transfer does not block the event loop.
 
+    `path` defaults to `./{task id}.mp4`; an existing directory (or a path ending
+    in a separator) receives that file name inside it. Missing parent
+    directories are created. The API key is never sent: the video host gets a
+    plain request. `timeout` bounds the whole download (DownloadTimeout) and
+    `max_bytes` its size (LimitExceeded); a partial file is removed.
     When the link is dead (403, 404, 410, or the host cannot be reached), the copy of the
     full video kept on this machine (`_keep`) is saved instead, and a warning says so once.
     """
@@ -199,6 +182,24 @@ async def download_async(
         if variant != "raw" or not is_dead_link(error):
             raise
         return await asyncio.to_thread(_save_kept_copy, feed.id, target, error)
+
+
+def _in_worker_thread(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """`function` made blocking: run on a private loop in a worker thread, so one implementation
+    serves both, and its deadline holds even while a read is stalled (works inside Jupyter's
+    running loop too)."""
+
+    @functools.wraps(function)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> R:
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hfwidgets-download") as pool:
+            return pool.submit(asyncio.run, function(*args, **kwargs)).result()
+
+    return blocking
+
+
+download_sync = _in_worker_thread(download_async)
+download_sync.__name__ = download_sync.__qualname__ = "download_sync"
+download_sync.__doc__ = "`download_async`, blocking: save the feed's mp4 and return its path."
 
 
 async def keep_async(
