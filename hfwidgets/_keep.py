@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._errors import DEAD_LINK_STATUSES, APIError, JournalError, ValidationError, is_dead_link
 from ._journal import Journal, KeptVideo
+from ._video import keep_async
 
 if TYPE_CHECKING:
     import httpx
@@ -112,8 +113,6 @@ async def keep(
     kept is not downloaded again. Raises like `Feed.download` (APIError...), OSError when
     the folder cannot be written (a full disk), JournalError when the journal cannot.
     """
-    from ._video import keep_async
-
     known = journal.kept_video(feed.id)
     if known is not None and known.exists:
         return known
