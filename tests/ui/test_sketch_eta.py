@@ -148,7 +148,8 @@ def test_sketches_on_my_image_in_jupyterlab_without_a_key(
     assert {k: v for k, v in after.items() if k != "counters"} == {
         k: v for k, v in before.items() if k != "counters"
     }
-    assert before["spent"] == 0 and before["uncertain"] == 0 and before["journal rows"] == 0
+    # Nothing spent in this kernel; the journal (the home's, shared by the session's kernels) gained no row.
+    assert before["spent"] == 0 and before["uncertain"] == 0
     elsewhere = [
         url for url in notebook.requests[requests_before:] if not url.startswith(lab_without_key.base_url)
     ]
@@ -283,7 +284,7 @@ def test_sketches_and_progress_in_marimo_without_a_key(
     assert {k: v for k, v in after["counters"].items() if k != "other"} == {
         k: v for k, v in before["counters"].items() if k != "other"
     }, (before, after)
-    assert after["journal rows"] == 0 and after["spent"] == 0
+    assert after["journal rows"] == before["journal rows"] and after["spent"] == 0
 
     choose_motion(studio.scope, "Face Punch")
     studio.button("Generate").click()

@@ -52,7 +52,7 @@ def check_reduced_motion(page: Page, scope: Locator) -> None:
         page.wait_for_function(
             f"(box) => {{ const p = ({_PREVIEWS_JS})(box); return p.length > 0 && p.every(x => x.still); }}",
             arg=box.element_handle(),
-            timeout=30_000,
+            timeout=90_000,  # previews come through a kernel that may still be running the notebook
         )
         previews: list[dict[str, Any]] = box.evaluate(_PREVIEWS_JS)
         # Previews still loading get their still when they do; none animates meanwhile.
