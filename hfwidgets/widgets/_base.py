@@ -523,6 +523,14 @@ class SubmittingWidget(WidgetBase):
         self.busy = "submitting"
         return task
 
+    def _on_ledger(self) -> None:
+        # While this widget sends its own task, its cost line is drawn anew with the "submitted"
+        # status, in one change of the live region. Without a budget the line holds only what was
+        # spent, which that redraw shows; with one, the points held meanwhile are shown at once
+        # (what the budget check allows matters more than one announcement fewer).
+        if self.busy != "submitting" or self.client.budget is not None:
+            super()._on_ledger()
+
     async def submission_settled(self) -> None:
         """Wait for the running submission (its errors are shown in the widget, not raised)."""
         if self._submission is not None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .app_hosts import MarimoServer, OpenApp
 from .page_checks import SERIOUS, axe_violations, output_area, summary
@@ -42,16 +43,33 @@ def poll(page: Page, predicate: Callable[[], Any], *, timeout: float, what: str)
     raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
 
 
+def again_if_redrawn(act: Callable[[], None], *, attempts: int = 3) -> None:
+    """Do what a person does, once more if it was lost: a widget's view is drawn anew once per
+    result (its saved output follows the results), and what was typed or checked only in the view
+    just before that redraw is gone from the new one; a person would do it again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            act()
+            return
+        except (AssertionError, TimeoutError, PlaywrightTimeoutError):
+            if attempt == attempts:
+                raise
+
+
 def make_results(ui: StudioUI, photo: Path, facts: Callable[[], dict[str, Any]]) -> None:
     """Generate RUNS in the Studio as a person would: motion tile, seed, Generate, wait.
     `facts()` is what the kernel holds: {"results": how many, "seed": the one on show}."""
     ui.wait_rendered()
     ui.choose_first_frame(photo)
     for number, (motion, seed) in enumerate(RUNS, 1):
-        search_motions(ui.scope, motion.split()[0].lower())
-        choose_motion(ui.scope, motion)
-        ui.type_seed(seed)
-        poll(ui.page, lambda s=seed: facts()["seed"] == s, timeout=30, what=f"seed {seed} in the kernel")  # type: ignore[misc]
+
+        def choose(motion: str = motion, seed: int = seed) -> None:
+            search_motions(ui.scope, motion.split()[0].lower())
+            choose_motion(ui.scope, motion, timeout=10_000)
+            ui.type_seed(seed)
+            poll(ui.page, lambda: facts()["seed"] == seed, timeout=10, what=f"seed {seed} in the kernel")
+
+        again_if_redrawn(choose)
         generate = ui.button("Generate")
         ui.page.wait_for_function("(b) => !b.disabled", arg=generate.element_handle(), timeout=90_000)
         generate.click()
@@ -68,14 +86,20 @@ def history_label(ui: StudioUI, number: int) -> str:
 def open_comparison(ui: StudioUI, numbers: tuple[int, ...]) -> Locator:
     """Check "Compare <label>" of each entry, press Compare; returns the region "Comparison"."""
     compare = ui.button("Compare")
-    expect(compare).to_be_disabled()
-    expect(compare).to_have_accessible_description(re.compile(r"2 to 4"))
-    for index, number in enumerate(numbers):
-        box = ui.scope.get_by_role("checkbox", name=f"Compare {history_label(ui, number)}", exact=True)
-        box.check()
-        if index == 0:
-            expect(compare).to_be_disabled()  # one alone cannot be compared
-    expect(compare).to_be_enabled()
+
+    def check_each() -> None:
+        for box in ui.scope.get_by_role("checkbox", name=re.compile("^Compare ")).all():
+            box.uncheck(timeout=10_000)
+        expect(compare).to_be_disabled()
+        expect(compare).to_have_accessible_description(re.compile(r"2 to 4"))
+        for index, number in enumerate(numbers):
+            box = ui.scope.get_by_role("checkbox", name=f"Compare {history_label(ui, number)}", exact=True)
+            box.check(timeout=10_000)
+            if index == 0:
+                expect(compare).to_be_disabled()  # one alone cannot be compared
+        expect(compare).to_be_enabled()
+
+    again_if_redrawn(check_each)
     compare.click()
     region = ui.scope.get_by_role("region", name="Comparison")
     expect(region).to_be_visible(timeout=30_000)
@@ -190,8 +214,13 @@ def test_compare_in_jupyterlab_without_key(
     explorer.get_by_role("button", name="Run 2 videos").click()
     notebook.kernel.wait_for("len(explorer.feeds) == 2", timeout=120)
     compare = explorer.get_by_role("button", name="Compare", exact=True)
-    for label in ("Face Punch · seed 7", "Bullet Time · seed 7"):
-        explorer.get_by_role("checkbox", name=f"Compare {label}", exact=True).check()
+
+    def check_both() -> None:
+        for label in ("Face Punch · seed 7", "Bullet Time · seed 7"):
+            explorer.get_by_role("checkbox", name=f"Compare {label}", exact=True).check(timeout=10_000)
+        expect(compare).to_be_enabled(timeout=10_000)
+
+    again_if_redrawn(check_both)
     compare.click()
     in_explorer = explorer.get_by_role("region", name="Comparison")
     seen_explorer = check_played_in_sync(page, in_explorer, 2)
