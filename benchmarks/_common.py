@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "REPO_ROOT",
     "Figure",
     "Result",
@@ -228,3 +230,18 @@ def print_result(result: Result) -> None:
         out.write(f"- {note}\n")
     out.write(f"({result.seconds:.0f} s)\n")
     out.flush()
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, which the browser benchmarks drive (never a browser Playwright downloads)."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # Without these Chromium keeps trying to reach the internet.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

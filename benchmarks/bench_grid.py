@@ -21,24 +21,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ._common import REPO_ROOT, Figure, Result, format_table, median, script_main
+from ._common import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, Figure, Result, format_table, median, script_main
 from ._emulator_proc import EmulatorProcess
 
 KEY, TITLE = "P6", "motion grid with 1,000 templates in Chromium"
 TEMPLATES = 1000
 TARGET_FIRST_PAINT_MS = 300.0
 STATIC = REPO_ROOT / "hfwidgets" / "widgets" / "static"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="stylesheet" href="motion_grid.css">

@@ -20,24 +20,13 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._common import Figure, Result, format_table, median, script_main
+from ._common import CHROMIUM, CHROMIUM_ARGS, Figure, Result, format_table, median, script_main
 
 if TYPE_CHECKING:
     from playwright.sync_api import Route
 
 KEY, TITLE = "P13", "sketches on the user's image: time to the 12th and 30th"
 TARGET_MS = 1000.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ORIGIN = "http://127.0.0.1:9"
 
 _PAGE = """<!doctype html>
