@@ -916,7 +916,14 @@ class Client:
         if journal is not None:
             self._journal_call(journal.update, task_id, feed, base_url=self.base_url)
 
-    async def resume(self, *, timeout: float = 600, on_update: OnUpdate | None = None) -> list[Feed]:
+    async def resume(
+        self,
+        *,
+        timeout: float = 600,
+        on_update: OnUpdate | None = None,
+        on_start: Callable[[TaskRecord], None] | None = None,
+        on_done: Callable[[TaskRecord, Feed | None], None] | None = None,
+    ) -> list[Feed]:
         """Wait concurrently for every unfinished task the journal holds for this base URL.
 
         Returns one Feed per task, oldest first: the final one, the failed one
@@ -925,11 +932,18 @@ class Client:
         404 for, and unfinished tasks journalled under a local emulator that no
         longer answers (another base URL on this machine). A warning names them and
         how to give up on them (`hfwidgets forget ID...`, `Journal.forget`).
+
+        `on_start(record)` is called for each task's journal row before any is waited on;
+        `on_done(record, feed)` as each wait ends, with the feed returned for it (None when
+        the service does not know the task).
         """
         journal = self.journal
         if journal is None:
             return []
         records = journal.pending(self.base_url)
+        if on_start is not None:
+            for record in records:
+                on_start(record)
         unreachable = await _unreachable_elsewhere(journal.pending(), self.base_url)
         logger.info("resuming %d unfinished task(s) on %s", len(records), self.base_url)
         last_seen: dict[str, Feed] = {}
@@ -941,7 +955,13 @@ class Client:
                 if inspect.isawaitable(result):
                     await result
 
-        async def one(record: Any) -> Feed | None:
+        async def one(record: TaskRecord) -> Feed | None:
+            feed = await wait_one(record)
+            if on_done is not None:
+                on_done(record, feed)
+            return feed
+
+        async def wait_one(record: TaskRecord) -> Feed | None:
             key = "ads" if record.kind == "ads" else record.model
             try:
                 return await self._wait(_Waited(record.id, key, record.created_at), float(timeout), track)

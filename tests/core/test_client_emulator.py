@@ -22,8 +22,9 @@ from hfwidgets import (
     TaskTimeout,
 )
 from hfwidgets._errors import ImageSizeUnknown
-from hfwidgets._journal import Journal
+from hfwidgets._journal import Journal, TaskRecord
 from hfwidgets._models import SIZE_PRESETS
+from hfwidgets._requests import GenerateRequest
 
 if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
@@ -273,6 +274,34 @@ async def test_journal_records_tasks_and_resume_finishes_them(
     assert all(f.status == "completed" for f in feeds)
     assert journal.pending(fresh_quick_emulator.base_url) == []
     assert all(r.video_url for r in journal.records(fresh_quick_emulator.base_url))
+
+
+async def test_resume_reports_each_task_as_it_starts_and_ends(
+    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """`on_start` sees every journal row before waiting begins; `on_done` each row with its final feed,
+    or None for a task the service does not know (what a Studio shows in its History)."""
+    journal = Journal(tmp_path / "shared.sqlite3")
+    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as first:
+        known = await first.generate(picture(), "Face Punch")
+    gone = GenerateRequest(picture(), "Bullet Time", seed=3, width=320, height=480).to_task("gone-1", 5)
+    journal.record(gone, base_url=fresh_quick_emulator.base_url)
+    started: list[str] = []
+    ended: dict[str, str | None] = {}
+
+    def on_start(record: TaskRecord) -> None:
+        assert not ended, "a task ended before every row was announced"
+        started.append(record.id)
+
+    def on_done(record: TaskRecord, feed: Feed | None) -> None:
+        assert feed is None or feed.id == record.id
+        ended[record.id] = feed.status if feed is not None else None
+
+    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as second:
+        feeds = await second.resume(timeout=60, on_start=on_start, on_done=on_done)
+    assert sorted(started) == sorted([known.id, "gone-1"])
+    assert ended == {known.id: "completed", "gone-1": None}
+    assert [f.id for f in feeds] == [known.id]
 
 
 async def test_client_from_environment_talks_to_the_emulator(
