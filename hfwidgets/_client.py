@@ -85,7 +85,7 @@ from ._models import (
     size_for_aspect,
     task_id_problem,
 )
-from ._options import generate_arguments
+from ._options import GenerateOptions, Unpack, spell_out_options
 from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 from ._session import shared_emulator, wants_emulator
@@ -634,17 +634,13 @@ class Client:
 
     # ------------------------------------------------------------------ submissions
 
+    @spell_out_options
     async def generate(
         self,
         image: Any,
         motion: Motion | str | None = None,
         prompt: str = "",
-        *,
-        model: str = "lite",
-        seed: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        enhance_prompt: bool = True,
+        **options: Unpack[GenerateOptions],
     ) -> Task:
         """Submit an image-to-video task; returns the accepted Task (wait on it with `wait`).
 
@@ -654,7 +650,7 @@ class Client:
         `width`/`height` default to the preset closest to the first image's aspect
         ratio. Everything is validated before anything is sent.
         """
-        request = GenerateRequest.from_args(image, **generate_arguments(locals()))
+        request = GenerateRequest.from_args(image, motion, prompt, **options)
         cost = self.price(request.model)
         self.check_budget(cost)  # early, before any image work; checked again right before sending
 

@@ -9,10 +9,13 @@ label, help line, command-line flags, trait kind and journal column(s).
 What is made from it: `GenerateRequest`/`AdsRequest` check their options with
 it (`check_options`), `Task` and `TaskRecord` carry every option under the same
 name, the journal's columns and rows (schema 3), copy-as-code, the command
-line's options and the Studio's values and history entries. The signatures that
-spell the options out by hand for readers and type checkers (`Client.generate`,
-`run`, `Studio`, `Explorer`, `AdsPanel`, `Client.ads`) are compared with it by
-tests/core/test_options.py: an option added in one place only fails there.
+line's options and the Studio's values and history entries. `Client.generate`,
+`run` and `GenerateRequest` take the keyword options as `**options:
+Unpack[GenerateOptions]` (the type checkers' view) and show each by name to
+`help()` and Jupyter (`spell_out_options`). The signatures still written out by
+hand (`Studio`, `Explorer`, `AdsPanel`, `Client.ads`), `GenerateOptions` and the
+other consumers are compared with it by tests/core/test_options.py: an option
+added in one place only fails there.
 
 The checks raise a `ValidationError` naming the field, the value given and what
 is allowed (local rules; the service documents fewer). An "int" is any integer
@@ -32,11 +35,18 @@ integral (`3.0`), everywhere alike: the checks return plain Python values.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
 
 from ._catalog import resolve_motion
 from ._errors import ValidationError
@@ -49,8 +59,10 @@ __all__ = [
     "MAX_PROMPT_CHARS",
     "REQUIRED",
     "SIDE_MULTIPLE",
+    "GenerateOptions",
     "RequestOption",
     "TraitKind",
+    "Unpack",
     "ads_option",
     "ads_option_names",
     "check_enhance_prompt",
@@ -68,6 +80,7 @@ __all__ = [
     "option_columns",
     "option_values_from_columns",
     "parse_size",
+    "spell_out_options",
 ]
 
 MAX_PROMPT_CHARS = 2000
@@ -380,13 +393,44 @@ def generate_option_names() -> tuple[str, ...]:
     return tuple(_GENERATE_BY_NAME)
 
 
-def generate_arguments(scope: Mapping[str, Any]) -> dict[str, Any]:
-    """The generate options among a signature's arguments (`locals()`), by declared name.
+class GenerateOptions(TypedDict, total=False):
+    """The keyword options of an image-to-video request, for type checkers.
 
-    What a function whose signature spells out every option passes on, so the
-    options are named once, here, and not again in its body.
+    What `**options` takes in `Client.generate`, `run` and `GenerateRequest`
+    (after the image, the motion and the prompt). Their defaults and checks are
+    those of `GENERATE_OPTIONS`.
     """
-    return {name: scope[name] for name in _GENERATE_BY_NAME}
+
+    model: str
+    seed: int | None
+    width: int | None
+    height: int | None
+    enhance_prompt: bool
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def spell_out_options(function: _Function) -> _Function:
+    """`function`, whose signature ends in `**options`, showing each generate option by name.
+
+    `inspect.signature` (so `help()`, Jupyter's Shift-Tab and the documentation)
+    then lists every option of `GENERATE_OPTIONS` it does not name itself as a
+    keyword-only parameter with its declared type and default, before the
+    function's own keyword-only parameters.
+    """
+    signature = inspect.signature(function)
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    spelled = [
+        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.type)
+        for o in GENERATE_OPTIONS
+        if o.name not in signature.parameters
+    ]
+    at = next((i for i, p in enumerate(own) if p.kind is inspect.Parameter.KEYWORD_ONLY), len(own))
+    function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*own[:at], *spelled, *own[at:]]
+    )
+    return function
 
 
 def ads_option_names() -> tuple[str, ...]:

@@ -40,6 +40,8 @@ from ._options import (
     GENERATE_OPTIONS,
     MAX_PROMPT_CHARS,
     SIDE_MULTIPLE,
+    GenerateOptions,
+    Unpack,
     check_enhance_prompt,
     check_model,
     check_options,
@@ -48,8 +50,8 @@ from ._options import (
     check_side,
     check_size,
     check_template_id,
-    generate_arguments,
     parse_size,
+    spell_out_options,
 )
 
 __all__ = [
@@ -177,20 +179,12 @@ class GenerateRequest:
     height: int | None
     enhance_prompt: bool
 
+    @spell_out_options
     def __init__(
-        self,
-        image: Any,
-        motion: Motion | str,
-        prompt: str = "",
-        *,
-        model: str = "lite",
-        seed: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        enhance_prompt: bool = True,
+        self, image: Any, motion: Motion | str, prompt: str = "", **options: Unpack[GenerateOptions]
     ) -> None:
         images = tuple(image_inputs(image))
-        checked = check_options(generate_arguments(locals()))
+        checked = check_options({"motion": motion, "prompt": prompt, **options})
         object.__setattr__(self, "image", images)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -202,7 +196,11 @@ class GenerateRequest:
 
     @classmethod
     def from_args(
-        cls, image: Any, motion: Motion | str | None = None, prompt: str = "", **options: Any
+        cls,
+        image: Any,
+        motion: Motion | str | None = None,
+        prompt: str = "",
+        **options: Unpack[GenerateOptions],
     ) -> GenerateRequest:
         """The request `image` already is, or one built from the arguments of the constructor.
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._client import Submission, observe_submission
 from ._default_client import default_client
 from ._errors import BlockingCallError
-from ._options import generate_arguments
+from ._options import GenerateOptions, Unpack, spell_out_options
 from ._requests import GenerateRequest
 from ._session import nothing_to_resume
 
@@ -111,19 +111,16 @@ class _Progress:
         return f"{where}{self.status}{counts}{eta}"
 
 
+@spell_out_options
 def run(
     image: Any,
     motion: Motion | str | None = None,
     prompt: str = "",
     *,
-    model: str = "lite",
-    seed: int | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    enhance_prompt: bool = True,
     client: Client | None = None,
     timeout: float = 600,
     progress: bool = True,
+    **options: Unpack[GenerateOptions],
 ) -> Feed:
     """Submit an image-to-video task and wait for its video; blocking. Returns the final Feed.
 
@@ -133,7 +130,7 @@ def run(
     without a client share: one pace, one ledger, one budget. Raises like
     `Client.generate`/`Client.wait` (ValidationError, TaskFailed, TaskTimeout...).
     """
-    request = GenerateRequest.from_args(image, **generate_arguments(locals()))
+    request = GenerateRequest.from_args(image, motion, prompt, **options)
     chosen = client if client is not None else default_client()
     state = _Progress(submission=Submission(), picked_up_by=_picked_up_by(chosen, client is None))
 

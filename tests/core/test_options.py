@@ -25,6 +25,7 @@ from hfwidgets._options import (
     ADS_OPTIONS,
     GENERATE_OPTIONS,
     REQUIRED,
+    GenerateOptions,
     RequestOption,
     ads_option_names,
     check_options,
@@ -90,6 +91,22 @@ def test_every_signature_takes_every_generate_option_with_its_default(
     assert found == expected, f"{where} and GENERATE_OPTIONS disagree"
     if skip:
         assert {f"{name}s" for name in skip} <= set(parameters), where
+
+
+def test_the_typed_keyword_options_are_the_declared_ones() -> None:
+    # `**options: Unpack[GenerateOptions]` in Client.generate, run and GenerateRequest: what type
+    # checkers read. The motion and the prompt are the positional parameters before it.
+    typed = {name: ref.__forward_arg__ for name, ref in GenerateOptions.__annotations__.items()}
+    assert typed == {option.name: option.type for option in GENERATE_OPTIONS[2:]}
+    assert [option.name for option in GENERATE_OPTIONS[:2]] == ["motion", "prompt"]
+
+
+@pytest.mark.parametrize("function", [GenerateRequest, run])
+def test_an_unknown_keyword_names_itself_and_the_options(function: Callable[..., Any]) -> None:
+    from hfwidgets import ValidationError
+
+    with pytest.raises(ValidationError, match=r"sed.*enhance_prompt, height, model"):
+        function("cat.jpg", "Face Punch", sed=7)
 
 
 @pytest.mark.parametrize(
