@@ -51,7 +51,8 @@ if _typing.TYPE_CHECKING:
     from ._video import video_info
     from .widgets import AdsPanel, Comparison, Explorer, ImageInput, MotionGrid, ResultView, Studio, compare
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"
+"""This release; the newest section of CHANGELOG.md names it (tests/core/test_exported_members.py)."""
 
 # name -> module that defines it; resolved on first attribute access (PEP 562).
 _LAZY = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import types
+from pathlib import Path
 
 import hfwidgets
 
@@ -58,3 +60,11 @@ def test_names_the_readme_uses_are_exported() -> None:
     assert {"video_info", "NetworkError"} <= set(hfwidgets.__all__)
     assert hfwidgets.video_info.__module__ == "hfwidgets._video"
     assert issubclass(hfwidgets.DownloadTimeout, hfwidgets.NetworkError)
+
+
+def test_the_version_is_the_changelogs_newest_section() -> None:
+    # "## 0.3.0 (unreleased)" is 0.3.0.dev0 until it is released; "## 0.3.0" is 0.3.0.
+    changelog = (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text(encoding="utf-8")
+    newest = re.search(r"^## (\d+\.\d+\.\d+)( \(unreleased\))?$", changelog, re.M)
+    assert newest is not None
+    assert hfwidgets.__version__ == newest[1] + (".dev0" if newest[2] else "")
