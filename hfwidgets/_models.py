@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +130,85 @@ def task_id_problem(value: object) -> str | None:
 
 def _short(identifier: str) -> str:
     return identifier if len(identifier) <= 13 else identifier[:8] + "…"
+
+
+# --------------------------------------------------------------------------- tolerant coercions
+
+
+_MAPPINGS = (dict, Mapping)
+"""What a JSON object may be: dict first, since parsed answers are dicts and checking it is quick."""
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, _MAPPINGS) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` when it is a JSON list, else an empty one (a listing may put anything anywhere)."""
+    return value if isinstance(value, list) else []
+
+
+def _as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _as_opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _as_int(value: Any) -> int:
+    return _as_opt_int(value) or 0
+
+
+def _as_opt_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _as_opt_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _read_at(path: tuple[str, ...], coerce: Callable[[Any], Any], *fallbacks: tuple[str, ...]) -> Any:
+    """A dataclass field (default None) read from a JSON object by `_read_fields`.
+
+    `path` is the keys leading to the value, one per level; `coerce` makes it the field's
+    type or None. Each of `fallbacks` is read in turn while the value is still empty.
+    """
+    return field(default=None, metadata={"json": ((path, *fallbacks), coerce)})
+
+
+def _read_fields(cls: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of `cls`'s fields declared with `_read_at`, read from `data`."""
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if "json" not in item.metadata:
+            continue
+        paths, coerce = item.metadata["json"]
+        value = None
+        for path in paths:
+            value = coerce(_at(data, path))
+            if value:
+                break
+        values[item.name] = value
+    return values
+
+
+def _at(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` in nested JSON objects, or None where an object or a key is missing."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, _MAPPINGS):
+            return None
+        value = value.get(key)
+    return value
 
 
 # --------------------------------------------------------------------------- motions
@@ -276,14 +355,17 @@ class Task:
 
 @dataclass(frozen=True, repr=False)
 class Job:
-    """One job of a feed: its status and, once completed, its video."""
+    """One job of a feed: its status and, once completed, its video.
+
+    Each field after the status names where the job's JSON holds it (`_read_at`).
+    """
 
     id: str
     status: str
-    video_url: str | None = None
-    raw_url: str | None = None
-    min_url: str | None = None
-    duration: float | None = None
+    video_url: str | None = _read_at(("result", "url"), _as_str)
+    raw_url: str | None = _read_at(("results", "raw", "url"), _as_str)
+    min_url: str | None = _read_at(("results", "min", "url"), _as_str)
+    duration: float | None = _read_at(("meta", "duration"), _as_opt_float)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -296,48 +378,32 @@ class Job:
 
 @dataclass(frozen=True, repr=False)
 class Params:
-    """What the service actually ran (`feed.params`): the enhanced prompt, seed, size, motion."""
+    """What the service actually ran (`feed.params`): the enhanced prompt, seed, size, motion.
 
-    prompt: str | None = None
-    seed: int | None = None
-    model: str | None = None
-    motion_id: str | None = None
-    motion_name: str | None = None
-    width: int | None = None
-    height: int | None = None
-    frames: int | None = None
-    steps: int | None = None
-    guide_scale: float | None = None
-    strength: float | None = None
-    enhance_prompt: bool | None = None
-    input_image_url: str | None = None
-    input_image_end_url: str | None = None
+    Each field names where the feed's `params` hold it (`_read_at`): `from_json` reads them from there.
+    """
+
+    prompt: str | None = _read_at(("prompt",), _as_str)
+    seed: int | None = _read_at(("seed",), _as_opt_int)
+    model: str | None = _read_at(("model",), _as_str)
+    motion_id: str | None = _read_at(("motion_id",), _as_str, ("motion", "id"))
+    motion_name: str | None = _read_at(("motion", "name"), _as_str)
+    width: int | None = _read_at(("width",), _as_opt_int)
+    height: int | None = _read_at(("height",), _as_opt_int)
+    frames: int | None = _read_at(("frames",), _as_opt_int)
+    steps: int | None = _read_at(("steps",), _as_opt_int)
+    guide_scale: float | None = _read_at(("guide_scale",), _as_opt_float)
+    strength: float | None = _read_at(("strength",), _as_opt_float)
+    enhance_prompt: bool | None = _read_at(("enhance_prompt",), _as_opt_bool)
+    input_image_url: str | None = _read_at(("input_image", "url"), _as_str)
+    input_image_end_url: str | None = _read_at(("input_image_end", "url"), _as_str)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> Params:
         if not isinstance(data, Mapping):
             return cls()
-        motion = _mapping(data.get("motion"))
-        return cls(
-            prompt=_as_str(data.get("prompt")),
-            seed=_as_opt_int(data.get("seed")),
-            model=_as_str(data.get("model")),
-            motion_id=_as_str(data.get("motion_id")) or _as_str(motion.get("id")),
-            motion_name=_as_str(motion.get("name")),
-            width=_as_opt_int(data.get("width")),
-            height=_as_opt_int(data.get("height")),
-            frames=_as_opt_int(data.get("frames")),
-            steps=_as_opt_int(data.get("steps")),
-            guide_scale=_as_opt_float(data.get("guide_scale")),
-            strength=_as_opt_float(data.get("strength")),
-            enhance_prompt=data.get("enhance_prompt")
-            if isinstance(data.get("enhance_prompt"), bool)
-            else None,
-            input_image_url=_url_of(data.get("input_image")),
-            input_image_end_url=_url_of(data.get("input_image_end")),
-            raw=dict(data),
-        )
+        return cls(**_read_fields(cls, data), raw=dict(data))
 
     def __repr__(self) -> str:
         return (
@@ -580,58 +646,4 @@ def _parse_job(data: Any, feed_id: str) -> Job:
         status = normalise_status(status)
     if not isinstance(status, str) or not status:
         raise MalformedResponse("a job has no status", task_id=feed_id)
-    results = _mapping(data.get("results"))
-    meta = _mapping(data.get("meta"))
-    return Job(
-        id=str(data.get("id") or ""),
-        status=status,
-        video_url=_url_of(data.get("result")),
-        raw_url=_url_of(results.get("raw")),
-        min_url=_url_of(results.get("min")),
-        duration=_as_opt_float(meta.get("duration")),
-        raw=data,
-    )
-
-
-# --------------------------------------------------------------------------- tolerant coercions
-
-
-_MAPPINGS = (dict, Mapping)
-"""What a JSON object may be: dict first, since parsed answers are dicts and checking it is quick."""
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, _MAPPINGS) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """`value` when it is a JSON list, else an empty one (a listing may put anything anywhere)."""
-    return value if isinstance(value, list) else []
-
-
-def _as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _url_of(value: Any) -> str | None:
-    return _as_str(value.get("url")) if isinstance(value, _MAPPINGS) else None
-
-
-def _as_opt_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _as_int(value: Any) -> int:
-    return _as_opt_int(value) or 0
-
-
-def _as_opt_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    return Job(id=str(data.get("id") or ""), status=status, raw=data, **_read_fields(Job, data))

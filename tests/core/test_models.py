@@ -111,6 +111,34 @@ def test_odd_values_are_tolerated_not_trusted(feed_json: dict[str, Any]) -> None
     assert feed.duration is None
 
 
+def test_every_field_of_params_and_job_is_read_from_where_the_feed_puts_it(feed_json: dict[str, Any]) -> None:
+    params = Feed.from_json(feed_json).params
+    assert (params.steps, params.guide_scale, params.strength, params.enhance_prompt) == (20, 6.0, 1.0, True)
+    assert params.motion_id == "cd5bfd11-5a1a-46e0-9294-b22b0b733b1e"
+    assert params.input_image_end_url is None  # null in the feed
+    job = Feed.from_json(feed_json).jobs[0]
+    assert job.raw_url is not None and job.raw_url.endswith("5c0ac5f8-b3ff-4161-a77b-c248f02bfeca.mp4")
+    assert job.min_url is not None and job.min_url.endswith("_min.mp4")
+    assert job.video_url == job.raw_url and job.duration == 5.0
+
+    # The motion's id stands in for a missing (or empty) motion_id; odd shapes read as None.
+    feed_json["params"].update(
+        motion_id="", enhance_prompt="yes", input_image_end={"url": "https://x/end.png"}, guide_scale=[]
+    )
+    feed_json["jobs"][0].update(results={"raw": "https://x/raw.mp4"}, result=None)
+    feed = Feed.from_json(feed_json)
+    assert feed.params.motion_id == "cd5bfd11-5a1a-46e0-9294-b22b0b733b1e"
+    assert feed.params.enhance_prompt is None and feed.params.guide_scale is None
+    assert feed.params.input_image_end_url == "https://x/end.png"
+    assert (feed.jobs[0].raw_url, feed.jobs[0].video_url) == (None, None)
+    assert feed.jobs[0].min_url is None  # results no longer has a "min"
+    del feed_json["params"]["motion"]
+    assert Feed.from_json(feed_json).params.motion_id is None  # as `"" or None`
+    assert (
+        Feed.from_json({**feed_json, "params": None}).params == Feed.from_json({"id": "x", "jobs": []}).params
+    )
+
+
 def test_prices_follow_the_documented_ratios() -> None:
     assert PRICES == {"lite": 5, "turbo": 7, "standard": 10, "ads": 13}
     assert PRICES["turbo"] == 7 * PRICES["lite"] // 5
