@@ -45,7 +45,8 @@ from ._requests import AdsRequest, GenerateRequest
 if _typing.TYPE_CHECKING:
     from . import emulator
     from ._client import Client
-    from ._journal import History, Journal, KeptVideo, TaskRecord, history
+    from ._journal import History, Journal, TaskRecord, history
+    from ._kept import KeptVideo
     from ._polling import PollPolicy
     from ._sync import resume, run
     from ._video import video_info
@@ -60,7 +61,7 @@ _LAZY = {
     "PollPolicy": "._polling",
     "History": "._journal",
     "Journal": "._journal",
-    "KeptVideo": "._journal",
+    "KeptVideo": "._kept",
     "TaskRecord": "._journal",
     "history": "._journal",
     "run": "._sync",

@@ -53,10 +53,20 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from ._config import HOME_ENV, data_dir
+from ._config import HOME_ENV
 from ._errors import JournalError, ValidationError
 from ._export import export_records, select_records
 from ._extras import require
+from ._kept import (
+    JOURNAL_FILENAME,
+    KEPT_TABLE,
+    VIDEOS_FOLDER,
+    KeptVideo,
+    default_journal_path,
+    has_kept_table,
+    kept_video_from_row,
+    select_kept_video,
+)
 from ._models import PRICES, TERMINAL_STATUSES, Feed, Motion, Params, Task, advance_status
 from ._options import (
     ADS_OPTIONS,
@@ -87,7 +97,6 @@ __all__ = [
 
 logger = logging.getLogger("hfwidgets")
 
-JOURNAL_FILENAME = "journal.sqlite3"
 MAX_THUMBNAIL_BYTES = 16 * 1024
 """Thumbnails above this size are not stored (the journal is not a media store)."""
 
@@ -180,21 +189,6 @@ def _add_option_columns(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {sql_type}")
 
 
-# Kept videos (`_keep`): one row per task whose video is on disk as `videos/<sha256>.mp4`. A table of
-# its own, created whatever the schema version, so it never takes part in the migrations of `tasks`.
-_KEPT_TABLE = """
-CREATE TABLE IF NOT EXISTS kept_videos (
-    task_id  TEXT PRIMARY KEY,
-    sha256   TEXT NOT NULL,
-    bytes    INTEGER NOT NULL,
-    kept_at  REAL NOT NULL,
-    pinned   INTEGER NOT NULL DEFAULT 0,
-    url      TEXT
-)
-"""
-VIDEOS_FOLDER = "videos"
-"""The folder beside the journal file where finished videos are kept."""
-
 # Migrations from version N-1 to N, applied in order inside one transaction.
 _MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     _SCHEMA_V1,
@@ -213,11 +207,6 @@ _in_flight_lock = threading.Lock()
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def default_journal_path() -> Path:
-    """`$HFWIDGETS_HOME/journal.sqlite3`, else the same file in the per-user data directory."""
-    return data_dir() / JOURNAL_FILENAME
 
 
 # --------------------------------------------------------------------------- records
@@ -358,30 +347,6 @@ _RECORD_COLUMNS = tuple(
 def _ran_options(params: Params) -> dict[str, Any]:
     """The request options a feed shows (`feed.params`), the motion left out."""
     return {name: getattr(params, name) for name in generate_option_names() if name != "motion"}
-
-
-@dataclass(frozen=True)
-class KeptVideo:
-    """A finished video kept on this machine: `path` is `videos/<sha256>.mp4` beside the journal.
-
-    `exists` is False when the file was removed by hand since it was kept.
-    """
-
-    task_id: str
-    path: Path
-    sha256: str
-    size: int
-    """Bytes of the file."""
-    kept_at: datetime
-    pinned: bool
-    """A pinned video is never removed by the size cap."""
-    url: str | None = None
-    """The link it was downloaded from."""
-
-    @property
-    def exists(self) -> bool:
-        """True while the file is there."""
-        return self.path.is_file()
 
 
 def _read_status(row: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -525,7 +490,7 @@ class Journal:
                             conn.execute(statement)
                 if version < SCHEMA_VERSION:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute(_KEPT_TABLE)
+                conn.execute(KEPT_TABLE)
             self._schema_ready = True
 
     def _refuse_foreign_tables(self, conn: sqlite3.Connection) -> None:
@@ -851,7 +816,7 @@ class Journal:
             return []
         clause = f" WHERE {where}" if where else ""
         columns = ", ".join(f"tasks.{name}" for name in _COLUMNS)
-        if _has_kept_table(conn):
+        if has_kept_table(conn):
             kept = "kept_videos.sha256 AS kept_sha256, kept_videos.pinned AS kept_pinned"
             joined = "tasks LEFT JOIN kept_videos ON kept_videos.task_id = tasks.id"
         else:  # a journal read read-only, from before kept videos
@@ -893,19 +858,6 @@ class Journal:
         """The folder of the kept videos: `videos/` beside the journal file."""
         return self.path.parent / VIDEOS_FOLDER
 
-    def _kept(self, row: Mapping[str, Any]) -> KeptVideo:
-        kept_at = _utc(row["kept_at"])
-        assert kept_at is not None  # NOT NULL column
-        return KeptVideo(
-            task_id=row["task_id"],
-            path=self.videos_dir / f"{row['sha256']}.mp4",
-            sha256=row["sha256"],
-            size=int(row["bytes"]),
-            kept_at=kept_at,
-            pinned=bool(row["pinned"]),
-            url=row["url"],
-        )
-
     @_guarded
     def keep_video(self, task_id: str, sha256: str, size: int, *, url: str | None = None) -> None:
         """Book a video kept as `videos/<sha256>.mp4` for `task_id` (a pin already set stays)."""
@@ -922,20 +874,16 @@ class Journal:
     def kept_video(self, task_id: str) -> KeptVideo | None:
         """The kept video of a task (its file may have been removed since: see `exists`), or None."""
         conn = self._reader()
-        if conn is None or not _has_kept_table(conn):
-            return None
-        row = conn.execute("SELECT * FROM kept_videos WHERE task_id = ?", (task_id,)).fetchone()
-        return None if row is None else self._kept(row)
+        return None if conn is None else select_kept_video(conn, self.videos_dir, task_id)
 
     @_guarded
     def kept_videos(self) -> list[KeptVideo]:
         """Every kept video, oldest first (the order the size cap removes them in)."""
         conn = self._reader()
-        if conn is None or not _has_kept_table(conn):
+        if conn is None or not has_kept_table(conn):
             return []
-        return [
-            self._kept(row) for row in conn.execute("SELECT * FROM kept_videos ORDER BY kept_at, task_id")
-        ]
+        rows = conn.execute("SELECT * FROM kept_videos ORDER BY kept_at, task_id")
+        return [kept_video_from_row(row, self.videos_dir) for row in rows]
 
     @_guarded
     def pin(self, task_id: str, pinned: bool = True) -> KeptVideo:
@@ -1015,12 +963,6 @@ def _cannot_write(error: sqlite3.OperationalError) -> bool:
     """True when SQLite failed because it may not write the file or its folder (reading may still work)."""
     text = str(error).lower()
     return "readonly" in text or "read-only" in text or "unable to open" in text
-
-
-def _has_kept_table(conn: sqlite3.Connection) -> bool:
-    """False only for a journal read read-only that was last written before videos were kept."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kept_videos'")
-    return found.fetchone() is not None
 
 
 def _forget_in_flight(submission_id: str) -> None:

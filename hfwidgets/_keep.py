@@ -24,7 +24,8 @@ download is a plain request that never carries the API key.
 
 When a link is dead (403, 404, 410, or the host cannot be reached),
 `Feed.download()`, `hfwidgets download`, the ResultView and the Studio use the
-kept copy and say so once per task; when the copy is gone too, the error says both.
+kept copy and say so once per task; when the copy is gone too, the error says both
+(`kept_file`, in `_kept`: below the models, so downloads reach it without the journal).
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import DEAD_LINK_STATUSES, APIError, JournalError, ValidationError, is_dead_link
-from ._journal import Journal, KeptVideo
+from ._errors import DEAD_LINK_STATUSES, ValidationError, is_dead_link
+from ._journal import Journal
+from ._kept import KeptVideo, kept_file
 from ._video import keep_async
 
 if TYPE_CHECKING:
@@ -67,10 +67,6 @@ DEFAULT_MAX_BYTES: Final = 2 * 1024**3
 _OFF = ("0", "false", "no", "off")
 _ON = ("", "1", "true", "yes", "on")
 _SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)b?\s*", re.IGNORECASE)
-
-_announced: set[str] = set()
-"""Tasks whose dead link this process has already reported."""
-_announced_lock = threading.Lock()
 
 
 def keeps_videos(option: bool | None = None) -> bool:
@@ -130,35 +126,3 @@ async def keep(
             max_kept_bytes() if max_bytes is None else max_bytes,
         )
     return kept
-
-
-def kept_file(task_id: str, error: APIError, journal: Journal | None = None) -> Path:
-    """The kept copy of a task whose link failed with `error`; says so once per task.
-
-    Raises an APIError saying both what the link answered and what became of the copy
-    (never kept, or removed since) when there is no file to use.
-    """
-    try:
-        kept = (journal or Journal()).kept_video(task_id)
-    except JournalError:
-        kept = None
-    if kept is None or not kept.exists:
-        copy = (
-            "no copy of it was kept on this machine"
-            if kept is None
-            else f"the copy kept at {kept.path} was removed"
-        )
-        raise type(error)(  # the same kind of failure (the command line's exit code follows it)
-            f"{error.message}; {copy}",
-            status=error.status,
-            body=error.body,
-            task_id=task_id,
-            endpoint=error.endpoint,
-        ) from None
-    with _announced_lock:
-        first = task_id not in _announced
-        _announced.add(task_id)
-    if first:
-        answer = f"answered HTTP {error.status}" if error.status is not None else "cannot be reached"
-        logger.warning("task %s: the video's link %s; using the copy kept at %s", task_id, answer, kept.path)
-    return kept.path

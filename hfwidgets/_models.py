@@ -1,7 +1,8 @@
 """Typed views of the API's JSON: motions, tasks and feeds, plus prices and limits.
 
-This module is shared by the client and the emulator; it does no I/O of its own
-(`Feed.download`/`Feed.frames` delegate to `_video`, which needs `_models` only for type hints).
+This module is shared by the client and the emulator; it does no I/O of its own and imports
+nothing that does: `Feed.download`, `.frames`, `.show` and its HTML call `_video` and `_static`
+through `_feed_media`, imported when first used (both need `_models` only for type hints).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import _video
 from ._errors import MalformedResponse
-from ._static import Embed, StaticResult, result_html
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import numpy as np
+
+    from ._feed_media import FeedMedia
+    from ._static import Embed, StaticResult
 
 __all__ = [
     "FAILED_STATUSES",
@@ -577,7 +579,7 @@ class Feed:
         `timeout` bounds the whole download (default 300 s; DownloadTimeout) and
         `max_bytes` its size (default 256 MB; LimitExceeded); a partial file is removed.
         """
-        return _video.download_sync(self, path, variant=variant, **_limits(timeout, max_bytes))
+        return _media().download_sync(self, path, variant=variant, **_limits(timeout, max_bytes))
 
     async def adownload(
         self,
@@ -588,7 +590,7 @@ class Feed:
         max_bytes: int | None = None,
     ) -> Path:
         """Async `download`."""
-        return await _video.download_async(self, path, variant=variant, **_limits(timeout, max_bytes))
+        return await _media().download_async(self, path, variant=variant, **_limits(timeout, max_bytes))
 
     def frames(
         self,
@@ -606,7 +608,9 @@ class Feed:
         `max_bytes` (default 1 GB) raises LimitExceeded before anything is decoded.
         """
         limit = {} if max_bytes is None else {"max_bytes": max_bytes}
-        return _video.read_frames(self, variant=variant, step=step, max_frames=max_frames, size=size, **limit)
+        return _media().read_frames(
+            self, variant=variant, step=step, max_frames=max_frames, size=size, **limit
+        )
 
     def show(self, embed: Embed = "poster", *, max_bytes: int | None = None) -> StaticResult:
         """This result as standalone HTML for a notebook: display the returned object.
@@ -618,10 +622,10 @@ class Feed:
         made one), refused above `max_bytes` (20 MB by default); its size is
         stated above the player. Both make the saved notebook bigger.
         """
-        return StaticResult(self, embed, max_bytes=max_bytes)
+        return _media().StaticResult(self, embed, max_bytes=max_bytes)
 
     def _repr_html_(self) -> str:
-        return result_html(self)
+        return _media().result_html(self)
 
     def __repr__(self) -> str:
         p = self.params
@@ -630,6 +634,13 @@ class Feed:
             f"Feed({self.id!r}, status={self.status!r}, model={p.model!r}, "
             f"motion={p.motion_name!r}, seed={p.seed}, size={size}, jobs={len(self.jobs)})"
         )
+
+
+def _media() -> type[FeedMedia]:
+    """What a Feed's media methods call (downloads, frames, static HTML), imported on first use."""
+    from ._feed_media import FeedMedia  # the one late import here: it fetches and draws
+
+    return FeedMedia
 
 
 def _limits(timeout: float | None, max_bytes: int | None) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from ._errors import (
     is_dead_link,
 )
 from ._extras import require
+from ._kept import kept_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -352,9 +353,7 @@ def atomic_file(folder: Path, name: str, *, durable: bool = False) -> Iterator[_
 
 
 def _save_kept_copy(task_id: str, target: Path, error: APIError) -> Path:
-    """Save the kept copy of a task whose link failed with `error` to `target` (`_keep.kept_file`)."""
-    from ._keep import kept_file  # the journal's kept copies, above this module (see docs/architecture.md)
-
+    """Save the kept copy of a task whose link failed with `error` to `target` (`_kept.kept_file`)."""
     return copy_atomically(kept_file(task_id, error), target)
 
 
