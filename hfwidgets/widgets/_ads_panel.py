@@ -14,12 +14,11 @@ from .._options import ads_option
 from .._requests import AdsRequest, check_size
 from .._static import StaticRepr, results_html
 from ._assets import compose_css, compose_esm
-from ._base import SubmittingWidget
 from ._controls import OptionTrait
-from ._follow import follow
 from ._history import status_label
 from ._image_input import FrameSet
 from ._result_view import ResultState
+from ._submitting import SubmittingWidget
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -121,24 +120,12 @@ class AdsPanel(StaticRepr, SubmittingWidget):
     async def _run(self, request: AdsRequest) -> Feed:
         self.status = self.t("ad_submitting")
         try:
-            task = await self.client.ads(request)
-            self._refresh_cost()
-            self.busy = "waiting"
-
-            def on_status(text: str) -> None:
-                self._result.update(status_text=text)
-
-            def on_announce(text: str) -> None:
-                self.status = text
-
-            feed = await follow(
-                self.client,
-                task,
+            feed = await self.send_and_follow(
+                self.client.ads(request),
                 label=self.t("ad"),
-                lang=self.lang,
                 on_feed=self._result.show,
-                on_status=on_status,
-                on_announce=on_announce,
+                on_status=lambda text: self._result.update(status_text=text),
+                on_announce=lambda text: setattr(self, "status", text),
             )
             self.set_trait("result", feed)
             self.refresh_static_view()
@@ -148,8 +135,6 @@ class AdsPanel(StaticRepr, SubmittingWidget):
             self.status = self.t("ad_failed")
             raise
         finally:
-            self._submitting = False
-            self.busy = ""
             self._refresh_cost()
             self.refresh_notice()
 

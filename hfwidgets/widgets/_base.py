@@ -1,5 +1,6 @@
 """What every hfwidgets widget shares: `WidgetBase` (the default client, the emulator banner, the
-error line, the cost line, the media channel) and ways to run work that report failures.
+error line, the cost line, the media channel) and ways to run work that report failures
+(a widget that sends tasks adds `_submitting.SubmittingWidget`).
 
 A widget callback runs inside the kernel's comm handler: an exception raised
 there only reaches a log nobody reads. So every widget carries an `ErrorArea`
@@ -480,58 +481,3 @@ class WidgetBase(anywidget.AnyWidget):
         """The cost line as shown (text and warning)."""
         shown = dict(self.cost)
         return str(shown.get("text", "")) + (f" · {shown['warning']}" if shown.get("warning") else "")
-
-
-class SubmittingWidget(WidgetBase):
-    """A widget whose button sends one billable task at a time (Studio, AdsPanel): the one path from
-    a click to a running submission, with its double-click guard, budget check and error line."""
-
-    busy = traitlets.Unicode("").tag(sync=True)
-    """"" when idle, "submitting" or "waiting" while a submission runs."""
-
-    _submitting = False
-    """The double-click guard: set before anything can yield, cleared when the submission ends."""
-    _submission: asyncio.Task[Any] | None = None
-
-    def start_submission(
-        self,
-        validate: Callable[[], R],
-        price: Callable[[R], int],
-        run: Callable[[R], Coroutine[Any, Any, T]],
-        *,
-        name: str,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> asyncio.Task[T] | None:
-        """Validate, check the budget, then `run` the request in a task; None when nothing was sent
-        (a submission already running, or an error, shown in the widget). `run` clears the guard
-        (`_submitting`) when it ends."""
-        if self._submitting:
-            return None  # a second click while the first is in flight never submits twice
-        self._submitting = True
-        self.errors.clear()
-        try:
-            self.raise_view_refusal()
-            request = validate()
-            self.client.check_budget(price(request))
-            task = start_task(run(request), self.errors, name=name, on_error=on_error)
-        except Exception as error:
-            self._submitting = False
-            self.errors.show(error)
-            self._refresh_cost()
-            return None
-        self._submission = task
-        self.busy = "submitting"
-        return task
-
-    def _on_ledger(self) -> None:
-        # While this widget sends its own task, its cost line is drawn anew with the "submitted"
-        # status, in one change of the live region. Without a budget the line holds only what was
-        # spent, which that redraw shows; with one, the points held meanwhile are shown at once
-        # (what the budget check allows matters more than one announcement fewer).
-        if self.busy != "submitting" or self.client.budget is not None:
-            super()._on_ledger()
-
-    async def submission_settled(self) -> None:
-        """Wait for the running submission (its errors are shown in the widget, not raised)."""
-        if self._submission is not None:
-            await asyncio.gather(self._submission, return_exceptions=True)

@@ -27,6 +27,7 @@ from ._result_view import params_rows
 __all__ = [
     "MAX_COMPARED",
     "MIN_COMPARED",
+    "CompareChoice",
     "Comparison",
     "check_comparable",
     "compare",
@@ -44,6 +45,16 @@ _NOT_COMPARED: Final = ("p_task", "p_created")  # they tell results apart, they 
 def is_comparable(feed: Feed | None) -> bool:
     """A completed task with a video: something to play side by side."""
     return feed is not None and feed.status == "completed" and bool(feed.video_url)
+
+
+class CompareChoice(traitlets.HasTraits):
+    """The synced state of a widget that compares its own results (Studio, Explorer)."""
+
+    comparison = traitlets.Dict().tag(sync=True)
+    """What the Comparison region shows ({} when closed): results checked in the view, then Compare."""
+    compare_checked = traitlets.List(traitlets.Int()).tag(sync=True)
+    """The numbers checked "Compare" in the view (History entries, Explorer cells from 1): held in
+    the model, so a view drawn anew (once per result) keeps them checked."""
 
 
 def check_comparable(feeds: Sequence[object], field: str = "feeds") -> list[Feed]:

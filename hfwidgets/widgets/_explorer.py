@@ -3,7 +3,9 @@
 Every cell is its own task on the kernel's loop; they are submitted
 concurrently and each cell shows its video (or its error) as soon as it has it.
 The price of the whole run is shown before anything is sent, and the budget is
-checked for the whole run at once: either every cell is submitted or none.
+checked for the whole run at once: either every cell is submitted or none. The run
+starts and each cell is sent and waited for the way every widget's task is
+(`_submitting.SubmittingWidget`); the options every cell shares are traits (`OptionTrait`).
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import traitlets
 from .._catalog import resolve_motion
 from .._errors import NoEventLoop, TaskFailed, ValidationError
 from .._images import ImageSource, LoadedImage, load_image
-from .._models import Feed, Motion, size_for_aspect
+from .._models import SIZE_PRESETS, Feed, Motion, size_for_aspect
+from .._options import generate_option
 from .._requests import GenerateRequest, check_seed
 from .._static import ExplorerCellView, StaticRepr, explorer_html
 from ._assets import compose_css, compose_esm
-from ._base import WidgetBase, describe_error, start_task
-from ._compare import Comparison, check_comparable, comparison_state, is_comparable
-from ._controls import draw_seed
-from ._follow import follow
+from ._base import describe_error
+from ._compare import CompareChoice, Comparison, check_comparable, comparison_state, is_comparable
+from ._controls import OptionTrait, draw_seed
 from ._result_view import ResultState
+from ._status import Busy
+from ._submitting import SubmittingWidget
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -55,12 +59,14 @@ class ExplorerCell:
         return f"ExplorerCell({self.motion.name!r}, seed={self.seed}, {status})"
 
 
-class Explorer(StaticRepr, WidgetBase):
+class Explorer(StaticRepr, SubmittingWidget, CompareChoice):
     """The same image under every combination of `motions` x `seeds`, in a grid.
 
     Press Run (or call `generate()`, or `await explorer.wait()`, which starts it)
     to submit every cell at once. Without seeds, one seed is drawn and shared by
-    every motion, so the motions are compared on equal terms.
+    every motion, so the motions are compared on equal terms. The options every cell
+    shares (`model`, `prompt`, `width`, `height`, `enhance_prompt`) are traits, checked as
+    a request checks them; a change before the run is what the run sends.
     """
 
     _esm = compose_esm("result.js", "compare.js", "explorer.js")
@@ -70,12 +76,18 @@ class Explorer(StaticRepr, WidgetBase):
     """One dict per cell: its label and what its result part shows."""
     columns = traitlets.Int(1).tag(sync=True)
     """Cells per row on a wide page (one per seed)."""
-    busy = traitlets.Unicode("").tag(sync=True)
-    """"" before the run, "running" during it, "done" after."""
     status = traitlets.Unicode("").tag(sync=True)
     """The progress line."""
-    comparison = traitlets.Dict().tag(sync=True)
-    """What the Comparison region shows ({} when closed): cells checked in the view, then Compare."""
+    model = OptionTrait(generate_option("model"), "lite").tag(sync=True)
+    """The model of every cell."""
+    prompt = OptionTrait(generate_option("prompt"), "").tag(sync=True)
+    """What happens in every video (may be empty)."""
+    width = OptionTrait(generate_option("width"), SIZE_PRESETS["9:16"][0], allow_none=True).tag(sync=True)
+    """Video width in pixels (None: the preset closest to the image, decided at submission)."""
+    height = OptionTrait(generate_option("height"), SIZE_PRESETS["9:16"][1], allow_none=True).tag(sync=True)
+    """Video height in pixels (None: as the width)."""
+    enhance_prompt = OptionTrait(generate_option("enhance_prompt"), True).tag(sync=True)
+    """Let the service rewrite the prompt."""
 
     def __init__(
         self,
@@ -95,7 +107,8 @@ class Explorer(StaticRepr, WidgetBase):
             raise ValidationError("motions", list(motions), "at least one motion (a Motion, id or name)")
         chosen = [resolve_motion(m) for m in motions]
         chosen_seeds = [check_seed(s) for s in seeds] or [draw_seed()]
-        # Validated once here; each cell's request differs only in motion and seed.
+        # Validated here (and each option again when its trait changes); each cell's request
+        # differs only in motion and seed.
         request = GenerateRequest(
             image, chosen[0], prompt, model=model, width=width, height=height, enhance_prompt=enhance_prompt
         )
@@ -104,14 +117,14 @@ class Explorer(StaticRepr, WidgetBase):
             _, (w, h) = size_for_aspect(*loaded.size)
             request = dataclasses.replace(request, width=w, height=h)
         super().__init__(client=client, lang=lang)
-        self._request = dataclasses.replace(request, image=(loaded,))
         self.image: LoadedImage = loaded
         self.motions = chosen
         self.seeds = chosen_seeds
-        self.model = request.model
-        self.prompt = request.prompt
-        self.enhance_prompt = request.enhance_prompt
-        self.width, self.height = request.width, request.height
+        with self.hold_trait_notifications():
+            self.model = request.model
+            self.prompt = request.prompt
+            self.enhance_prompt = request.enhance_prompt
+            self.width, self.height = request.width, request.height
         self.columns = len(self.seeds)
         self.cell_list: list[ExplorerCell] = []
         for motion in self.motions:
@@ -121,13 +134,13 @@ class Explorer(StaticRepr, WidgetBase):
                 self.cell_list.append(ExplorerCell(motion=motion, seed=seed, view=state))
         self._publish()
         self._run: asyncio.Task[list[Feed]] | None = None
-        self._refusal: Exception = NoEventLoop()  # replaced by the actual refusal when generate() fails
         self.handle("generate", lambda _c, _b: self.generate())
         self.handle("download", self._on_download)
         self._compared: list[int] = []
         self.handle("compare", self._on_compare)
         self.handle("compare_close", lambda _c, _b: self._show_comparison([]))
         self.observe(lambda _change: self._show_comparison(self._compared), names="lang")
+        self.observe(lambda _change: self._refresh_cost(), names="model")
         self._refresh_cost()
 
     @property
@@ -176,17 +189,15 @@ class Explorer(StaticRepr, WidgetBase):
 
     def generate(self) -> asyncio.Task[list[Feed]] | None:
         """Submit every cell (once); None when refused (budget, no event loop: shown in the widget)."""
-        if self._run is not None:
-            return self._run
-        try:
-            self.client.check_budget(self.price)
-            self._run = start_task(self._run_all(), self.errors, name="hfwidgets-explorer")
-        except Exception as error:
-            self._refusal = error
-            self.errors.show(error)
-            return None
-        self.errors.clear()
-        self.busy = "running"
+        if self._run is None:
+            self._run = self.start_submission(
+                self._requests,
+                lambda requests: len(requests) * self.client.price(self.model),
+                self._run_all,
+                name="hfwidgets-explorer",
+                busy=Busy.RUNNING,
+                ended=Busy.DONE,
+            )
         return self._run
 
     async def wait(self) -> list[Feed]:
@@ -197,20 +208,37 @@ class Explorer(StaticRepr, WidgetBase):
         """
         run = self.generate()
         if run is None:
-            raise self._refusal
+            raise self.refusal or NoEventLoop()
         try:
             return await run
         finally:
             await self.static_view_settled()
 
-    async def _run_all(self) -> list[Feed]:
+    def _requests(self) -> list[GenerateRequest]:
+        """One request per cell, in grid order, with the options as the traits hold them now."""
+        shared = GenerateRequest(
+            (self.image,),
+            self.cell_list[0].motion,
+            self.prompt,
+            model=self.model,
+            width=self.width,
+            height=self.height,
+            enhance_prompt=self.enhance_prompt,
+        )
+        return [dataclasses.replace(shared, motion=cell.motion, seed=cell.seed) for cell in self.cell_list]
+
+    async def _run_all(self, requests: list[GenerateRequest]) -> list[Feed]:
         self.status = self.t("explorer_submitting", n=len(self.cell_list))
         try:
-            await asyncio.gather(*(self._run_cell(cell) for cell in self.cell_list))
+            await asyncio.gather(
+                *(
+                    self._run_cell(cell, request)
+                    for cell, request in zip(self.cell_list, requests, strict=True)
+                )
+            )
         finally:
             self._refresh_cost()
             self.refresh_notice()
-            self.busy = "done"
         failed = sum(1 for cell in self.cell_list if cell.error is not None)
         done = len(self.cell_list) - failed
         self.status = self.t("explorer_done", done=done, total=len(self.cell_list)) + (
@@ -218,18 +246,12 @@ class Explorer(StaticRepr, WidgetBase):
         )
         return self.feeds
 
-    async def _run_cell(self, cell: ExplorerCell) -> None:
+    async def _run_cell(self, cell: ExplorerCell, request: GenerateRequest) -> None:
         """One cell; its failure is shown in its own result and never stops the others."""
         try:
-            task = await self.client.generate(
-                dataclasses.replace(self._request, motion=cell.motion, seed=cell.seed)
-            )
-            self._refresh_cost()
-            cell.feed = await follow(
-                self.client,
-                task,
+            cell.feed = await self.send_and_follow(
+                self.client.generate(request),
                 label=cell.label,
-                lang=self.lang,
                 on_feed=cell.view.show,
                 on_status=lambda text: cell.view.update(status_text=text),
             )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._eta import Estimate
 from .._models import Feed, Task
 from ._i18n import tr
+from ._status import status_label
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -60,7 +61,7 @@ def progress_text(label: str, status: str, elapsed: float, estimate: Estimate, *
         lang,
         "progress_line",
         label=label,
-        status=tr(lang, f"st_{status}") if f"st_{status}" in _STATUS_KEYS else status,
+        status=status_label(status, lang),
         elapsed=f"{elapsed:.0f}",
         eta=eta_text(estimate, elapsed, lang=lang),
     )
@@ -81,9 +82,6 @@ def finished_bar(bar: Mapping[str, Any], *, lang: str = "en") -> dict[str, Any]:
     """The bar at its maximum once the task has ended."""
     top = max(int(bar.get("max") or 1), int(bar.get("value") or 0))
     return {"value": top, "max": top, "text": tr(lang, "eta_done")}
-
-
-_STATUS_KEYS = {f"st_{s}" for s in ("queued", "in_progress", "completed", "failed", "nsfw", "canceled")}
 
 
 class Announcer:

@@ -8,15 +8,10 @@ from typing import Any
 from .._models import Feed, Motion
 from ._compare import is_comparable
 from ._controls import ControlValues
-from ._i18n import STRINGS, tr
+from ._i18n import tr
+from ._status import EntryStatus, status_label
 
 __all__ = ["HistoryEntry", "status_label"]
-
-
-def status_label(status: str, lang: str) -> str:
-    """A task status in words ("in progress", "已完成"); unknown statuses as they are."""
-    key = "st_" + status.replace(" ", "_")
-    return tr(lang, key) if key in STRINGS["en"] else status
 
 
 @dataclass(eq=False)
@@ -29,7 +24,8 @@ class HistoryEntry:
     image_sources: tuple[str, ...] = ()
     thumbnail: bytes | None = None
     task_id: str | None = None
-    status: str = "submitting"
+    status: EntryStatus | str = EntryStatus.SUBMITTING
+    """An `EntryStatus`; a status the service reported that the widgets do not know, as reported."""
     feed: Feed | None = None
     note: str = ""
     """Why waiting stopped, when it did (cancelled, failed, ...)."""
@@ -39,7 +35,7 @@ class HistoryEntry:
     @property
     def comparable(self) -> bool:
         """Finished with a video: it can be compared with others."""
-        return self.status == "completed" and is_comparable(self.feed)
+        return self.status == EntryStatus.COMPLETED and is_comparable(self.feed)
 
     def label(self, lang: str = "en") -> str:
         """ "#1 Face Punch · lite · seed 42 · completed": motion, model, seed and status, in full."""
@@ -67,4 +63,4 @@ class HistoryEntry:
         }
 
     def __repr__(self) -> str:
-        return f"HistoryEntry(#{self.number}, task={self.task_id!r}, status={self.status!r})"
+        return f"HistoryEntry(#{self.number}, task={self.task_id!r}, status={str(self.status)!r})"

@@ -138,9 +138,16 @@ def test_requests_tasks_and_journal_records_carry_every_option_under_its_name() 
 
 
 def test_widget_traits_hold_every_option_of_the_declared_kind() -> None:
-    for widget, declared in ((Studio, GENERATE_OPTIONS), (AdsPanel, ADS_OPTIONS)):
+    for widget, declared in (
+        (Studio, GENERATE_OPTIONS),
+        (Explorer, GENERATE_OPTIONS),
+        (AdsPanel, ADS_OPTIONS),
+    ):
         traits = widget.class_traits()
         for option in declared:
+            if widget is Explorer and option.name in ("motion", "seed"):
+                assert not {"motion", "seed"} & set(traits)  # every cell has its own: `motions`, `seeds`
+                continue
             if option.trait == "motion":
                 assert "selected_id" in traits  # the motion is chosen in the grid
                 continue

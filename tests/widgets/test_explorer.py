@@ -10,6 +10,7 @@ import pytest
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._errors import BudgetExceeded, ValidationError
 from hfwidgets.widgets import Explorer
+from hfwidgets.widgets._status import Busy
 
 from .widget_support import fast_client, from_view
 
@@ -95,3 +96,31 @@ def test_repr_is_stable(photo: bytes, client: Client) -> None:
     assert repr(explorer) == (
         "Explorer(motions=['Face Punch', 'Bullet Time'], seeds=1, model='lite', cells=2, done=0)"
     )
+
+
+async def test_the_options_are_traits_and_the_run_sends_what_they_hold(
+    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+) -> None:
+    explorer = Explorer(photo, motions=["Face Punch"], seeds=[3, 4], client=client)
+    changes: list[str] = []
+    explorer.observe(lambda change: changes.append(change["name"]), names=["model", "prompt"])
+    with pytest.raises(ValidationError, match="multiple of 8") as refused:
+        explorer.width = 700  # refused as the request would refuse it
+    assert refused.value.field == "width"
+    explorer.model = "turbo"
+    explorer.prompt = "the cat looks up"
+    explorer.enhance_prompt = False  # the prompt is sent as it is
+    assert changes == ["model", "prompt"]
+    assert "2 × turbo" in explorer.cost["text"] and explorer.price == 2 * client.price("turbo")
+    assert explorer.get_state()["busy"] == Busy.IDLE
+
+    run = explorer.generate()
+    assert run is not None and explorer.generate() is run  # one run, however often Run is pressed
+    assert explorer.get_state()["busy"] == Busy.RUNNING
+    feeds = await explorer.wait()
+
+    assert explorer.busy == Busy.DONE and explorer.get_state()["busy"] == "done"
+    sent = [fresh_emulator.tasks[f.id].params for f in feeds]
+    assert {p["model"] for p in sent} == {"turbo"} and {p["prompt"] for p in sent} == {"the cat looks up"}
+    assert sorted(p["seed"] for p in sent) == [3, 4]
+    assert fresh_emulator.counters.get(GENERATE, 0) == 2

@@ -21,7 +21,9 @@ from PIL import Image
 from hfwidgets._catalog import resolve_motion
 from hfwidgets._errors import ValidationError
 from hfwidgets._models import SIZE_PRESETS, Feed
+from hfwidgets._requests import GenerateRequest
 from hfwidgets.widgets import Studio
+from hfwidgets.widgets._status import Busy, EntryStatus
 
 from .widget_support import fast_client, from_view, png_bytes, sent_to_view
 
@@ -199,6 +201,38 @@ async def test_pending_tasks_of_an_earlier_kernel_are_resumed_into_the_history(
         assert [f.id for f in studio.results] == [task.id]
         assert studio.results[0].status == "completed"
         assert later.journal is not None and later.journal.pending(later.base_url) == []
+    finally:
+        await later.aclose()
+
+
+async def test_resumed_tasks_show_their_end_as_a_status_of_the_enum(
+    fresh_emulator: EmulatorServer, photo: bytes
+) -> None:
+    """The Studio resumes through `Client.resume`: each pending task is an entry as it starts, and
+    ends completed, or "not resumed" when the service does not know it; the saved state and the
+    view read plain strings."""
+    earlier = fast_client(fresh_emulator)
+    task = await earlier.generate(photo, "Face Punch", seed=11)  # submitted, never waited on
+    await earlier.aclose()
+    assert earlier.journal is not None
+    gone = GenerateRequest(photo, "Bullet Time", seed=3, width=320, height=240).to_task("gone-1", 5)
+    earlier.journal.record(gone, base_url=fresh_emulator.base_url)
+
+    later = fast_client(fresh_emulator)
+    try:
+        studio = await make_studio(later)
+        statuses = {entry.task_id: entry.status for entry in studio.entries}
+        assert statuses == {task.id: EntryStatus.COMPLETED, "gone-1": EntryStatus.NOT_RESUMED}
+        assert all(isinstance(status, EntryStatus) for status in statuses.values())
+        unknown = next(entry for entry in studio.entries if entry.task_id == "gone-1")
+        assert "does not know" in unknown.note and repr(unknown).endswith("status='not resumed')")
+        shown = json.loads(json.dumps(studio.get_state()["history"]))
+        assert {item["task_id"]: item["label"].rsplit(" · ", 1)[1] for item in shown} == {
+            task.id: "completed",
+            "gone-1": "not resumed",
+        }
+        assert [f.id for f in studio.results] == [task.id]
+        assert studio.busy == Busy.IDLE and json.dumps(studio.get_state()["busy"]) == '""'
     finally:
         await later.aclose()
 
