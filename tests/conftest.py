@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+    from hfwidgets._client import Client
     from hfwidgets.emulator import EmulatorServer
 
 
@@ -70,12 +71,33 @@ def both_transports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     return name
 
 
+# --------------------------------------------------------------------------- emulators
+# Every kind of emulator the tests use, defined here once (tests/README.md lists them). "Shared"
+# ones serve many tests: never turn their fault knobs, and read their counters only as the
+# difference your own calls made. A test that turns knobs or counts requests takes a private one.
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    """One real emulator server (free port, background thread) for the whole session.
+    """Shared by the session: renders real clips from the input image."""
+    from hfwidgets.emulator import serve
 
-    Tests that change fault knobs must use `fresh_emulator` instead.
-    """
+    with serve() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def quick_emulator() -> Iterator[EmulatorServer]:
+    """Shared by the session, no rendering: every task reuses one small clip (fast on a busy machine)."""
+    from hfwidgets.emulator import serve
+
+    with serve(render=False) as server:
+        yield server
+
+
+@pytest.fixture
+def private_emulator() -> Iterator[EmulatorServer]:
+    """This test's own, rendering: its fault knobs and counters are the test's to use."""
     from hfwidgets.emulator import serve
 
     with serve() as server:
@@ -83,12 +105,93 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def fresh_emulator() -> Iterator[EmulatorServer]:
-    """A private emulator server for tests that set fault knobs or count requests."""
+def private_quick_emulator() -> Iterator[EmulatorServer]:
+    """This test's own, no rendering: knobs and counters the test's to use."""
     from hfwidgets.emulator import serve
 
-    with serve() as server:
+    with serve(render=False) as server:
         yield server
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[EmulatorServer]:
+    """This test's own, with tasks that take about 4.5 s: time to interrupt a command while it waits."""
+    from hfwidgets.emulator import Timing, serve
+
+    with serve(timing=Timing(queued=0.5, in_progress=4.0)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ui_emulator() -> Iterator[EmulatorServer]:
+    """Shared by the browser tests: the emulator the keyed Jupyter, Voilà and marimo servers'
+    kernels talk to (tests/ui/conftest.py). Timings long enough to see `queued` and `in_progress`
+    on screen; no rendering (a test that shows the user's own image turns it on, `state.render`).
+    Tests that turn its fault knobs clear them when done."""
+    from hfwidgets.emulator import serve
+
+    from .ui.ui_harness import fast_timing
+
+    with serve(timing=fast_timing(), render=False) as server:
+        yield server
+
+
+# --------------------------------------------------------------------------- clients
+
+
+@pytest.fixture
+async def private_client(private_emulator: EmulatorServer) -> AsyncIterator[Client]:
+    """A Client of `private_emulator` polling every 0.1 s, closed after the test."""
+    from .widgets.widget_support import fast_client
+
+    made = fast_client(private_emulator)
+    yield made
+    await made.aclose()
+
+
+@pytest.fixture
+async def emulator_client(emulator: EmulatorServer) -> AsyncIterator[Client]:
+    """A Client of the shared `emulator` polling every 0.1 s, closed after the test."""
+    from .widgets.widget_support import fast_client
+
+    made = fast_client(emulator)
+    yield made
+    await made.aclose()
+
+
+# --------------------------------------------------------------------------- images
+
+
+@pytest.fixture
+def photo_bytes() -> bytes:
+    """A 320x240 (4:3) PNG, as bytes."""
+    from .widgets.widget_support import png_bytes
+
+    return png_bytes()
+
+
+@pytest.fixture(scope="session")
+def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 640x480 JPEG file made with Pillow: a small landscape, what a person would upload."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480))
+    draw = ImageDraw.Draw(image)
+    for y in range(300):  # sky, dusk at the top
+        draw.line([(0, y), (639, y)], fill=(70 + y // 3, 110 + y // 4, 190 - y // 6))
+    draw.ellipse((430, 70, 530, 170), fill=(255, 214, 110))  # sun
+    draw.polygon([(0, 300), (150, 170), (290, 300)], fill=(86, 96, 130))  # mountains
+    draw.polygon([(200, 300), (380, 140), (560, 300)], fill=(70, 80, 118))
+    draw.rectangle((0, 300, 639, 479), fill=(70, 130, 70))  # meadow
+    draw.rectangle((90, 330, 210, 420), fill=(200, 90, 60))  # a house
+    draw.polygon([(80, 330), (150, 280), (220, 330)], fill=(120, 50, 40))
+    draw.rectangle((135, 370, 165, 420), fill=(80, 50, 30))
+    path = tmp_path_factory.mktemp("images") / "sunny.jpg"
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+# --------------------------------------------------------------------------- browser
 
 
 @pytest.fixture(scope="session")

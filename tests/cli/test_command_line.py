@@ -55,7 +55,7 @@ def test_console_scripts_are_installed_beside_python() -> None:
 
 
 def test_run_submits_once_waits_and_downloads(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
     done = hfwidgets_cmd(
         "run", str(cat), "--motion", "Face Punch", "--prompt", "the cat eats", "--seed", "42"
@@ -66,11 +66,13 @@ def test_run_submits_once_waits_and_downloads(
     assert is_mp4(path)
     task_id = path.stem
     assert f"submitted task {task_id}" in done.stderr and f"task {task_id}: completed" in done.stderr
-    assert server.counters["generate"] == 1
-    assert server.tasks[task_id].params["seed"] == 42
+    assert private_emulator.counters["generate"] == 1
+    assert private_emulator.tasks[task_id].params["seed"] == 42
 
 
-def test_run_json_out_model_and_size(hfwidgets_cmd: Command, server: EmulatorServer, cat: Path) -> None:
+def test_run_json_out_model_and_size(
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
+) -> None:
     out = hfwidgets_cmd.cwd / "videos" / "cat.mp4"
     result = hfwidgets_cmd.json(
         "run",
@@ -94,7 +96,7 @@ def test_run_json_out_model_and_size(hfwidgets_cmd: Command, server: EmulatorSer
 
 
 def test_submit_prints_the_id_only_then_wait_feed_and_download(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
     submitted = hfwidgets_cmd("submit", str(cat), "-m", "Face Punch", "--size", "736x1312")
     assert submitted.returncode == 0, submitted.stderr
@@ -115,7 +117,7 @@ def test_submit_prints_the_id_only_then_wait_feed_and_download(
     assert downloaded.returncode == 0, downloaded.stderr
     assert downloaded.stdout.strip() == str(hfwidgets_cmd.cwd / "clip.mp4")
     assert is_mp4(hfwidgets_cmd.cwd / "clip.mp4")
-    assert server.counters["generate"] == 1
+    assert private_emulator.counters["generate"] == 1
 
 
 def test_submit_json_and_two_frames(hfwidgets_cmd: Command, cat: Path) -> None:
@@ -125,7 +127,9 @@ def test_submit_json_and_two_frames(hfwidgets_cmd: Command, cat: Path) -> None:
     assert re.fullmatch(UUID, task["id"]) and task["kind"] == "image2video" and task["motion"] == "Static"
 
 
-def test_ads_waits_and_downloads_or_only_submits(hfwidgets_cmd: Command, server: EmulatorServer) -> None:
+def test_ads_waits_and_downloads_or_only_submits(
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer
+) -> None:
     product = hfwidgets_cmd.cwd.parent / "product.jpg"
     shutil.copy(Path(__file__).resolve().parents[2] / "notebooks" / "images" / "product.jpg", product)
     result = hfwidgets_cmd.json("ads", str(product), "--template", AD_TEMPLATE, "--json", "-q")
@@ -133,7 +137,7 @@ def test_ads_waits_and_downloads_or_only_submits(hfwidgets_cmd: Command, server:
     assert is_mp4(Path(result["file"]))
     only = hfwidgets_cmd("ads", str(product), "-t", AD_TEMPLATE, "--no-wait")
     assert only.returncode == 0 and re.fullmatch(UUID + "\n", only.stdout)
-    assert server.counters["ads"] == 2
+    assert private_emulator.counters["ads"] == 2
 
 
 # --------------------------------------------------------------------------- catalogue and journal
@@ -172,13 +176,15 @@ def test_history_table_json_and_csv(hfwidgets_cmd: Command, cat: Path) -> None:
 # --------------------------------------------------------------------------- exit codes
 
 
-def test_exit_1_when_the_task_fails(hfwidgets_cmd: Command, server: EmulatorServer, cat: Path) -> None:
-    server.faults.task_outcome("nsfw")
+def test_exit_1_when_the_task_fails(
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
+) -> None:
+    private_emulator.faults.task_outcome("nsfw")
     done = hfwidgets_cmd("run", str(cat), "-m", "Static", "--json", "-q")
     assert done.returncode == EXIT_FAILED
     assert "nsfw" in done.stderr
     assert json.loads(done.stdout)["status"] == "nsfw"  # the failed feed, for scripts
-    assert server.counters["generate"] == 1
+    assert private_emulator.counters["generate"] == 1
 
 
 @pytest.mark.parametrize(
@@ -196,52 +202,54 @@ def test_exit_1_when_the_task_fails(hfwidgets_cmd: Command, server: EmulatorServ
     ],
 )
 def test_exit_2_on_bad_usage_and_nothing_is_sent(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path, arguments: list[str], message: str
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path, arguments: list[str], message: str
 ) -> None:
     done = hfwidgets_cmd(*(argument.format(cat=cat) for argument in arguments))
     assert done.returncode == EXIT_USAGE, done.stderr
     assert message in done.stderr
-    assert server.counters["generate"] == server.counters["ads"] == 0
+    assert private_emulator.counters["generate"] == private_emulator.counters["ads"] == 0
 
 
 def test_exit_3_on_timeout_and_the_task_lives_on(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
-    server.faults.stall_tasks()
+    private_emulator.faults.stall_tasks()
     done = hfwidgets_cmd("run", str(cat), "-m", "Static", "--timeout", "1.5")
     assert done.returncode == EXIT_TIMEOUT
     task_id = re.search(rf"submitted task ({UUID})", done.stderr)
     assert task_id and f"`hfwidgets download {task_id.group(1)}` picks it up" in done.stderr
     assert hfwidgets_cmd("wait", task_id.group(1), "--timeout", "0.5").returncode == EXIT_TIMEOUT
-    assert server.counters["generate"] == 1
+    assert private_emulator.counters["generate"] == 1
 
 
 def test_exit_4_on_an_uncertain_submission_which_is_never_resent(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
-    server.faults.drop_connection("generate", processed=True)
+    private_emulator.faults.drop_connection("generate", processed=True)
     done = hfwidgets_cmd("run", str(cat), "-m", "Static")
     assert done.returncode == EXIT_UNCERTAIN, done.stderr
     assert "NOT resent" in done.stderr
-    assert server.counters["generate"] == 1
-    assert len(server.tasks) == 1  # the service did create (and bill) it
+    assert private_emulator.counters["generate"] == 1
+    assert len(private_emulator.tasks) == 1  # the service did create (and bill) it
 
 
-def test_exit_1_when_the_service_refuses(hfwidgets_cmd: Command, server: EmulatorServer, cat: Path) -> None:
-    server.faults.set_credits(3)
+def test_exit_1_when_the_service_refuses(
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
+) -> None:
+    private_emulator.faults.set_credits(3)
     done = hfwidgets_cmd("submit", str(cat), "-m", "Static")
     assert done.returncode == EXIT_FAILED
     assert "credits" in done.stderr.lower()
-    assert server.counters["generate"] == 1
+    assert private_emulator.counters["generate"] == 1
 
 
 # --------------------------------------------------------------------------- Ctrl-C, then resume
 
 
 def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
-    slow_server: EmulatorServer, tmp_path: Path, cat: Path
+    slow_emulator: EmulatorServer, tmp_path: Path, cat: Path
 ) -> None:
-    command = Command(slow_server, tmp_path)
+    command = Command(slow_emulator, tmp_path)
     process = command.popen("run", str(cat), "-m", "Face Punch", "--out", "after-resume.mp4")
     assert process.stderr is not None
     task_id = None
@@ -259,7 +267,7 @@ def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
     assert process.returncode == EXIT_INTERRUPTED, err
     assert f"task {task_id} continues on the server" in err
     assert f"`hfwidgets download {task_id} --out after-resume.mp4` picks it up" in err
-    assert slow_server.tasks[task_id].completed_at is None  # interrupted while it was still running
+    assert slow_emulator.tasks[task_id].completed_at is None  # interrupted while it was still running
 
     pending = command.json("history", "--json")
     assert [(row["id"], row["status"]) for row in pending] == [(task_id, pending[0]["status"])]
@@ -270,7 +278,7 @@ def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
     assert resumed.stdout.split("\t")[:2] == [task_id, "completed"]
     assert command.json("history", "--json")[0]["status"] == "completed"
     assert command("resume", "--json").stdout.strip() == "[]"  # nothing left
-    assert slow_server.counters["generate"] == 1
+    assert slow_emulator.counters["generate"] == 1
 
 
 # --------------------------------------------------------------------------- the emulator and no key
@@ -336,7 +344,7 @@ def test_progress_on_a_terminal_is_a_bar_that_ends_completed(hfwidgets_cmd: Comm
 
 
 def test_run_says_how_long_the_task_usually_takes_and_what_is_left(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
     done = hfwidgets_cmd("run", str(cat), "--motion", "Face Punch")
     assert done.returncode == 0, done.stderr

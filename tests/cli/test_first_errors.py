@@ -23,25 +23,27 @@ def closed_port() -> int:
 
 
 def test_an_image_url_that_answers_404_says_so_and_names_size(
-    hfwidgets_cmd: Command, server: EmulatorServer
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer
 ) -> None:
-    done = hfwidgets_cmd("run", f"{server.base_url}/samples/nothing-here.jpg", "-m", "Static")
+    done = hfwidgets_cmd("run", f"{private_emulator.base_url}/samples/nothing-here.jpg", "-m", "Static")
     assert done.returncode == EXIT_USAGE, done.stderr
     assert "answered HTTP 404" in done.stderr and "pass --size" in done.stderr, done.stderr
     assert "width=" not in done.stderr  # Python's arguments are not the command's
-    assert server.counters["generate"] == 0
+    assert private_emulator.counters["generate"] == 0
 
 
-def test_an_unreachable_image_url_says_so(hfwidgets_cmd: Command, server: EmulatorServer) -> None:
+def test_an_unreachable_image_url_says_so(hfwidgets_cmd: Command, private_emulator: EmulatorServer) -> None:
     done = hfwidgets_cmd("submit", f"http://127.0.0.1:{closed_port()}/cat.jpg", "-m", "Static")
     assert done.returncode == EXIT_USAGE, done.stderr
     assert "could not be reached (ConnectError)" in done.stderr and "pass --size" in done.stderr
-    assert server.counters["generate"] == 0
+    assert private_emulator.counters["generate"] == 0
 
 
-def test_an_image_url_with_size_given_is_not_read(hfwidgets_cmd: Command, server: EmulatorServer) -> None:
+def test_an_image_url_with_size_given_is_not_read(
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer
+) -> None:
     done = hfwidgets_cmd(
-        "submit", f"{server.base_url}/samples/landscape.jpg", "-m", "Static", "--size", "16:9"
+        "submit", f"{private_emulator.base_url}/samples/landscape.jpg", "-m", "Static", "--size", "16:9"
     )
     assert done.returncode == EXIT_DONE, done.stderr
     assert re.fullmatch(UUID, done.stdout.strip())
@@ -56,9 +58,9 @@ def test_a_ratio_not_offered_lists_the_accepted_ones(hfwidgets_cmd: Command, cat
 
 
 def test_timeout_names_the_command_that_picks_the_task_up(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
-    server.faults.stall_tasks()
+    private_emulator.faults.stall_tasks()
     done = hfwidgets_cmd("submit", str(cat), "-m", "Static")
     task_id = done.stdout.strip()
     waited = hfwidgets_cmd("wait", task_id, "--timeout", "0.5")

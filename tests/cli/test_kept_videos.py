@@ -32,13 +32,13 @@ def kept_files(command: Command) -> list[Path]:
 
 
 def test_a_video_made_from_the_command_line_is_kept_and_saved_when_its_link_died(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
     task_id = run_one(hfwidgets_cmd, cat)
     # The command returned only once the copy was on disk.
     [kept] = kept_files(hfwidgets_cmd)
     assert history_row(hfwidgets_cmd, task_id)[6] == "kept"
-    server.faults.expire_links(0)  # the provider's link expired
+    private_emulator.faults.expire_links(0)  # the provider's link expired
 
     saved = hfwidgets_cmd("download", task_id, "--out", "again.mp4")
     assert saved.returncode == 0, saved.stderr
@@ -57,11 +57,11 @@ def test_a_video_made_from_the_command_line_is_kept_and_saved_when_its_link_died
 
 
 def test_download_of_a_task_the_service_forgot_uses_the_journal_and_the_kept_copy(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path, tmp_path: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path, tmp_path: Path
 ) -> None:
     task_id = run_one(hfwidgets_cmd, cat)
     [kept] = kept_files(hfwidgets_cmd)
-    server.faults.expire_links(0)
+    private_emulator.faults.expire_links(0)
     with serve(render=False) as elsewhere:  # a service that never heard of the task (feed: 404)
         forgetful = Command(elsewhere, tmp_path)  # the same home, so the same journal
         saved = forgetful("download", task_id, "-o", "forgotten.mp4")
@@ -77,14 +77,14 @@ def test_download_of_a_task_the_service_forgot_uses_the_journal_and_the_kept_cop
 
 
 def test_export_writes_the_kept_videos_a_manifest_and_an_offline_page(
-    hfwidgets_cmd: Command, server: EmulatorServer, cat: Path
+    hfwidgets_cmd: Command, private_emulator: EmulatorServer, cat: Path
 ) -> None:
     first = run_one(hfwidgets_cmd, cat, "--seed", "11")
     hfwidgets_cmd.env["HFWIDGETS_KEEP_VIDEOS"] = "0"
     second = run_one(hfwidgets_cmd, cat, "--seed", "12")  # not kept
     failing = hfwidgets_cmd.env.pop("HFWIDGETS_KEEP_VIDEOS")
     assert failing == "0"
-    server.faults.task_outcome("failed")
+    private_emulator.faults.task_outcome("failed")
     assert hfwidgets_cmd("run", str(cat), "-m", "Face Punch", "-q").returncode == 1
 
     done = hfwidgets_cmd("export", "batch.zip", "--status", "completed", "--since", "2020-01-01")

@@ -109,7 +109,7 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def client(api: FakeApi, sleeps: list[float], tmp_path: Path) -> Client:
+def fake_client(api: FakeApi, sleeps: list[float], tmp_path: Path) -> Client:
     async def fake_sleep(seconds: float) -> None:
         sleeps.append(seconds)
 
@@ -141,8 +141,8 @@ def test_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert repr(client) == "Client(base_url='http://127.0.0.1:9', key='***', spent=0)"
 
 
-def test_repr_hides_the_key(client: Client) -> None:
-    shown = repr(client)
+def test_repr_hides_the_key(fake_client: Client) -> None:
+    shown = repr(fake_client)
     assert KEY not in shown and "key='***'" in shown
     budgeted = Client(KEY, "http://127.0.0.1:8123", budget=100, emulated=True)
     assert (
@@ -164,8 +164,8 @@ def test_bad_client_options_are_refused(name: str, value: Any) -> None:
 # --------------------------------------------------------------------------- generate
 
 
-async def test_generate_sends_one_validated_body(client: Client, api: FakeApi) -> None:
-    task = await client.generate(
+async def test_generate_sends_one_validated_body(fake_client: Client, api: FakeApi) -> None:
+    task = await fake_client.generate(
         IMAGE_URL, "Face Punch", "eating", model="turbo", seed=42, width=736, height=1312
     )
     assert isinstance(task, Task) and task.id == "task-1"
@@ -182,39 +182,41 @@ async def test_generate_sends_one_validated_body(client: Client, api: FakeApi) -
             "image": [IMAGE_URL],
         }
     ]
-    assert client.spent == 7
+    assert fake_client.spent == 7
 
 
-async def test_generate_draws_a_seed_and_records_it(client: Client, api: FakeApi) -> None:
-    task = await client.generate(IMAGE_URL, FACE_PUNCH, width=1024, height=1024)
+async def test_generate_draws_a_seed_and_records_it(fake_client: Client, api: FakeApi) -> None:
+    task = await fake_client.generate(IMAGE_URL, FACE_PUNCH, width=1024, height=1024)
     assert task.seed is not None and 1 <= task.seed <= 1_000_000
     assert api.bodies()[0]["seed"] == task.seed
 
 
-async def test_size_defaults_from_the_local_image_aspect(client: Client, api: FakeApi) -> None:
-    task = await client.generate(png(300, 600), "Face Punch", seed=1)
+async def test_size_defaults_from_the_local_image_aspect(fake_client: Client, api: FakeApi) -> None:
+    task = await fake_client.generate(png(300, 600), "Face Punch", seed=1)
     assert (task.width, task.height) == (736, 1312)  # 9:16 is the closest preset to 1:2
     sent = api.bodies()[0]["image"][0]
     assert sent.startswith("data:image/jpeg;base64,")
 
 
-async def test_size_defaults_from_a_probed_url_without_sending_the_key(client: Client, api: FakeApi) -> None:
-    task = await client.generate(IMAGE_URL, "Face Punch", seed=1)
+async def test_size_defaults_from_a_probed_url_without_sending_the_key(
+    fake_client: Client, api: FakeApi
+) -> None:
+    task = await fake_client.generate(IMAGE_URL, "Face Punch", seed=1)
     assert (task.width, task.height) == (1152, 864)  # 400x300 is 4:3
     probe = [r for r in api.requests if r.url.host == "images.example.test"]
     assert probe and all("authorization" not in r.headers for r in probe)
 
 
-async def test_unreadable_url_size_asks_for_width_and_height(client: Client, api: FakeApi) -> None:
+async def test_unreadable_url_size_asks_for_width_and_height(fake_client: Client, api: FakeApi) -> None:
     with pytest.raises(ValidationError, match="pass width= and height="):
-        await client.generate(
+        await fake_client.generate(
             "https://images.example.test/missing.png".replace("images", "nowhere"), "Face Punch"
         )
     assert api.posts() == []
 
 
-async def test_two_images_are_first_and_last_frame(client: Client, api: FakeApi) -> None:
-    await client.generate([png(300, 600), IMAGE_URL], "Face Punch", seed=5)
+async def test_two_images_are_first_and_last_frame(fake_client: Client, api: FakeApi) -> None:
+    await fake_client.generate([png(300, 600), IMAGE_URL], "Face Punch", seed=5)
     images = api.bodies()[0]["image"]
     assert len(images) == 2 and images[1] == IMAGE_URL
 
@@ -237,20 +239,20 @@ async def test_two_images_are_first_and_last_frame(client: Client, api: FakeApi)
     ],
 )
 async def test_every_bad_field_is_refused_before_anything_is_sent(
-    client: Client, api: FakeApi, kwargs: dict[str, Any], field: str
+    fake_client: Client, api: FakeApi, kwargs: dict[str, Any], field: str
 ) -> None:
     args = {"image": IMAGE_URL, "motion": "Face Punch", "width": 736, "height": 1312, **kwargs}
     if "width" in kwargs and "height" not in kwargs:
         del args["height"]
     with pytest.raises(ValidationError) as caught:
-        await client.generate(args.pop("image"), args.pop("motion"), **args)
+        await fake_client.generate(args.pop("image"), args.pop("motion"), **args)
     assert caught.value.field == field
     assert api.requests == []
 
 
-async def test_ambiguous_motion_name_lists_the_ids(client: Client) -> None:
+async def test_ambiguous_motion_name_lists_the_ids(fake_client: Client) -> None:
     with pytest.raises(ValidationError) as caught:
-        await client.generate(IMAGE_URL, "melting", width=736, height=1312)
+        await fake_client.generate(IMAGE_URL, "melting", width=736, height=1312)
     assert str(caught.value).count("id=") == 2
 
 
@@ -333,10 +335,10 @@ async def test_errors_never_show_the_key(api: FakeApi) -> None:
     assert KEY not in getattr(caught.value, "body", "")
 
 
-async def test_key_goes_to_the_base_url_only(client: Client, api: FakeApi) -> None:
-    await client.generate(IMAGE_URL, "Face Punch", seed=3)
-    await client.fetch_motions()
-    await client.feed("task-1")
+async def test_key_goes_to_the_base_url_only(fake_client: Client, api: FakeApi) -> None:
+    await fake_client.generate(IMAGE_URL, "Face Punch", seed=3)
+    await fake_client.fetch_motions()
+    await fake_client.feed("task-1")
     for request in api.requests:
         to_api = request.url.host == "api.example.test"
         assert ("authorization" in request.headers) == to_api, request.url
@@ -344,8 +346,8 @@ async def test_key_goes_to_the_base_url_only(client: Client, api: FakeApi) -> No
             assert request.headers["authorization"] == f"Bearer {KEY}"
 
 
-async def test_ads_sends_one_validated_body(client: Client, api: FakeApi) -> None:
-    task = await client.ads(IMAGE_URL, "3hpZ2HB0xS688KnzMIwU16", size="1024x1024")
+async def test_ads_sends_one_validated_body(fake_client: Client, api: FakeApi) -> None:
+    task = await fake_client.ads(IMAGE_URL, "3hpZ2HB0xS688KnzMIwU16", size="1024x1024")
     assert task.kind == "ads" and task.cost == 13 and task.template_id == "3hpZ2HB0xS688KnzMIwU16"
     assert api.bodies() == [
         {"product_placement_sample_id": "3hpZ2HB0xS688KnzMIwU16", "image": [IMAGE_URL], "size": "1024x1024"}
@@ -353,21 +355,25 @@ async def test_ads_sends_one_validated_body(client: Client, api: FakeApi) -> Non
     assert api.posts()[0].url.path == "/higgsfield/ads"
 
 
-async def test_ads_refuse_bad_fields_before_sending(client: Client, api: FakeApi) -> None:
-    for call in (client.ads(IMAGE_URL, ""), client.ads(IMAGE_URL, "abc", size="big"), client.ads([], "abc")):
+async def test_ads_refuse_bad_fields_before_sending(fake_client: Client, api: FakeApi) -> None:
+    for call in (
+        fake_client.ads(IMAGE_URL, ""),
+        fake_client.ads(IMAGE_URL, "abc", size="big"),
+        fake_client.ads([], "abc"),
+    ):
         with pytest.raises(ValidationError):
             await call
     assert api.requests == []
 
 
-async def test_accepted_tasks_are_journalled_before_waiting(client: Client, api: FakeApi) -> None:
-    task = await client.generate(png(300, 600), "Face Punch", seed=9)
-    assert client.journal is not None
-    record = client.journal.get(task.id)
+async def test_accepted_tasks_are_journalled_before_waiting(fake_client: Client, api: FakeApi) -> None:
+    task = await fake_client.generate(png(300, 600), "Face Punch", seed=9)
+    assert fake_client.journal is not None
+    record = fake_client.journal.get(task.id)
     assert record is not None and record.status == "queued" and record.base_url == BASE
     assert record.seed == 9 and record.thumbnail is not None and record.image_digest
-    feed = await client.wait(task, timeout=5)
-    record = client.journal.get(task.id)
+    feed = await fake_client.wait(task, timeout=5)
+    record = fake_client.journal.get(task.id)
     assert record is not None and record.status == "completed" and record.video_url == feed.video_url
 
 
@@ -381,20 +387,20 @@ async def test_journal_false_writes_nothing(api: FakeApi, tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- feed and wait
 
 
-async def test_feed_parses_and_names_the_task(client: Client, api: FakeApi) -> None:
+async def test_feed_parses_and_names_the_task(fake_client: Client, api: FakeApi) -> None:
     api.feeds["t1"] = [httpx.Response(200, json={"jobs": "nope"})]
     from hfwidgets import MalformedResponse
 
     with pytest.raises(MalformedResponse) as caught:
-        await client.feed("t1")
+        await fake_client.feed("t1")
     assert caught.value.task_id == "t1"
     api.feeds["t2"] = [("in_progress",)]
-    feed = await client.feed("t2")
+    feed = await fake_client.feed("t2")
     assert isinstance(feed, Feed) and feed.status == "in_progress"
 
 
 async def test_wait_reports_every_poll_and_returns_when_all_jobs_are_terminal(
-    client: Client, api: FakeApi
+    fake_client: Client, api: FakeApi
 ) -> None:
     api.feeds["multi"] = [
         ("queued", "queued"),
@@ -403,12 +409,12 @@ async def test_wait_reports_every_poll_and_returns_when_all_jobs_are_terminal(
         ("completed", "completed"),
     ]
     seen: list[str] = []
-    feed = await client.wait("multi", timeout=5, on_update=lambda f: seen.append(f.status))
+    feed = await fake_client.wait("multi", timeout=5, on_update=lambda f: seen.append(f.status))
     assert feed.done and feed.status == "completed" and len(feed.jobs) == 2
     assert seen == ["queued", "in_progress", "in_progress", "completed"]
 
 
-async def test_wait_accepts_an_async_callback(client: Client, api: FakeApi) -> None:
+async def test_wait_accepts_an_async_callback(fake_client: Client, api: FakeApi) -> None:
     api.feeds["a"] = [("queued",), ("completed",)]
     seen: list[str] = []
 
@@ -416,50 +422,50 @@ async def test_wait_accepts_an_async_callback(client: Client, api: FakeApi) -> N
         await asyncio.sleep(0)
         seen.append(feed.status)
 
-    await client.wait("a", timeout=5, on_update=note)
+    await fake_client.wait("a", timeout=5, on_update=note)
     assert seen == ["queued", "completed"]
 
 
 @pytest.mark.parametrize("status", ["failed", "nsfw", "canceled"])
-async def test_failure_statuses_raise_task_failed(client: Client, api: FakeApi, status: str) -> None:
+async def test_failure_statuses_raise_task_failed(fake_client: Client, api: FakeApi, status: str) -> None:
     api.feeds["bad"] = [("in_progress",), (status,)]
     with pytest.raises(TaskFailed) as caught:
-        await client.wait("bad", timeout=5)
+        await fake_client.wait("bad", timeout=5)
     assert caught.value.status == status and caught.value.feed.id == "bad"
 
 
 async def test_one_failed_job_among_several_fails_only_when_all_are_terminal(
-    client: Client, api: FakeApi
+    fake_client: Client, api: FakeApi
 ) -> None:
     api.feeds["mix"] = [("failed", "in_progress"), ("failed", "completed")]
     seen: list[str] = []
     with pytest.raises(TaskFailed):
-        await client.wait("mix", timeout=5, on_update=lambda f: seen.append(f.status))
+        await fake_client.wait("mix", timeout=5, on_update=lambda f: seen.append(f.status))
     assert seen == ["in_progress", "failed"]
 
 
 async def test_unknown_status_stays_visible_and_times_out_without_spinning(
-    client: Client, api: FakeApi
+    fake_client: Client, api: FakeApi
 ) -> None:
     api.feeds["odd"] = [("rendering_on_mars",)]
     seen: list[str] = []
     with pytest.raises(TaskTimeout) as caught:
-        await client.wait("odd", timeout=0.4, on_update=lambda f: seen.append(f.status))
+        await fake_client.wait("odd", timeout=0.4, on_update=lambda f: seen.append(f.status))
     assert caught.value.task_id == "odd" and caught.value.last_status == "rendering_on_mars"
     assert set(seen) == {"rendering_on_mars"}
     # Polls are paced by the policy (cap 0.05 s here): a handful, not thousands.
     assert 2 <= len(seen) <= 0.4 / FAST.first_delay + 2
 
 
-async def test_timed_out_task_can_be_waited_on_again(client: Client, api: FakeApi) -> None:
+async def test_timed_out_task_can_be_waited_on_again(fake_client: Client, api: FakeApi) -> None:
     api.feeds["slow"] = [("in_progress",)] * 30 + [("completed",)]
     with pytest.raises(TaskTimeout, match="wait\\('slow'\\) again"):
-        await client.wait("slow", timeout=0.1)
-    feed = await client.wait("slow", timeout=10)
+        await fake_client.wait("slow", timeout=0.1)
+    feed = await fake_client.wait("slow", timeout=10)
     assert feed.status == "completed"
 
 
-async def test_transient_errors_while_waiting_never_lose_the_task(client: Client, api: FakeApi) -> None:
+async def test_transient_errors_while_waiting_never_lose_the_task(fake_client: Client, api: FakeApi) -> None:
     api.feeds["flaky"] = [
         ("queued",),
         httpx.Response(
@@ -470,21 +476,21 @@ async def test_transient_errors_while_waiting_never_lose_the_task(client: Client
         ("in_progress",),
         ("completed",),
     ]
-    feed = await client.wait("flaky", timeout=10)
+    feed = await fake_client.wait("flaky", timeout=10)
     assert feed.status == "completed"
 
 
-async def test_auth_errors_while_waiting_are_raised(client: Client, api: FakeApi) -> None:
+async def test_auth_errors_while_waiting_are_raised(fake_client: Client, api: FakeApi) -> None:
     from hfwidgets import AuthError
 
     api.feeds["denied"] = [httpx.Response(401, json={"error": "bad key"})]
     with pytest.raises(AuthError):
-        await client.wait("denied", timeout=5)
+        await fake_client.wait("denied", timeout=5)
 
 
-async def test_cancelling_the_wait_stops_it_cleanly(client: Client, api: FakeApi) -> None:
+async def test_cancelling_the_wait_stops_it_cleanly(fake_client: Client, api: FakeApi) -> None:
     api.feeds["forever"] = [("in_progress",)]
-    waiting = asyncio.create_task(client.wait("forever", timeout=60))
+    waiting = asyncio.create_task(fake_client.wait("forever", timeout=60))
     await asyncio.sleep(0.1)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -494,22 +500,22 @@ async def test_cancelling_the_wait_stops_it_cleanly(client: Client, api: FakeApi
     assert len(api.requests) == polls
 
 
-async def test_resume_waits_for_every_unfinished_journalled_task(client: Client, api: FakeApi) -> None:
-    first = await client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
-    second = await client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
+async def test_resume_waits_for_every_unfinished_journalled_task(fake_client: Client, api: FakeApi) -> None:
+    first = await fake_client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
+    second = await fake_client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
     api.feeds[first.id] = [("in_progress",), ("completed",)]
     api.feeds[second.id] = [("nsfw",)]
-    feeds = await client.resume(timeout=5)
+    feeds = await fake_client.resume(timeout=5)
     assert sorted((f.id, f.status) for f in feeds) == [(first.id, "completed"), (second.id, "nsfw")]
-    assert client.journal is not None and client.journal.pending(BASE) == []
-    assert await client.resume(timeout=5) == []
+    assert fake_client.journal is not None and fake_client.journal.pending(BASE) == []
+    assert await fake_client.resume(timeout=5) == []
 
 
 # --------------------------------------------------------------------------- motions
 
 
-async def test_motions_come_from_the_listing_without_the_key(client: Client, api: FakeApi) -> None:
-    items = await client.fetch_motions("punch")
+async def test_motions_come_from_the_listing_without_the_key(fake_client: Client, api: FakeApi) -> None:
+    items = await fake_client.fetch_motions("punch")
     request = api.requests[-1]
     assert request.url.host == "motions.example.test"
     assert request.url.params["search"] == "punch" and int(request.url.params["size"]) > 0
@@ -546,12 +552,14 @@ async def test_one_client_serves_two_event_loops(api: FakeApi) -> None:
     await client.aclose()
 
 
-async def test_persistently_malformed_feed_times_out_explaining_why(client: Client, api: FakeApi) -> None:
+async def test_persistently_malformed_feed_times_out_explaining_why(
+    fake_client: Client, api: FakeApi
+) -> None:
     from hfwidgets import MalformedResponse
 
     api.feeds["garbled"] = [httpx.Response(200, json={"id": "garbled", "jobs": "not a list"})]
     with pytest.raises(TaskTimeout) as caught:
-        await client.wait("garbled", timeout=0.2)
+        await fake_client.wait("garbled", timeout=0.2)
     assert isinstance(caught.value.__cause__, MalformedResponse)
     assert caught.value.__cause__.task_id == "garbled"
 
@@ -589,8 +597,8 @@ async def test_requests_in_flight_are_bounded_per_event_loop() -> None:
     assert transport.most == MAX_IN_FLIGHT
 
 
-async def test_journal_is_written_only_when_the_task_changes(client: Client, api: FakeApi) -> None:
-    journal = client.journal
+async def test_journal_is_written_only_when_the_task_changes(fake_client: Client, api: FakeApi) -> None:
+    journal = fake_client.journal
     assert journal is not None
     written: list[str] = []
     update = journal.update
@@ -600,7 +608,7 @@ async def test_journal_is_written_only_when_the_task_changes(client: Client, api
         update(task_id, feed, **kwargs)
 
     journal.update = counting_update  # type: ignore[method-assign]
-    task = await client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
+    task = await fake_client.generate(IMAGE_URL, "Face Punch", width=736, height=1312)
     api.feeds[task.id] = [
         ("queued",),
         ("queued",),
@@ -610,7 +618,7 @@ async def test_journal_is_written_only_when_the_task_changes(client: Client, api
         ("completed",),
     ]
     seen: list[str] = []
-    feed = await client.wait(task, timeout=10, on_update=lambda f: seen.append(f.status))
+    feed = await fake_client.wait(task, timeout=10, on_update=lambda f: seen.append(f.status))
     assert feed.status == "completed"
     assert len(seen) == 6  # every poll still reaches the caller
     # ... but the journal is written once per state change, and keeps the final URL.

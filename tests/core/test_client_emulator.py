@@ -129,10 +129,10 @@ async def test_motions_search_reads_the_live_listing(quick_emulator: EmulatorSer
 
 @pytest.mark.parametrize("outcome", ["failed", "nsfw", "canceled"])
 async def test_failure_outcomes_raise_task_failed(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path, outcome: str
+    private_quick_emulator: EmulatorServer, tmp_path: Path, outcome: str
 ) -> None:
-    fresh_quick_emulator.faults.task_outcome(outcome)
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.task_outcome(outcome)
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch", seed=7)
         with pytest.raises(TaskFailed) as caught:
             await client.wait(task, timeout=60)
@@ -142,10 +142,10 @@ async def test_failure_outcomes_raise_task_failed(
 
 
 async def test_never_finishing_task_times_out_and_can_be_waited_again(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.stall_tasks()
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.stall_tasks()
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch")
         with pytest.raises(TaskTimeout) as caught:
             await client.wait(task, timeout=1.5)
@@ -158,134 +158,136 @@ async def test_never_finishing_task_times_out_and_can_be_waited_again(
 
 
 async def test_unknown_status_is_shown_and_ends_at_the_deadline(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.task_outcome("postprocessing")
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.task_outcome("postprocessing")
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch")
         seen: list[str] = []
-        polls_before = fresh_quick_emulator.counters["feed"]
+        polls_before = private_quick_emulator.counters["feed"]
         with pytest.raises(TaskTimeout) as caught:
             await client.wait(task, timeout=3, on_update=lambda f: seen.append(f.status))
         assert "postprocessing" in seen and caught.value.last_status == "postprocessing"
         # Paced polling: at most one poll per window interval (0.1 s) plus the early ones.
-        assert fresh_quick_emulator.counters["feed"] - polls_before <= 3 / QUICK.window_interval + 5
+        assert private_quick_emulator.counters["feed"] - polls_before <= 3 / QUICK.window_interval + 5
 
 
 async def test_several_jobs_finish_only_when_all_are_done(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.jobs_per_task(3)
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.jobs_per_task(3)
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch")
         feed = await client.wait(task, timeout=60)
         assert len(feed.jobs) == 3 and all(job.status == "completed" for job in feed.jobs)
-        completed_at = fresh_quick_emulator.tasks[task.id].completed_at
+        completed_at = private_quick_emulator.tasks[task.id].completed_at
         assert completed_at is not None
 
 
-async def test_budget_refusal_sends_nothing(fresh_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
-    async with client_of(fresh_quick_emulator, tmp_path, budget=12) as client:
+async def test_budget_refusal_sends_nothing(private_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+    async with client_of(private_quick_emulator, tmp_path, budget=12) as client:
         await client.generate(picture(), "Face Punch", model="standard")
         with pytest.raises(BudgetExceeded):
             await client.generate(picture(), "Face Punch", model="lite")
         with pytest.raises(BudgetExceeded):
             await client.ads(picture(), "3hpZ2HB0xS688KnzMIwU16")
-        assert fresh_quick_emulator.counters["generate"] == 1 and fresh_quick_emulator.counters["ads"] == 0
+        assert (
+            private_quick_emulator.counters["generate"] == 1 and private_quick_emulator.counters["ads"] == 0
+        )
         assert client.spent == 10
 
 
 async def test_out_of_credits_is_insufficient_credits(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.credits = 6
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.credits = 6
+    async with client_of(private_quick_emulator, tmp_path) as client:
         await client.generate(picture(), "Face Punch")
         with pytest.raises(InsufficientCredits):
             await client.generate(picture(), "Face Punch")
-        assert fresh_quick_emulator.counters["generate"] == 2 and client.spent == 5
+        assert private_quick_emulator.counters["generate"] == 2 and client.spent == 5
 
 
 async def test_transient_faults_while_polling_are_absorbed(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch")
-        fresh_quick_emulator.faults.rate_limit("feed", 1, retry_after=0.1)
-        fresh_quick_emulator.faults.server_error("feed", 2)
-        fresh_quick_emulator.faults.html_error("feed", 1)
-        fresh_quick_emulator.faults.malformed_json("feed", 1)
-        fresh_quick_emulator.faults.drop_connection("feed", 1)
+        private_quick_emulator.faults.rate_limit("feed", 1, retry_after=0.1)
+        private_quick_emulator.faults.server_error("feed", 2)
+        private_quick_emulator.faults.html_error("feed", 1)
+        private_quick_emulator.faults.malformed_json("feed", 1)
+        private_quick_emulator.faults.drop_connection("feed", 1)
         feed = await client.wait(task, timeout=60)
         assert feed.status == "completed"
 
 
 async def test_dropped_submission_is_uncertain_and_never_resent(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.drop_connection("generate", 1, processed=True)
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.drop_connection("generate", 1, processed=True)
+    async with client_of(private_quick_emulator, tmp_path) as client:
         with pytest.raises(SubmissionUncertain):
             await client.generate(picture(), "Face Punch")
-        assert fresh_quick_emulator.counters["generate"] == 1
-        assert len(fresh_quick_emulator.tasks) == 1  # it was created (and billed) on the server
+        assert private_quick_emulator.counters["generate"] == 1
+        assert len(private_quick_emulator.tasks) == 1  # it was created (and billed) on the server
 
 
 async def test_rate_limited_submission_is_resent_once_refused(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    fresh_quick_emulator.faults.rate_limit("generate", 1, retry_after=0.1)
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.rate_limit("generate", 1, retry_after=0.1)
+    async with client_of(private_quick_emulator, tmp_path) as client:
         task = await client.generate(picture(), "Face Punch")
-        assert fresh_quick_emulator.counters["generate"] == 2
-        assert list(fresh_quick_emulator.tasks) == [task.id]
+        assert private_quick_emulator.counters["generate"] == 2
+        assert list(private_quick_emulator.tasks) == [task.id]
 
 
 async def test_a_task_is_as_old_as_its_accepted_request_not_its_draft(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     from datetime import datetime, timedelta, timezone
 
     # Refused first with Retry-After: 1 s: the request that created the task left a second later.
-    fresh_quick_emulator.faults.rate_limit("generate", 1, retry_after=1.0)
-    async with client_of(fresh_quick_emulator, tmp_path) as client:
+    private_quick_emulator.faults.rate_limit("generate", 1, retry_after=1.0)
+    async with client_of(private_quick_emulator, tmp_path) as client:
         drafted = datetime.now(timezone.utc)
         task = await client.generate(picture(), "Face Punch")
         answered = datetime.now(timezone.utc)
         assert drafted + timedelta(seconds=0.9) <= task.created_at <= answered
-        server_side = fresh_quick_emulator.tasks[task.id].created_at
+        server_side = private_quick_emulator.tasks[task.id].created_at
         assert abs(task.created_at.timestamp() - server_side) < 0.5
         record = client.journal.get(task.id) if client.journal else None
         assert record is not None and record.created_at == task.created_at
 
 
 async def test_journal_records_tasks_and_resume_finishes_them(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     journal = Journal(tmp_path / "shared.sqlite3")
-    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as first:
+    async with client_of(private_quick_emulator, tmp_path, journal=journal) as first:
         one = await first.generate(picture(), "Face Punch")
         two = await first.ads(picture(), "3hpZ2HB0xS688KnzMIwU16")
-    pending = {r.id for r in journal.pending(fresh_quick_emulator.base_url)}
+    pending = {r.id for r in journal.pending(private_quick_emulator.base_url)}
     assert pending == {one.id, two.id}
-    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as second:
+    async with client_of(private_quick_emulator, tmp_path, journal=journal) as second:
         feeds = await second.resume(timeout=60)
     assert {f.id for f in feeds} == {one.id, two.id}
     assert all(f.status == "completed" for f in feeds)
-    assert journal.pending(fresh_quick_emulator.base_url) == []
-    assert all(r.video_url for r in journal.records(fresh_quick_emulator.base_url))
+    assert journal.pending(private_quick_emulator.base_url) == []
+    assert all(r.video_url for r in journal.records(private_quick_emulator.base_url))
 
 
 async def test_resume_reports_each_task_as_it_starts_and_ends(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     """`on_start` sees every journal row before waiting begins; `on_done` each row with its final feed,
     or None for a task the service does not know (what a Studio shows in its History)."""
     journal = Journal(tmp_path / "shared.sqlite3")
-    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as first:
+    async with client_of(private_quick_emulator, tmp_path, journal=journal) as first:
         known = await first.generate(picture(), "Face Punch")
     gone = GenerateRequest(picture(), "Bullet Time", seed=3, width=320, height=480).to_task("gone-1", 5)
-    journal.record(gone, base_url=fresh_quick_emulator.base_url)
+    journal.record(gone, base_url=private_quick_emulator.base_url)
     started: list[str] = []
     ended: dict[str, str | None] = {}
 
@@ -297,7 +299,7 @@ async def test_resume_reports_each_task_as_it_starts_and_ends(
         assert feed is None or feed.id == record.id
         ended[record.id] = feed.status if feed is not None else None
 
-    async with client_of(fresh_quick_emulator, tmp_path, journal=journal) as second:
+    async with client_of(private_quick_emulator, tmp_path, journal=journal) as second:
         feeds = await second.resume(timeout=60, on_start=on_start, on_done=on_done)
     assert sorted(started) == sorted([known.id, "gone-1"])
     assert ended == {known.id: "completed", "gone-1": None}

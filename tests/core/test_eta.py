@@ -88,11 +88,11 @@ def test_client_estimate_learns_from_the_journal_of_its_base_url(tmp_path: Path)
 
 
 def test_run_shows_the_same_estimate_in_its_progress_bar(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    private_quick_emulator: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import hfwidgets
 
-    client = fresh_quick_emulator.client(journal=Journal(tmp_path / "journal.sqlite3"))
+    client = private_quick_emulator.client(journal=Journal(tmp_path / "journal.sqlite3"))
     estimate = client.estimate("lite")
     feed = hfwidgets.run(png(), "Face Punch", client=client, progress=True, timeout=60)
     assert feed.status == "completed"

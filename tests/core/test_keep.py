@@ -82,8 +82,8 @@ def link_status(url: str) -> int:
 # --------------------------------------------------------------------------- keeping
 
 
-async def test_a_finished_video_is_kept_once_under_its_digest(fresh_quick_emulator: EmulatorServer) -> None:
-    async with fresh_quick_emulator.client(poll=QUICK) as client:
+async def test_a_finished_video_is_kept_once_under_its_digest(private_quick_emulator: EmulatorServer) -> None:
+    async with private_quick_emulator.client(poll=QUICK) as client:
         first = await finished(client, seed=1)
         second = await finished(client, seed=2)  # the non-rendering emulator serves the same clip
     assert first.video_url is not None
@@ -103,12 +103,12 @@ async def test_a_finished_video_is_kept_once_under_its_digest(fresh_quick_emulat
 
 
 async def test_the_kept_copy_is_saved_when_the_link_expired(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    private_quick_emulator: EmulatorServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with fresh_quick_emulator.client(poll=QUICK) as client:
+    async with private_quick_emulator.client(poll=QUICK) as client:
         feed = await finished(client)
     assert feed.video_url is not None and link_status(feed.video_url) == 200
-    fresh_quick_emulator.faults.expire_links(0)
+    private_quick_emulator.faults.expire_links(0)
     assert link_status(feed.video_url) == 404
     with caplog.at_level(logging.WARNING, logger="hfwidgets"):
         saved = await feed.adownload(tmp_path / "one.mp4")
@@ -133,9 +133,9 @@ async def test_an_unreachable_video_host_falls_back_to_the_kept_copy(tmp_path: P
 
 
 async def test_a_kept_file_removed_by_hand_falls_back_to_the_link_then_says_both_are_gone(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    async with fresh_quick_emulator.client(poll=QUICK) as client:
+    async with private_quick_emulator.client(poll=QUICK) as client:
         feed = await finished(client)
     path = kept_path(feed.id)
     path.unlink()
@@ -143,7 +143,7 @@ async def test_a_kept_file_removed_by_hand_falls_back_to_the_link_then_says_both
     assert record is not None and record.video_path is None
     saved = await feed.adownload(tmp_path / "from-link.mp4")  # the link still works
     assert saved.stat().st_size > 0
-    fresh_quick_emulator.faults.expire_links(0)
+    private_quick_emulator.faults.expire_links(0)
     with pytest.raises(APIError) as raised:
         await feed.adownload(tmp_path / "gone.mp4")
     error = raised.value
@@ -153,19 +153,19 @@ async def test_a_kept_file_removed_by_hand_falls_back_to_the_link_then_says_both
 
 
 async def test_opting_out_keeps_nothing_and_a_dead_link_says_so(
-    fresh_quick_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_quick_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HFWIDGETS_KEEP_VIDEOS", "0")
-    async with fresh_quick_emulator.client(poll=QUICK) as by_environment:
+    async with private_quick_emulator.client(poll=QUICK) as by_environment:
         assert by_environment.keep_videos is False
         quiet = await finished(by_environment)
     monkeypatch.delenv("HFWIDGETS_KEEP_VIDEOS")
-    async with fresh_quick_emulator.client(poll=QUICK, keep_videos=False) as by_argument:
+    async with private_quick_emulator.client(poll=QUICK, keep_videos=False) as by_argument:
         feed = await finished(by_argument)
     assert not videos_dir().exists()
     assert Journal().kept_videos() == []
     assert all(record.video_path is None for record in history())
-    fresh_quick_emulator.faults.expire_links(0)
+    private_quick_emulator.faults.expire_links(0)
     for task in (quiet, feed):
         with pytest.raises(APIError, match="no copy of it was kept on this machine"):
             await task.adownload(tmp_path / "x.mp4")
@@ -192,7 +192,7 @@ def test_the_switch_and_the_cap_come_from_the_environment(monkeypatch: pytest.Mo
 
 
 async def test_a_full_disk_leaves_the_task_completed_and_names_the_folder(
-    fresh_quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    private_quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     real = os.fdopen
 
@@ -219,7 +219,7 @@ async def test_a_full_disk_leaves_the_task_completed_and_names_the_folder(
         return FullDisk(opened) if mode == "wb" else opened
 
     monkeypatch.setattr("hfwidgets._video.os.fdopen", full_disk)
-    async with fresh_quick_emulator.client(poll=QUICK) as client:
+    async with private_quick_emulator.client(poll=QUICK) as client:
         with caplog.at_level(logging.WARNING, logger="hfwidgets"):
             feed = await finished(client)
     assert feed.status == "completed"
@@ -250,9 +250,9 @@ def tiny_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 async def test_a_really_full_disk_keeps_nothing_half_written(
-    fresh_emulator: EmulatorServer, tiny_home: Path
+    private_emulator: EmulatorServer, tiny_home: Path
 ) -> None:
-    async with fresh_emulator.client(poll=QUICK) as client:
+    async with private_emulator.client(poll=QUICK) as client:
         feed = await finished(client, noisy=True)  # a rendered clip of noise: over 400 KB
     assert feed.status == "completed"
     assert client.keep_problem is not None and str(tiny_home / "videos") in client.keep_problem
@@ -261,8 +261,8 @@ async def test_a_really_full_disk_keeps_nothing_half_written(
     assert list((tiny_home / "videos").iterdir()) == []
 
 
-async def test_an_interrupted_keep_leaves_nothing(fresh_quick_emulator: EmulatorServer) -> None:
-    server = fresh_quick_emulator
+async def test_an_interrupted_keep_leaves_nothing(private_quick_emulator: EmulatorServer) -> None:
+    server = private_quick_emulator
     server.faults.delay("files", 10, count=1)  # the video's download hangs until cancelled
     async with server.client(poll=QUICK) as client:
         task = await client.generate(picture(), "Face Punch", seed=3)
@@ -317,18 +317,18 @@ def test_a_file_two_tasks_share_goes_only_with_the_last_of_them(tmp_path: Path) 
 
 
 async def test_a_video_over_the_cap_is_not_kept(
-    fresh_quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    private_quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("HFWIDGETS_KEEP_MAX_BYTES", "1K")
-    async with fresh_quick_emulator.client(poll=QUICK) as client:
+    async with private_quick_emulator.client(poll=QUICK) as client:
         with caplog.at_level(logging.WARNING, logger="hfwidgets"):
             feed = await finished(client)
     assert Journal().kept_video(feed.id) is None and not any(videos_dir().glob("*.mp4"))
     assert any("larger than the cap" in r.getMessage() for r in caplog.records)
 
 
-async def test_keeping_a_video_holds_the_others_to_the_cap(fresh_emulator: EmulatorServer) -> None:
-    async with fresh_emulator.client(poll=QUICK, keep_videos=False) as client:
+async def test_keeping_a_video_holds_the_others_to_the_cap(private_emulator: EmulatorServer) -> None:
+    async with private_emulator.client(poll=QUICK, keep_videos=False) as client:
         first = await finished(client, seed=1, noisy=True)  # two different clips
         second = await finished(client, seed=2, noisy=True)
     async with httpx.AsyncClient() as http:
@@ -351,10 +351,12 @@ def test_run_returns_once_the_video_is_kept() -> None:
     assert kept_path(feed.id).is_file()
 
 
-async def test_resume_keeps_the_videos_of_the_tasks_it_finishes(fresh_quick_emulator: EmulatorServer) -> None:
-    async with fresh_quick_emulator.client(poll=QUICK) as first:
+async def test_resume_keeps_the_videos_of_the_tasks_it_finishes(
+    private_quick_emulator: EmulatorServer,
+) -> None:
+    async with private_quick_emulator.client(poll=QUICK) as first:
         task = await first.generate(picture(), "Face Punch", seed=4)
-    async with fresh_quick_emulator.client(poll=QUICK) as second:
+    async with private_quick_emulator.client(poll=QUICK) as second:
         feeds = await second.resume(timeout=60)
         await second.wait_kept()
     assert [feed.id for feed in feeds] == [task.id]

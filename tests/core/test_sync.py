@@ -87,25 +87,25 @@ def test_run_inside_a_running_event_loop(quick_emulator: EmulatorServer) -> None
     assert again.video_url == feed.video_url
 
 
-def test_run_raises_task_failures(fresh_quick_emulator: EmulatorServer) -> None:
-    fresh_quick_emulator.faults.task_outcome("nsfw")
-    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+def test_run_raises_task_failures(private_quick_emulator: EmulatorServer) -> None:
+    private_quick_emulator.faults.task_outcome("nsfw")
+    client = private_quick_emulator.client(poll=QUICK, journal=False)
     with pytest.raises(TaskFailed, match="nsfw"):
         hfwidgets.run(picture(), "Face Punch", client=client, progress=False, timeout=60)
 
 
-def test_run_validates_before_sending(fresh_quick_emulator: EmulatorServer) -> None:
-    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+def test_run_validates_before_sending(private_quick_emulator: EmulatorServer) -> None:
+    client = private_quick_emulator.client(poll=QUICK, journal=False)
     with pytest.raises(hfwidgets.ValidationError, match="seed"):
         hfwidgets.run(picture(), "Face Punch", seed=0, client=client, progress=False)
-    assert fresh_quick_emulator.counters["generate"] == 0
+    assert private_quick_emulator.counters["generate"] == 0
 
 
-def test_resume_finishes_journalled_tasks(fresh_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
+def test_resume_finishes_journalled_tasks(private_quick_emulator: EmulatorServer, tmp_path: Path) -> None:
     from hfwidgets._journal import Journal
 
     journal = Journal(tmp_path / "j.sqlite3")
-    client = fresh_quick_emulator.client(poll=QUICK, journal=journal)
+    client = private_quick_emulator.client(poll=QUICK, journal=journal)
     task = asyncio.run(client.generate(picture(), "Face Punch"))
     feeds = hfwidgets.resume(client=client, progress=False, timeout=60)
     assert [(f.id, f.status) for f in feeds] == [(task.id, "completed")]
@@ -151,9 +151,9 @@ def test_run_works_in_a_forked_child(quick_emulator: EmulatorServer) -> None:
 
 
 def test_the_progress_line_names_the_motion_without_a_stray_comma(
-    fresh_quick_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    private_quick_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    client = private_quick_emulator.client(poll=QUICK, journal=False)
     feed = hfwidgets.run(picture(), "Face Punch", client=client, timeout=60)
     lines = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if line.strip()]
     assert lines, "no progress line"
@@ -186,12 +186,12 @@ def test_resume_with_nothing_pending_starts_no_emulator_and_says_nothing(tmp_pat
 
 
 def test_keyboard_interrupt_stops_waiting_and_names_the_task(
-    fresh_quick_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+    private_quick_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     from hfwidgets import _sync
 
-    fresh_quick_emulator.faults.stall_tasks()
-    client = fresh_quick_emulator.client(poll=QUICK, journal=False)
+    private_quick_emulator.faults.stall_tasks()
+    client = private_quick_emulator.client(poll=QUICK, journal=False)
     state = _sync._Progress()
     real = _sync._make_bar
     calls = {"n": 0}
@@ -220,11 +220,11 @@ def test_keyboard_interrupt_stops_waiting_and_names_the_task(
         _sync._block_on_with_bar(submit_and_wait(), state, InterruptingBar())
     assert state.task_id and state.task_id in str(caught.value)
     assert "continues on the server" in str(caught.value)
-    polls = fresh_quick_emulator.counters["feed"]
+    polls = private_quick_emulator.counters["feed"]
     import time
 
     time.sleep(0.6)
-    assert fresh_quick_emulator.counters["feed"] == polls  # the wait was cancelled
+    assert private_quick_emulator.counters["feed"] == polls  # the wait was cancelled
 
 
 def test_default_client_without_a_key_uses_the_shared_emulator(tmp_path: Path) -> None:

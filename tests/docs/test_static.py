@@ -11,7 +11,6 @@ import io
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,6 @@ from hfwidgets._static import POSTER_MAX_BYTES, is_public_url, poster
 
 if TYPE_CHECKING:
     from hfwidgets._client import Client
-    from hfwidgets.emulator import EmulatorServer
 
 DATA = Path(__file__).parent.parent / "data"
 LOOPBACK = re.compile(r"(127\.\d+\.\d+\.\d+|localhost|\[::1\])", re.IGNORECASE)
@@ -40,32 +38,12 @@ def _fresh_poster_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_static, "_failures", {})
 
 
-@pytest.fixture(scope="module")
-def quick_emulator() -> Iterator[EmulatorServer]:
-    from hfwidgets.emulator import serve
-
-    with serve() as server:
-        yield server
-
-
 @pytest.fixture
-async def client(quick_emulator: EmulatorServer) -> AsyncIterator[Client]:
-    from hfwidgets._polling import PollPolicy
-
-    priors = {kind: (0.1, 30.0) for kind in ("lite", "turbo", "standard", "ads")}
-    made = quick_emulator.client(
-        poll=PollPolicy(priors=priors, first_delay=0.1, window_interval=0.1, cap=0.5)
-    )
-    yield made
-    await made.aclose()
-
-
-@pytest.fixture
-async def finished(client: Client) -> Feed:
-    task = await client.generate(
+async def finished(emulator_client: Client) -> Feed:
+    task = await emulator_client.generate(
         DATA.parent.parent / "notebooks" / "images" / "cat.jpg", "Face Punch", "a cat", seed=42
     )
-    return await client.wait(task)
+    return await emulator_client.wait(task)
 
 
 def example_feed(**changes: Any) -> Feed:
@@ -236,9 +214,9 @@ def bundle_of(widget: Any) -> dict[str, Any]:
     return data
 
 
-async def test_widgets_carry_a_static_view_beside_the_live_one(client: Client) -> None:
+async def test_widgets_carry_a_static_view_beside_the_live_one(emulator_client: Client) -> None:
     image = DATA.parent.parent / "notebooks" / "images" / "cat.jpg"
-    studio = hfwidgets.Studio(client, image=image, motion="Static", resume_pending=False)
+    studio = hfwidgets.Studio(emulator_client, image=image, motion="Static", resume_pending=False)
     before = bundle_of(studio)
     assert "application/vnd.jupyter.widget-view+json" in before
     assert before["text/plain"].startswith("Studio(")
@@ -256,14 +234,16 @@ async def test_widgets_carry_a_static_view_beside_the_live_one(client: Client) -
     assert len(decoded_images(view["text/html"])) == 1
     assert "No task yet" in bundle_of(hfwidgets.ResultView())["text/html"]
 
-    explorer = hfwidgets.Explorer(image, motions=["Static", "Arc Left"], seeds=[1, 2], client=client)
+    explorer = hfwidgets.Explorer(image, motions=["Static", "Arc Left"], seeds=[1, 2], client=emulator_client)
     assert bundle_of(explorer)["text/html"].count("Not run") == 4
     await explorer.wait()
     grid = bundle_of(explorer)["text/html"]
     assert len(decoded_images(grid)) == 4
     assert "repeat(2," in grid and "Arc Left" in grid and "seed 2" in grid
 
-    panel = hfwidgets.AdsPanel(client, image=DATA.parent.parent / "notebooks" / "images" / "product.jpg")
+    panel = hfwidgets.AdsPanel(
+        emulator_client, image=DATA.parent.parent / "notebooks" / "images" / "product.jpg"
+    )
     assert "No ad" in bundle_of(panel)["text/html"]
     panel.generate()
     await panel.wait()

@@ -18,29 +18,29 @@ from .emulator_support import AUTH, submit, wait_for
 SNAPSHOT = json.loads((Path(__file__).parents[2] / "hfwidgets" / "data" / "motions.json").read_text())
 
 
-def test_listing_matches_the_snapshot_with_previews_served_here(server: EmulatorServer) -> None:
-    listing = httpx.get(server.motions_url).json()
+def test_listing_matches_the_snapshot_with_previews_served_here(emulator: EmulatorServer) -> None:
+    listing = httpx.get(emulator.motions_url).json()
     assert {m["id"] for m in listing} == {m["id"] for m in SNAPSHOT}
     by_id = {m["id"]: m for m in SNAPSHOT}
     for motion in listing:
         original = by_id[motion["id"]]
         assert set(original) == set(motion)  # mixes keep having no "categories" key
-        assert motion["media"]["url"] == f"{server.base_url}/previews/{motion['id']}.webp"
+        assert motion["media"]["url"] == f"{emulator.base_url}/previews/{motion['id']}.webp"
         assert motion["media"]["width"] == original["media"]["width"]
         for part in motion.get("mix", []):
-            assert part["media"]["url"].startswith(f"{server.base_url}/previews/")
+            assert part["media"]["url"].startswith(f"{emulator.base_url}/previews/")
 
 
-def test_listing_size_and_search(server: EmulatorServer) -> None:
-    assert len(httpx.get(server.motions_url, params={"size": 5}).json()) == 5
-    found = httpx.get(server.motions_url, params={"size": 30, "search": "melting"}).json()
+def test_listing_size_and_search(emulator: EmulatorServer) -> None:
+    assert len(httpx.get(emulator.motions_url, params={"size": 5}).json()) == 5
+    found = httpx.get(emulator.motions_url, params={"size": 30, "search": "melting"}).json()
     assert {m["name"] for m in found} == {"Melting", "Turning Metal + Melting"}
-    assert httpx.get(server.motions_url, params={"search": "zzz-nothing"}).json() == []
+    assert httpx.get(emulator.motions_url, params={"search": "zzz-nothing"}).json() == []
 
 
 @pytest.mark.parametrize("name", ["Eyes In", "Turning Metal + Melting", "Disintegration"])
-def test_previews_are_animated_webp(server: EmulatorServer, name: str) -> None:
-    motion = next(m for m in httpx.get(server.motions_url).json() if m["name"] == name)
+def test_previews_are_animated_webp(emulator: EmulatorServer, name: str) -> None:
+    motion = next(m for m in httpx.get(emulator.motions_url).json() if m["name"] == name)
     response = httpx.get(motion["media"]["url"], timeout=60)
     assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
     picture = Image.open(io.BytesIO(response.content))
@@ -49,24 +49,24 @@ def test_previews_are_animated_webp(server: EmulatorServer, name: str) -> None:
     assert httpx.get(motion["media"]["url"]).content == response.content  # cached
 
 
-def test_preview_of_a_mix_part_missing_from_the_listing(server: EmulatorServer) -> None:
-    mix = next(m for m in httpx.get(server.motions_url).json() if m["name"].startswith("Thunder God"))
+def test_preview_of_a_mix_part_missing_from_the_listing(emulator: EmulatorServer) -> None:
+    mix = next(m for m in httpx.get(emulator.motions_url).json() if m["name"].startswith("Thunder God"))
     part = next(p for p in mix["mix"] if p["name"] == "Thunder God")
     part_preview = Image.open(io.BytesIO(httpx.get(part["media"]["url"], timeout=60).content))
     assert getattr(part_preview, "n_frames", 1) > 1
-    assert httpx.get(f"{server.base_url}/previews/not-a-motion.webp").status_code == 404
+    assert httpx.get(f"{emulator.base_url}/previews/not-a-motion.webp").status_code == 404
 
 
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
-def test_samples_are_jpegs(server: EmulatorServer, name: str) -> None:
-    response = httpx.get(f"{server.base_url}/samples/{name}.jpg")
+def test_samples_are_jpegs(emulator: EmulatorServer, name: str) -> None:
+    response = httpx.get(f"{emulator.base_url}/samples/{name}.jpg")
     assert response.status_code == 200
     picture = Image.open(io.BytesIO(response.content))
     assert picture.format == "JPEG" and min(picture.size) >= 512
 
 
-def test_unknown_sample_lists_the_known_ones(server: EmulatorServer) -> None:
-    response = httpx.get(f"{server.base_url}/samples/dog.jpg")
+def test_unknown_sample_lists_the_known_ones(emulator: EmulatorServer) -> None:
+    response = httpx.get(f"{emulator.base_url}/samples/dog.jpg")
     assert response.status_code == 404
     assert "portrait.jpg" in response.json()["detail"]
 

@@ -48,8 +48,8 @@ def test_task_moves_from_queued_to_in_progress_to_completed() -> None:
         assert state.created_at < state.completed_at <= time.time()
 
 
-def test_completed_feed_has_every_key_of_the_provider_example(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server))
+def test_completed_feed_has_every_key_of_the_provider_example(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator))
     assert set(FIXTURE) <= set(feed)
     assert set(FIXTURE["params"]) <= set(feed["params"])
     assert set(FIXTURE["params"]["motion"]) == set(feed["params"]["motion"])
@@ -66,8 +66,8 @@ def test_completed_feed_has_every_key_of_the_provider_example(server: EmulatorSe
     assert "emulator" not in feed  # the input was fetched: nothing to flag
 
 
-def test_clip_is_81_frames_of_h264_at_the_requested_size_and_min_is_half(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server))
+def test_clip_is_81_frames_of_h264_at_the_requested_size_and_min_is_half(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator))
     frames, duration = decode(feed["jobs"][0]["result"]["url"])
     assert frames.shape == (81, 224, 128, 3)
     assert duration == pytest.approx(81 / 16, abs=0.1)
@@ -76,9 +76,9 @@ def test_clip_is_81_frames_of_h264_at_the_requested_size_and_min_is_half(server:
     assert small.shape == (81, 112, 64, 3)
 
 
-def test_full_size_clip_renders_with_moov_atom_first(server: EmulatorServer) -> None:
+def test_full_size_clip_renders_with_moov_atom_first(emulator: EmulatorServer) -> None:
     started = time.perf_counter()
-    feed = wait_for(server, submit(server, width=736, height=1312, model="standard"))
+    feed = wait_for(emulator, submit(emulator, width=736, height=1312, model="standard"))
     print(f"736x1312 task completed {time.perf_counter() - started:.2f} s after submission")
     url = feed["jobs"][0]["result"]["url"]
     head = httpx.get(url, headers={"Range": "bytes=0-63"}).content
@@ -87,9 +87,9 @@ def test_full_size_clip_renders_with_moov_atom_first(server: EmulatorServer) -> 
     assert frames.shape == (81, 1312, 736, 3)
 
 
-def test_two_images_crossfade_from_first_to_last(server: EmulatorServer) -> None:
-    task_id = submit(server, motion_id=STATIC, image=[data_url((230, 20, 20)), data_url((20, 20, 230))])
-    feed = wait_for(server, task_id)
+def test_two_images_crossfade_from_first_to_last(emulator: EmulatorServer) -> None:
+    task_id = submit(emulator, motion_id=STATIC, image=[data_url((230, 20, 20)), data_url((20, 20, 230))])
+    feed = wait_for(emulator, task_id)
     assert feed["params"]["input_image_end"]["type"] == "media_input"
     frames, _ = decode(feed["jobs"][0]["result"]["url"])
     first, last = frames[0].mean(axis=(0, 1)), frames[-1].mean(axis=(0, 1))
@@ -97,58 +97,58 @@ def test_two_images_crossfade_from_first_to_last(server: EmulatorServer) -> None
     assert last[2] > 180 and last[0] < 60  # blue
 
 
-def test_ads_task_renders_a_clip_at_the_requested_size(server: EmulatorServer) -> None:
+def test_ads_task_renders_a_clip_at_the_requested_size(emulator: EmulatorServer) -> None:
     body = {"product_placement_sample_id": "3hpZ2HB0xS688KnzMIwU16", "image": [data_url((40, 160, 90))],
             "size": "128x128"}  # fmt: skip
-    feed = wait_for(server, submit(server, "/higgsfield/ads", **body))
+    feed = wait_for(emulator, submit(emulator, "/higgsfield/ads", **body))
     assert feed["jobs"][0]["status"] == "completed"
     assert feed["params"]["product_placement_sample"] == {"id": "3hpZ2HB0xS688KnzMIwU16"}
     assert set(FIXTURE["params"]) <= set(feed["params"])
     frames, _ = decode(feed["jobs"][0]["result"]["url"])
     assert frames.shape == (81, 128, 128, 3)
-    assert server.tasks[feed["id"]].cost == 13
+    assert emulator.tasks[feed["id"]].cost == 13
 
 
-def test_enhanced_prompt_contains_the_prompt_verbatim(server: EmulatorServer) -> None:
+def test_enhanced_prompt_contains_the_prompt_verbatim(emulator: EmulatorServer) -> None:
     payload = "<img src=x onerror=alert(1)></script>{{7*7}}"
-    enhanced = read_feed(server, submit(server, prompt=payload))["params"]["prompt"]
+    enhanced = read_feed(emulator, submit(emulator, prompt=payload))["params"]["prompt"]
     assert payload in enhanced and len(enhanced) > len(payload) + 40
-    again = read_feed(server, submit(server, prompt=payload))["params"]["prompt"]
+    again = read_feed(emulator, submit(emulator, prompt=payload))["params"]["prompt"]
     assert again == enhanced  # deterministic for the same prompt, motion and seed
-    plain = read_feed(server, submit(server, prompt=payload, enhance_prompt=False))["params"]
+    plain = read_feed(emulator, submit(emulator, prompt=payload, enhance_prompt=False))["params"]
     assert plain["prompt"] == payload and plain["enhance_prompt"] is False
 
 
-def test_unknown_motion_id_gets_a_default_effect(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server, motion_id="00000000-1111-4222-8333-444444444444"))
+def test_unknown_motion_id_gets_a_default_effect(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator, motion_id="00000000-1111-4222-8333-444444444444"))
     assert feed["jobs"][0]["status"] == "completed"
     assert feed["params"]["motion"]["id"] == "00000000-1111-4222-8333-444444444444"
 
 
-def test_input_image_copy_is_served(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server))
+def test_input_image_copy_is_served(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator))
     response = httpx.get(feed["params"]["input_image"]["url"])
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/jpeg"
 
 
-def test_a_jpeg_input_given_by_url_is_kept_as_sent(server: EmulatorServer) -> None:
-    url = f"{server.base_url}/samples/cat.jpg"
-    feed = wait_for(server, submit(server, image=[url]))
+def test_a_jpeg_input_given_by_url_is_kept_as_sent(emulator: EmulatorServer) -> None:
+    url = f"{emulator.base_url}/samples/cat.jpg"
+    feed = wait_for(emulator, submit(emulator, image=[url]))
     assert "emulator" not in feed or "input_image" not in feed["emulator"]
     assert httpx.get(feed["params"]["input_image"]["url"]).content == httpx.get(url).content
 
 
-def test_unreachable_input_url_animates_a_flagged_placeholder(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server, image=["http://127.0.0.1:9/missing.jpg"]))
+def test_unreachable_input_url_animates_a_flagged_placeholder(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator, image=["http://127.0.0.1:9/missing.jpg"]))
     assert feed["jobs"][0]["status"] == "completed"
     assert feed["emulator"]["input_image"] == "placeholder"
     assert "image[0]" in feed["emulator"]["reason"]
     assert httpx.get(feed["params"]["input_image"]["url"]).status_code == 200
 
 
-def test_range_request_on_a_clip_returns_206(server: EmulatorServer) -> None:
-    feed = wait_for(server, submit(server))
+def test_range_request_on_a_clip_returns_206(emulator: EmulatorServer) -> None:
+    feed = wait_for(emulator, submit(emulator))
     url = feed["jobs"][0]["results"]["min"]["url"]
     full = httpx.get(url).content
     partial = httpx.get(url, headers={"Range": "bytes=100-199"})
@@ -207,12 +207,12 @@ def test_stop_removes_the_temporary_files() -> None:
         httpx.get(f"{server.base_url}/motions", timeout=2)
 
 
-def test_feed_needs_a_bearer_token_and_a_known_task(server: EmulatorServer) -> None:
-    task_id = submit(server)
+def test_feed_needs_a_bearer_token_and_a_known_task(emulator: EmulatorServer) -> None:
+    task_id = submit(emulator)
     for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}):
-        response = httpx.get(f"{server.base_url}/higgsfield/feed/{task_id}", headers=headers)
+        response = httpx.get(f"{emulator.base_url}/higgsfield/feed/{task_id}", headers=headers)
         assert response.status_code == 401
         assert "Authorization" in response.json()["detail"]
-    missing = httpx.get(f"{server.base_url}/higgsfield/feed/no-such-task", headers=AUTH)
+    missing = httpx.get(f"{emulator.base_url}/higgsfield/feed/no-such-task", headers=AUTH)
     assert missing.status_code == 404
     assert "no-such-task" in missing.json()["detail"]

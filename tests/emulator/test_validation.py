@@ -41,10 +41,10 @@ GENERATE_CASES: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("overrides", "message"), GENERATE_CASES, ids=[m for _, m in GENERATE_CASES])
 def test_generate_refuses_invalid_fields(
-    server: EmulatorServer, overrides: dict[str, Any], message: str
+    emulator: EmulatorServer, overrides: dict[str, Any], message: str
 ) -> None:
     response = httpx.post(
-        f"{server.base_url}/higgsfield/generate", json=generate_body(server, **overrides), headers=AUTH
+        f"{emulator.base_url}/higgsfield/generate", json=generate_body(emulator, **overrides), headers=AUTH
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/json"
@@ -61,43 +61,45 @@ ADS_CASES: list[tuple[dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("overrides", "message"), ADS_CASES, ids=[m for _, m in ADS_CASES])
-def test_ads_refuses_invalid_fields(server: EmulatorServer, overrides: dict[str, Any], message: str) -> None:
+def test_ads_refuses_invalid_fields(
+    emulator: EmulatorServer, overrides: dict[str, Any], message: str
+) -> None:
     body = {"product_placement_sample_id": "3hpZ2HB0xS688KnzMIwU16", "image": [data_url((1, 2, 3))],
             "size": "1024x1024", **overrides}  # fmt: skip
-    response = httpx.post(f"{server.base_url}/higgsfield/ads", json=body, headers=AUTH)
+    response = httpx.post(f"{emulator.base_url}/higgsfield/ads", json=body, headers=AUTH)
     assert response.status_code == 422
     assert message in response.json()["detail"]
 
 
 @pytest.mark.parametrize("path", ["/higgsfield/generate", "/higgsfield/ads"])
-def test_body_must_be_a_json_object(server: EmulatorServer, path: str) -> None:
-    broken = httpx.post(server.base_url + path, content=b"{not json", headers=AUTH)
+def test_body_must_be_a_json_object(emulator: EmulatorServer, path: str) -> None:
+    broken = httpx.post(emulator.base_url + path, content=b"{not json", headers=AUTH)
     assert broken.status_code == 400 and broken.json()["detail"] == "body is not valid JSON"
-    listing = httpx.post(server.base_url + path, json=[1, 2], headers=AUTH)
+    listing = httpx.post(emulator.base_url + path, json=[1, 2], headers=AUTH)
     assert listing.status_code == 400 and "JSON object" in listing.json()["detail"]
 
 
 @pytest.mark.parametrize("path", ["/higgsfield/generate", "/higgsfield/ads"])
 @pytest.mark.parametrize("header", [None, "hk-no-scheme", "Basic dXNlcjpwdw==", "Bearer"])
-def test_submissions_need_a_bearer_token(server: EmulatorServer, path: str, header: str | None) -> None:
+def test_submissions_need_a_bearer_token(emulator: EmulatorServer, path: str, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    before = len(server.tasks)
-    response = httpx.post(server.base_url + path, json=generate_body(server), headers=headers)
+    before = len(emulator.tasks)
+    response = httpx.post(emulator.base_url + path, json=generate_body(emulator), headers=headers)
     assert response.status_code == 401
     assert "Bearer" in response.json()["detail"]
-    assert len(server.tasks) == before
+    assert len(emulator.tasks) == before
 
 
-def test_any_bearer_token_is_accepted(server: EmulatorServer) -> None:
+def test_any_bearer_token_is_accepted(emulator: EmulatorServer) -> None:
     response = httpx.post(
-        f"{server.base_url}/higgsfield/generate", json=generate_body(server),
+        f"{emulator.base_url}/higgsfield/generate", json=generate_body(emulator),
         headers={"Authorization": "bearer anything-at-all"},
     )  # fmt: skip
     assert response.status_code == 200
     assert set(response.json()) == {"id"}
 
 
-def test_motions_listing_refuses_a_bad_size(server: EmulatorServer) -> None:
-    response = httpx.get(f"{server.base_url}/motions", params={"size": "-3"})
+def test_motions_listing_refuses_a_bad_size(emulator: EmulatorServer) -> None:
+    response = httpx.get(f"{emulator.base_url}/motions", params={"size": "-3"})
     assert response.status_code == 422
     assert "size" in response.json()["detail"]

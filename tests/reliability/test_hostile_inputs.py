@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -23,17 +22,11 @@ from hfwidgets._client import Client
 from hfwidgets._errors import JournalError
 from hfwidgets._images import load_image, prepare_image
 from hfwidgets._journal import Journal
-from hfwidgets.emulator import EmulatorServer, serve
+from hfwidgets.emulator import EmulatorServer
 
 from .reliability_scenarios import corrupt_journal, gray_ramp, small_png
 
 GENERATE = "POST /higgsfield/generate"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with serve(render=False) as running:
-        yield running
 
 
 @pytest.mark.parametrize("mode", ["I;16", "I", "F"])
@@ -58,14 +51,14 @@ def test_sixteen_bit_png_file_keeps_its_tones(tmp_path: Path) -> None:
 
 
 async def test_history_and_resume_raise_journal_errors_not_sqlite_errors(
-    server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HFWIDGETS_HOME", str(tmp_path))
     corrupt_journal(tmp_path / "journal.sqlite3")
     with pytest.raises(JournalError, match="rename it") as caught:
         hfwidgets.history()
     assert caught.value.path == tmp_path / "journal.sqlite3"
-    client = Client(api_key="hk-emulator", base_url=server.base_url)
+    client = Client(api_key="hk-emulator", base_url=quick_emulator.base_url)
     try:
         with pytest.raises(JournalError, match=r"journal\.sqlite3"):
             await client.resume(timeout=5)
@@ -74,31 +67,35 @@ async def test_history_and_resume_raise_journal_errors_not_sqlite_errors(
         await client.aclose()
 
 
-async def test_the_widgets_show_that_tasks_are_not_journalled(server: EmulatorServer, tmp_path: Path) -> None:
+async def test_the_widgets_show_that_tasks_are_not_journalled(
+    quick_emulator: EmulatorServer, tmp_path: Path
+) -> None:
     from hfwidgets.widgets import AdsPanel, Studio
 
     journal_path = tmp_path / "journal.sqlite3"
     journal_path.mkdir()
-    client = Client(api_key="hk-emulator", base_url=server.base_url, journal=Journal(journal_path))
+    client = Client(api_key="hk-emulator", base_url=quick_emulator.base_url, journal=Journal(journal_path))
     studio = Studio(client=client, resume_pending=False)
     panel = AdsPanel(client=client)
     for widget in (studio, panel):
         assert widget.notice.startswith("⚠") and "not being journalled" in widget.notice, widget.notice
         assert str(journal_path) in widget.notice
     task = await client.generate(small_png(), "Face Punch", seed=3, width=128, height=224)
-    assert task.id in server.tasks and client.spent == 5  # generating still works
+    assert task.id in quick_emulator.tasks and client.spent == 5  # generating still works
     await client.aclose()
 
     healthy = Client(
-        api_key="hk-emulator", base_url=server.base_url, journal=Journal(tmp_path / "ok.sqlite3")
+        api_key="hk-emulator", base_url=quick_emulator.base_url, journal=Journal(tmp_path / "ok.sqlite3")
     )
     assert Studio(client=healthy, resume_pending=False).notice == ""
 
 
-def test_the_emulator_answers_deep_json_with_400_and_huge_bodies_with_413(server: EmulatorServer) -> None:
+def test_the_emulator_answers_deep_json_with_400_and_huge_bodies_with_413(
+    quick_emulator: EmulatorServer,
+) -> None:
     headers = {"Authorization": "Bearer hk-emulator", "Content-Type": "application/json"}
-    url = server.base_url + "/higgsfield/generate"
-    before, tasks = server.counters[GENERATE], len(server.tasks)
+    url = quick_emulator.base_url + "/higgsfield/generate"
+    before, tasks = quick_emulator.counters[GENERATE], len(quick_emulator.tasks)
     deep = httpx.post(url, content=b"[" * 100_000, headers=headers, timeout=30)
     assert deep.status_code == 400 and "nested too deeply" in deep.json()["detail"]
 
@@ -109,5 +106,5 @@ def test_the_emulator_answers_deep_json_with_400_and_huge_bodies_with_413(server
 
     huge = httpx.post(url, content=endless(), headers=headers, timeout=60)  # type: ignore[arg-type]
     assert huge.status_code == 413 and "over 32 MB" in huge.json()["detail"]
-    assert server.counters[GENERATE] == before + 2
-    assert len(server.tasks) == tasks
+    assert quick_emulator.counters[GENERATE] == before + 2
+    assert len(quick_emulator.tasks) == tasks

@@ -31,7 +31,7 @@ from hfwidgets._config import ApiKey
 from hfwidgets._errors import APIError, HiggsfieldError
 from hfwidgets._journal import History, Journal
 from hfwidgets._models import Feed
-from hfwidgets.emulator import EmulatorServer, serve
+from hfwidgets.emulator import EmulatorServer
 
 from .reliability_scenarios import (
     FAST_POLL,
@@ -143,21 +143,15 @@ def other_host() -> Iterator[Recorder]:
         yield record
 
 
-@pytest.fixture(scope="module")
-def emulator_server() -> Iterator[EmulatorServer]:
-    with serve(render=False) as server:
-        yield server
-
-
 # --------------------------------------------------------------------------- where the key goes
 
 
 @pytest.mark.usefixtures("both_transports")
 async def test_the_key_goes_only_to_the_base_url(
-    emulator_server: EmulatorServer, recorder: Recorder, tmp_path: Path, debug_logs: pytest.LogCaptureFixture
+    quick_emulator: EmulatorServer, recorder: Recorder, tmp_path: Path, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     listing = json.dumps([m.to_json() for m in bundled_motions()[:5]]).encode()
-    clip = emulator_server.state.shared_clip().result(timeout=60).raw.read_bytes()
+    clip = quick_emulator.state.shared_clip().result(timeout=60).raw.read_bytes()
     recorder.routes.update(
         {
             "/motions": (200, {"Content-Type": "application/json"}, listing),
@@ -167,7 +161,7 @@ async def test_the_key_goes_only_to_the_base_url(
     )
     client = Client(
         api_key=CANARY,
-        base_url=emulator_server.base_url,
+        base_url=quick_emulator.base_url,
         motions_url=recorder.base_url + "/motions",
         poll=FAST_POLL,
         journal=Journal(tmp_path / "journal.sqlite3"),
@@ -329,12 +323,12 @@ def test_reprs_of_public_objects_never_show_the_key(tmp_path: Path, monkeypatch:
 
 
 def test_widget_state_never_holds_the_key(
-    emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+    quick_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     widgets = pytest.importorskip("hfwidgets.widgets", reason="the widgets are not written yet")
     from ipywidgets.widgets.widget import _instances
 
-    client = Client(api_key=CANARY, base_url=emulator_server.base_url, journal=False)
+    client = Client(api_key=CANARY, base_url=quick_emulator.base_url, journal=False)
     studio = widgets.Studio(client=client, resume_pending=False)
     views = [studio, widgets.MotionGrid(), widgets.ResultView()]
     state = json.dumps({wid: w.get_state() for wid, w in list(_instances.items())}, default=repr)
@@ -356,7 +350,7 @@ def _notebooks() -> list[Path]:
 def test_a_notebook_run_with_the_key_saves_no_trace_of_it(
     notebook: Path | None,
     recorder: Recorder,
-    emulator_server: EmulatorServer,
+    quick_emulator: EmulatorServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -372,13 +366,13 @@ def test_a_notebook_run_with_the_key_saves_no_trace_of_it(
     shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.mp4"))
     home = tmp_path / "home"
     monkeypatch.setenv("OPENAI_HK_API_KEY", CANARY)
-    monkeypatch.setenv("OPENAI_HK_BASE_URL", emulator_server.base_url)  # never the real service
+    monkeypatch.setenv("OPENAI_HK_BASE_URL", quick_emulator.base_url)  # never the real service
     monkeypatch.setenv("HFWIDGETS_MOTIONS_URL", recorder.base_url + "/motions")
     monkeypatch.setenv("HFWIDGETS_HOME", str(home))
 
     document = nbformat.read(work / notebook.name, as_version=4)  # type: ignore[no-untyped-call]
     uses_default_client = any("hfwidgets.run(" in cell.source for cell in document.cells)
-    generated_before = emulator_server.counters["generate"]
+    generated_before = quick_emulator.counters["generate"]
     NotebookClient(
         document, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}
     ).execute()
@@ -394,4 +388,4 @@ def test_a_notebook_run_with_the_key_saves_no_trace_of_it(
             assert CANARY.encode() not in path.read_bytes(), f"{path} holds the key"
     assert recorder.authorizations() == []
     if uses_default_client:  # it really ran with the key, against the emulator standing in for the service
-        assert emulator_server.counters["generate"] > generated_before
+        assert quick_emulator.counters["generate"] > generated_before

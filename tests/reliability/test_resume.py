@@ -61,7 +61,7 @@ SUBMITTER = textwrap.dedent(
 
 
 @pytest.fixture
-def crash_server() -> Iterator[EmulatorServer]:
+def crashing_emulator() -> Iterator[EmulatorServer]:
     with serve(timing=CRASH_TIMING, render=False) as server:
         server.state.shared_clip().result(timeout=60)
         yield server
@@ -97,9 +97,9 @@ def submit_then_kill(server: EmulatorServer, home: Path, count: int) -> int:
 
 
 async def test_a_killed_process_loses_nothing_and_nothing_is_submitted_twice(
-    crash_server: EmulatorServer, tmp_path: Path
+    crashing_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    server, count = crash_server, 100
+    server, count = crashing_emulator, 100
     submit_then_kill(server, tmp_path, count)
 
     journal = Journal(tmp_path / "journal.sqlite3")
@@ -145,8 +145,10 @@ RESUMER = textwrap.dedent(
 )
 
 
-def test_a_new_process_resumes_with_the_blocking_facade(crash_server: EmulatorServer, tmp_path: Path) -> None:
-    server, count = crash_server, 10
+def test_a_new_process_resumes_with_the_blocking_facade(
+    crashing_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    server, count = crashing_emulator, 10
     submit_then_kill(server, tmp_path, count)
     pending = Journal(tmp_path / "journal.sqlite3").pending(server.base_url)
     assert pending

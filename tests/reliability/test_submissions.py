@@ -167,7 +167,7 @@ SHOW_AND_RESUME = textwrap.dedent(
 
 
 @pytest.fixture
-def slow_post_server() -> Iterator[EmulatorServer]:
+def slow_post_emulator() -> Iterator[EmulatorServer]:
     with serve(timing=Timing(queued=0.05, in_progress=0.3), render=False) as server:
         server.faults.delay("generate", 3.0, count=1)
         yield server
@@ -206,9 +206,9 @@ def show_and_resume(server: EmulatorServer, home: Path) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_sigkill_between_sending_the_post_and_its_answer(
-    slow_post_server: EmulatorServer, tmp_path: Path
+    slow_post_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    server = slow_post_server
+    server = slow_post_emulator
     process = start_submitter(server, tmp_path)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
@@ -229,9 +229,9 @@ def test_sigkill_between_sending_the_post_and_its_answer(
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_ctrl_c_in_run_after_the_post_left_says_so_and_books_it(
-    slow_post_server: EmulatorServer, tmp_path: Path
+    slow_post_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
-    server = slow_post_server
+    server = slow_post_emulator
     process = start_submitter(server, tmp_path)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)

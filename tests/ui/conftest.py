@@ -5,7 +5,7 @@ Every test here is marked `ui`. The folder is skipped only when no Chromium is i
 (`scripts/setup.sh` installs it, so CI has it).
 
 Shared for the whole session, to keep the wall time low on two cores:
-- `ui_emulator`: the emulator the keyed servers' kernels use (short timings);
+- `ui_emulator` (defined in tests/conftest.py): the emulator the keyed servers' kernels use (short timings);
 - `lab`: JupyterLab with `OPENAI_HK_API_KEY=hk-ui-test-...` pointing at `ui_emulator`;
 - `lab_without_key`: JupyterLab with no key at all (kernels use their home's background emulator);
 - `notebook7`: Notebook 7, keyed like `lab`;
@@ -39,7 +39,6 @@ from .ui_harness import (
     JupyterServer,
     NotebookPage,
     OpenNotebook,
-    fast_timing,
     find_chromium,
     isolate,
     jupyter_server,
@@ -72,18 +71,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def ui_key() -> str:
     """The key given to the keyed servers' kernels (never a real one)."""
     return UI_KEY_PREFIX + uuid.uuid4().hex[:12]
-
-
-@pytest.fixture(scope="session")
-def ui_emulator() -> Iterator[EmulatorServer]:
-    """The emulator the keyed servers' kernels talk to. Tests that turn fault knobs clear
-    them when done. Rendering is off (every task reuses one small 5 s clip): rendering a
-    full-size video costs seconds of CPU per task; a test that shows the user's own image
-    turns it on (`state.render`)."""
-    from hfwidgets.emulator import serve
-
-    with serve(timing=fast_timing(), render=False) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -135,27 +122,6 @@ def notebook7(
     """Notebook 7 whose kernels use `ui_emulator` with a test key."""
     home = tmp_path_factory.mktemp("hfwidgets-home-nb7")
     yield from _server("notebook", tmp_path_factory, notebooks_root, keyed_env(ui_emulator, ui_key, home))
-
-
-@pytest.fixture(scope="session")
-def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 640x480 JPEG made with Pillow: a small landscape, what a person would upload."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (640, 480))
-    draw = ImageDraw.Draw(image)
-    for y in range(300):  # sky, dusk at the top
-        draw.line([(0, y), (639, y)], fill=(70 + y // 3, 110 + y // 4, 190 - y // 6))
-    draw.ellipse((430, 70, 530, 170), fill=(255, 214, 110))  # sun
-    draw.polygon([(0, 300), (150, 170), (290, 300)], fill=(86, 96, 130))  # mountains
-    draw.polygon([(200, 300), (380, 140), (560, 300)], fill=(70, 80, 118))
-    draw.rectangle((0, 300, 639, 479), fill=(70, 130, 70))  # meadow
-    draw.rectangle((90, 330, 210, 420), fill=(200, 90, 60))  # a house
-    draw.polygon([(80, 330), (150, 280), (220, 330)], fill=(120, 50, 40))
-    draw.rectangle((135, 370, 165, 420), fill=(80, 50, 30))
-    path = tmp_path_factory.mktemp("images") / "sunny.jpg"
-    image.save(path, "JPEG", quality=85)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -164,7 +164,7 @@ def differing_rows(region: Locator) -> list[str]:
 
 
 def test_compare_in_jupyterlab_without_key(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path, axe_script: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo_file: Path, axe_script: Path
 ) -> None:
     cells = [
         "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio",
@@ -179,7 +179,7 @@ def test_compare_in_jupyterlab_without_key(
     ui = StudioUI(output_area(page, "jupyter", motions(page)))
     assert notebook.kernel.value("studio.client.emulated") is True
     make_results(
-        ui, photo, lambda: notebook.kernel.value("{'results': len(studio.results), 'seed': studio.seed}")
+        ui, photo_file, lambda: notebook.kernel.value("{'results': len(studio.results), 'seed': studio.seed}")
     )
 
     region = open_comparison(ui, (1, 3))
@@ -267,7 +267,7 @@ def marimo_without_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mar
 
 
 def test_compare_in_marimo_without_key(
-    marimo_without_key: MarimoServer, open_app: OpenApp, photo: Path
+    marimo_without_key: MarimoServer, open_app: OpenApp, photo_file: Path
 ) -> None:
     reports = marimo_without_key.reports
     reports.clear("studio_app")
@@ -275,7 +275,7 @@ def test_compare_in_marimo_without_key(
     motions(page).first.wait_for(timeout=90_000)
     assert reports.read("studio_app", "facts", timeout=60)["emulated"] is True
     ui = StudioUI(output_area(page, "marimo", motions(page)))
-    make_results(ui, photo, lambda: reports.read("studio_app", "facts"))
+    make_results(ui, photo_file, lambda: reports.read("studio_app", "facts"))
 
     region = open_comparison(ui, (1, 3))
     facts = poll(

@@ -30,7 +30,7 @@ def hostile_emulator() -> Iterator[EmulatorServer]:
 
 
 def test_markup_in_a_motion_name_and_a_prompt_shows_as_text(
-    lab: JupyterServer, open_notebook: OpenNotebook, hostile_emulator: EmulatorServer, photo: Path
+    lab: JupyterServer, open_notebook: OpenNotebook, hostile_emulator: EmulatorServer, photo_file: Path
 ) -> None:
     write_notebook(
         lab.root_dir / "hostile.ipynb",
@@ -51,7 +51,7 @@ def test_markup_in_a_motion_name_and_a_prompt_shows_as_text(
 
     choose_motion(studio.scope, HOSTILE_NAME)
     notebook.kernel.wait_for(f"studio.motion is not None and studio.motion.id == {HOSTILE_ID!r}")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     prompt = studio.scope.get_by_role("textbox", name="Prompt", exact=True)
     prompt.fill(HOSTILE_PROMPT)
     prompt.press("Tab")

@@ -29,7 +29,7 @@ def expiring(ui_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
 def test_a_kept_video_plays_and_saves_from_the_history_after_its_link_expired(
     lab: JupyterServer,
     open_notebook: OpenNotebook,
-    photo: Path,
+    photo_file: Path,
     expiring: EmulatorServer,
     tmp_path: Path,
     browser_context: BrowserContext,
@@ -47,7 +47,7 @@ def test_a_kept_video_plays_and_saves_from_the_history_after_its_link_expired(
     first_view = StudioUI(output_area(notebook.page, "jupyter", motions(notebook.page)))
     first_view.wait_rendered()
     choose_motion(first_view.scope, "Face Punch")
-    first_view.choose_first_frame(photo)
+    first_view.choose_first_frame(photo_file)
     first_view.button("Generate").click()
     first_view.wait_video_playing()
     kernel = notebook.kernel

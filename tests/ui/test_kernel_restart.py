@@ -15,7 +15,7 @@ from .ui_harness import JupyterServer, OpenNotebook, write_notebook
 
 
 def test_resume_in_a_restarted_kernel_returns_the_task_made_before_the_restart(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path, tmp_path: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo_file: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
     cells = [
@@ -34,7 +34,7 @@ def test_resume_in_a_restarted_kernel_returns_the_task_made_before_the_restart(
         studio = StudioUI(output_area(notebook.page, "jupyter", motions(notebook.page)))
         studio.wait_rendered()
         choose_motion(studio.scope, "Face Punch")
-        studio.choose_first_frame(photo)
+        studio.choose_first_frame(photo_file)
         studio.button("Generate").click()
         task_id = notebook.kernel.wait_for("studio.entries and studio.entries[-1].task_id", timeout=60)
         journal = Journal(home / "journal.sqlite3")

@@ -68,7 +68,11 @@ def test_harness_runs_cells_and_reads_the_same_kernel(
 
 
 def test_cancel_says_the_task_goes_on_on_the_server(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path, reset_faults: EmulatorServer, tmp_path: Path
+    lab: JupyterServer,
+    open_notebook: OpenNotebook,
+    photo_file: Path,
+    reset_faults: EmulatorServer,
+    tmp_path: Path,
 ) -> None:
     # The stalled task stays pending in the journal: a private HFWIDGETS_HOME keeps later
     # Studios of this server from picking it up.
@@ -76,7 +80,7 @@ def test_cancel_says_the_task_goes_on_on_the_server(
     reset_faults.faults.stall_tasks(1)  # the next task stays in_progress forever
     notebook, studio = open_studio(open_notebook, lab, "cancel.ipynb", cells)
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     submitted = reset_faults.counters["generate"]
 
     studio.button("Generate").click()
@@ -104,13 +108,13 @@ def test_cancel_says_the_task_goes_on_on_the_server(
 def test_api_error_shows_inside_the_studio(
     lab: JupyterServer,
     open_notebook: OpenNotebook,
-    photo: Path,
+    photo_file: Path,
     reset_faults: EmulatorServer,
     status_code: int,
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab, f"error_{status_code}.ipynb", [STUDIO_CELL])
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     if status_code == 402:
         reset_faults.faults.credits = 0  # every call costs more than the account holds
     else:
@@ -127,11 +131,11 @@ def test_api_error_shows_inside_the_studio(
 
 
 def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab: JupyterServer, open_notebook: OpenNotebook, photo_file: Path
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab, "saved_studio.ipynb", [STUDIO_CELL])
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     for run in range(1, 4):
         studio.button("Generate").click()
         notebook.kernel.wait_for(f"len(studio.results) == {run}", timeout=60, what=f"result {run}")
@@ -175,7 +179,7 @@ def test_saved_notebook_with_three_results_is_small_and_holds_no_key_or_media(
 
 
 def test_no_key_demo_on_a_remote_kernel_shows_previews_and_plays(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo_file: Path
 ) -> None:
     """No key: the Studio uses the home's emulator, started by the kernel, on a port the page cannot reach
     here (as with JupyterHub, Colab or a remote VS Code): its media must come over the widget
@@ -189,7 +193,7 @@ def test_no_key_demo_on_a_remote_kernel_shows_previews_and_plays(
     assert stderr.count() == 0, stderr.all_inner_texts()
     wait_until(studio.loaded_previews, timeout=30, what="a motion preview to load")
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     studio.button("Generate").click()
     video = studio.wait_video_playing()
     assert video["src"].startswith("blob:"), video["src"]

@@ -111,10 +111,10 @@ def assert_first_frame_is(kernel: KernelProbe, frame_of: str, photo: Path) -> No
 
 
 def test_big_phone_photos_become_the_first_frame_in_jupyterlab(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path, phone_photos: dict[str, Path]
+    lab: JupyterServer, open_notebook: OpenNotebook, photo_file: Path, phone_photos: dict[str, Path]
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab, "phone_photos.ipynb", [STUDIO_CELL])
-    studio.choose_first_frame(photo)  # a small photo first: the one that used to stay chosen
+    studio.choose_first_frame(photo_file)  # a small photo first: the one that used to stay chosen
     frame = "studio._frames.frames['first']"
     for kind in ("jpeg", "png"):
         seconds = choose_by_label(studio.scope, phone_photos[kind])
@@ -149,7 +149,7 @@ def test_a_big_png_becomes_the_first_frame_in_voila(
 
 
 def test_a_heic_photo_is_read_in_the_kernel_and_a_broken_file_is_refused_by_name(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path, tmp_path: Path
+    lab: JupyterServer, open_notebook: OpenNotebook, photo_file: Path, tmp_path: Path
 ) -> None:
     """Chromium cannot decode HEIC: the file goes as it is and the kernel reads it (the heic
     extra). A file nobody can read gets a message naming it, and the earlier photo is shown
@@ -187,19 +187,19 @@ def test_a_heic_photo_is_read_in_the_kernel_and_a_broken_file_is_refused_by_name
 
 
 def test_a_big_png_becomes_the_first_frame_in_marimo(
-    marimo: MarimoServer, open_app: OpenApp, phone_photos: dict[str, Path], photo: Path
+    marimo: MarimoServer, open_app: OpenApp, phone_photos: dict[str, Path], photo_file: Path
 ) -> None:
     marimo.reports.clear("studio_app")
     page = open_app(marimo, marimo.url("studio_app.py")).page
     motions(page).get_by_role("option").first.wait_for(timeout=90_000)
-    photo = phone_photos["png"]
-    seconds = choose_by_label(page.locator("marimo-anywidget"), photo)
-    print(f"marimo, {photo.name}: preview after {seconds:.2f} s")
+    photo_file = phone_photos["png"]
+    seconds = choose_by_label(page.locator("marimo-anywidget"), photo_file)
+    print(f"marimo, {photo_file.name}: preview after {seconds:.2f} s")
 
     def first_frame() -> Any:
         return marimo.reports.read("studio_app", "facts")["first_frame"]
 
     frame = wait_until(first_frame, timeout=30, what="the first frame in marimo's kernel")
-    assert frame["name"] == photo.name
+    assert frame["name"] == photo_file.name
     width, height = frame["size"]
     assert min(width, height) == 2048 and abs(width / height - 4500 / 3400) < 0.01, frame

@@ -104,7 +104,7 @@ def check_sketches_in_view(studio: StudioUI) -> list[str]:
 
 
 def test_sketches_on_my_image_in_jupyterlab_without_a_key(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo_file: Path
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab_without_key, "sketch.ipynb")
     page = notebook.page
@@ -113,7 +113,7 @@ def test_sketches_on_my_image_in_jupyterlab_without_a_key(
     assert studio.scope.get_by_role("img", name=re.compile(r"^Sketch of ")).count() == 0
     wait_previews_settled(studio)
 
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     toggle.wait_for()
     assert toggle.is_checked()  # on by default once an image is chosen
     names = check_sketches_in_view(studio)
@@ -179,7 +179,7 @@ def test_sketches_on_my_image_in_jupyterlab_without_a_key(
 
 
 def test_usually_then_progress_then_a_full_bar_in_jupyterlab_without_a_key(
-    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab_without_key: JupyterServer, open_notebook: OpenNotebook, photo_file: Path
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab_without_key, "eta.ipynb")
     studio.status.get_by_text(USUALLY).wait_for()
@@ -188,7 +188,7 @@ def test_usually_then_progress_then_a_full_bar_in_jupyterlab_without_a_key(
     assert usually in studio.status.inner_text()
 
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     studio.button("Generate").click()
     bar = studio.scope.get_by_role("progressbar", name="Progress", exact=True)
     bar.wait_for()
@@ -205,7 +205,7 @@ def slow_reads(ui_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
 
 
 def test_a_task_past_its_window_says_so_then_the_bar_ends_full(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path, slow_reads: EmulatorServer
+    lab: JupyterServer, open_notebook: OpenNotebook, photo_file: Path, slow_reads: EmulatorServer
 ) -> None:
     # Tasks here usually take 1–3 s (the client's priors); the emulator's take about 1.5 s.
     cell = (
@@ -219,7 +219,7 @@ def test_a_task_past_its_window_says_so_then_the_bar_ends_full(
     studio = StudioUI(output_area(notebook.page, "jupyter", motions(notebook.page)))
     studio.wait_rendered()
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     # The task itself is quick; the first read of its state takes longer than the whole window.
     high = notebook.kernel.value("studio.client.expected_window('lite')[1]")
     slow_reads.faults.delay("feed", high + 2.0, count=1)
@@ -258,7 +258,7 @@ def fresh_facts(reports: Reports) -> dict[str, Any]:
 
 
 def test_sketches_and_progress_in_marimo_without_a_key(
-    marimo_without_key: MarimoServer, open_app: OpenApp, photo: Path
+    marimo_without_key: MarimoServer, open_app: OpenApp, photo_file: Path
 ) -> None:
     marimo_without_key.reports.clear("sketch_app")
     app_page = open_app(marimo_without_key, marimo_without_key.url("sketch_app.py"))
@@ -268,7 +268,7 @@ def test_sketches_and_progress_in_marimo_without_a_key(
     studio.status.get_by_text(USUALLY).wait_for()
     wait_previews_settled(studio)
 
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     assert studio.scope.get_by_role("checkbox", name=SKETCH_TOGGLE, exact=True).is_checked()
     check_sketches_in_view(studio)
     punch = sketch_of(studio.scope, "Face Punch")

@@ -165,7 +165,7 @@ def flow(
     browser_context: BrowserContext,
     rendering_emulator: EmulatorServer,
     flow_notebook: str,
-    photo: Path,
+    photo_file: Path,
 ) -> Iterator[Flow]:
     case: Case = request.param
     browser_context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -174,7 +174,7 @@ def flow(
     try:
         flow = _open(case, page, request, flow_notebook, closers)
         try:
-            _run_flow(flow, photo)
+            _run_flow(flow, photo_file)
         except Exception:
             _describe_failure(flow)
             raise

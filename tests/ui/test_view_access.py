@@ -192,11 +192,11 @@ _RECORD_STATUS_JS = """(region) => {
 
 
 def test_one_generation_is_announced_calmly(
-    lab: JupyterServer, open_notebook: OpenNotebook, photo: Path
+    lab: JupyterServer, open_notebook: OpenNotebook, photo_file: Path
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab, "live_region.ipynb", [STUDIO_CELL])
     choose_motion(studio.scope, "Face Punch")
-    studio.choose_first_frame(photo)
+    studio.choose_first_frame(photo_file)
     region = studio.status
     notebook.page.wait_for_function("(el) => /pts/.test(el.textContent)", arg=region.element_handle())
     region.evaluate(_RECORD_STATUS_JS)

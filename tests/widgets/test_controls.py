@@ -42,8 +42,8 @@ def test_presets_match_exact_sizes_only() -> None:
     assert preset_of(100, 100) == CUSTOM_SIZE
 
 
-def test_a_preset_sets_the_size_and_a_typed_size_the_preset(fresh_emulator: object) -> None:
-    studio = Studio(fresh_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
+def test_a_preset_sets_the_size_and_a_typed_size_the_preset(private_emulator: object) -> None:
+    studio = Studio(private_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
     studio.size = "1:1"
     assert (studio.width, studio.height) == SIZE_PRESETS["1:1"]
     studio.width = 1000
@@ -52,8 +52,8 @@ def test_a_preset_sets_the_size_and_a_typed_size_the_preset(fresh_emulator: obje
     assert studio.size == "16:9"
 
 
-def test_apply_shows_values_and_keeps_the_seed(fresh_emulator: object) -> None:
-    studio = Studio(fresh_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
+def test_apply_shows_values_and_keeps_the_seed(private_emulator: object) -> None:
+    studio = Studio(private_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
     studio.apply(ControlValues("turbo", 321, 1024, 1024, "hi", False))
     assert (studio.model, studio.seed, studio.prompt, studio.enhance_prompt) == ("turbo", 321, "hi", False)
     assert studio.keep_seed and studio.size == "1:1"
@@ -61,8 +61,8 @@ def test_apply_shows_values_and_keeps_the_seed(fresh_emulator: object) -> None:
         studio.apply(ControlValues("ultra", 1, 1024, 1024, "", True))
 
 
-def test_the_model_changes_the_cost_line(fresh_emulator: object) -> None:
-    studio = Studio(fresh_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
+def test_the_model_changes_the_cost_line(private_emulator: object) -> None:
+    studio = Studio(private_emulator.client(), resume_pending=False)  # type: ignore[attr-defined]
     assert "5 pts (lite)" in studio.cost["text"]
     studio.model = "standard"
     assert "10 pts (standard)" in studio.cost["text"]
@@ -84,12 +84,12 @@ def test_the_model_changes_the_cost_line(fresh_emulator: object) -> None:
     ],
 )
 async def test_bad_studio_arguments_are_validation_errors_naming_the_field(
-    client: Client, arguments: dict[str, Any], field: str
+    private_client: Client, arguments: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        Studio(client, **arguments)
+        Studio(private_client, **arguments)
     assert caught.value.field == field
-    studio = Studio(client)
+    studio = Studio(private_client)
     name, value = next(iter(arguments.items()))
     before = getattr(studio, name)
     with pytest.raises(ValidationError) as caught:
@@ -97,23 +97,23 @@ async def test_bad_studio_arguments_are_validation_errors_naming_the_field(
     assert caught.value.field == name and getattr(studio, name) == before
 
 
-async def test_bad_ads_panel_arguments_are_validation_errors_naming_the_field(client: Client) -> None:
+async def test_bad_ads_panel_arguments_are_validation_errors_naming_the_field(private_client: Client) -> None:
     with pytest.raises(ValidationError) as caught:
-        AdsPanel(client, template_id=5)  # type: ignore[arg-type]
+        AdsPanel(private_client, template_id=5)  # type: ignore[arg-type]
     assert caught.value.field == "template_id"
-    panel = AdsPanel(client)
+    panel = AdsPanel(private_client)
     with pytest.raises(ValidationError) as caught:
         panel.size = "1001x1000"
     assert caught.value.field == "size" and panel.size == "1024x1024"
 
 
 async def test_a_bad_value_from_the_view_is_shown_reverted_and_stops_the_generate_it_came_with(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    client = fast_client(fresh_emulator)
+    client = fast_client(private_emulator)
     studio = Studio(client, motion="Face Punch", resume_pending=False)
     await asyncio.gather(*studio._background)
-    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     width = studio.width
     sent: list[object] = []
     studio.send_state = lambda key=None: sent.append(key)
@@ -122,41 +122,43 @@ async def test_a_bad_value_from_the_view_is_shown_reverted_and_stops_the_generat
     assert studio.width == width and ["width", "height"] in sent  # the view gets the kept value back
     from_view(studio, {"type": "generate"})  # the click that committed it
     assert "width=700" in studio.errors.message and studio.busy == ""
-    assert fresh_emulator.counters.get("POST /higgsfield/generate", 0) == 0
+    assert private_emulator.counters.get("POST /higgsfield/generate", 0) == 0
     # The view shows the kept size again: the next click generates with it.
     from_view(studio, {"type": "generate"})
     feed = await studio.wait()
-    assert feed is not None and fresh_emulator.tasks[feed.id].params["width"] == width
+    assert feed is not None and private_emulator.tasks[feed.id].params["width"] == width
     await client.aclose()
 
 
 def test_numpy_integers_are_ints_and_integral_floats_refused_in_all_four_entry_points(
-    fresh_emulator: EmulatorServer, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_emulator: EmulatorServer, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     numpy_options = {"seed": np.int64(5), "width": np.int32(736), "height": np.uint16(1312)}
-    client = fast_client(fresh_emulator, journal=False)
+    client = fast_client(private_emulator, journal=False)
 
-    request = GenerateRequest(photo, "Face Punch", **numpy_options)
+    request = GenerateRequest(photo_bytes, "Face Punch", **numpy_options)
     assert [type(value) for value in (request.seed, request.width, request.height)] == [int, int, int]
-    task = asyncio.run(client.generate(photo, "Face Punch", **numpy_options))
-    feed = hfwidgets.run(photo, "Face Punch", client=client, progress=False, timeout=60, **numpy_options)
-    studio = Studio(client, motion="Face Punch", image=photo, resume_pending=False, **numpy_options)
+    task = asyncio.run(client.generate(photo_bytes, "Face Punch", **numpy_options))
+    feed = hfwidgets.run(
+        photo_bytes, "Face Punch", client=client, progress=False, timeout=60, **numpy_options
+    )
+    studio = Studio(client, motion="Face Punch", image=photo_bytes, resume_pending=False, **numpy_options)
     assert [type(getattr(studio, name)) for name in numpy_options] == [int, int, int]
     assert "seed=5," in studio.copy_as_code() and "np." not in studio.copy_as_code()
     for task_id in (task.id, feed.id):
-        sent = fresh_emulator.tasks[task_id].params
+        sent = private_emulator.tasks[task_id].params
         assert (sent["seed"], sent["width"], sent["height"]) == (5, 736, 1312)
 
-    before = fresh_emulator.counters.get("POST /higgsfield/generate", 0)
+    before = private_emulator.counters.get("POST /higgsfield/generate", 0)
     attempts: list[Callable[[], object]] = [
-        lambda: GenerateRequest(photo, "Face Punch", seed=3.0),  # type: ignore[arg-type]
-        lambda: asyncio.run(client.generate(photo, "Face Punch", seed=3.0)),  # type: ignore[arg-type]
-        lambda: hfwidgets.run(photo, "Face Punch", seed=3.0, client=client, progress=False),  # type: ignore[arg-type]
+        lambda: GenerateRequest(photo_bytes, "Face Punch", seed=3.0),  # type: ignore[arg-type]
+        lambda: asyncio.run(client.generate(photo_bytes, "Face Punch", seed=3.0)),  # type: ignore[arg-type]
+        lambda: hfwidgets.run(photo_bytes, "Face Punch", seed=3.0, client=client, progress=False),  # type: ignore[arg-type]
         lambda: Studio(client, seed=3.0, resume_pending=False),  # type: ignore[arg-type]
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError) as caught:
             attempt()
         assert caught.value.field == "seed" and "an int" in caught.value.allowed
-    assert fresh_emulator.counters.get("POST /higgsfield/generate", 0) == before
+    assert private_emulator.counters.get("POST /higgsfield/generate", 0) == before

@@ -88,16 +88,16 @@ def test_one_default_client_per_base_url_and_key(
     assert _default_client.default_client(journal=False) is not second  # options: a client of its own
 
 
-async def test_the_cost_line_shows_what_the_guard_allows(fresh_emulator: EmulatorServer) -> None:
-    client = fast_client(fresh_emulator, budget=30)
+async def test_the_cost_line_shows_what_the_guard_allows(private_emulator: EmulatorServer) -> None:
+    client = fast_client(private_emulator, budget=30)
     image = png_bytes()
     try:
         # 5 points uncertain: the connection dropped after the service took the task.
-        fresh_emulator.faults.drop_connection("generate", processed=True)
+        private_emulator.faults.drop_connection("generate", processed=True)
         with pytest.raises(SubmissionUncertain):
             await client.generate(image, "Face Punch", width=256, height=256)
         # 5 points in flight: a submission the service is slow to answer.
-        fresh_emulator.faults.delay("generate", 30.0, count=1)
+        private_emulator.faults.delay("generate", 30.0, count=1)
         studio = Studio(client, image=image, motion="Face Punch", resume_pending=False)
         explorer = Explorer(image, ["Face Punch", "Eyes In"], [1, 2, 3], client=client)  # 6 x 5 points
         loop = asyncio.get_running_loop()
@@ -130,5 +130,5 @@ async def test_the_cost_line_shows_what_the_guard_allows(fresh_emulator: Emulato
         studio.cancel()
         sending.cancel()
     finally:
-        fresh_emulator.faults.clear()
+        private_emulator.faults.clear()
         await client.aclose()

@@ -21,22 +21,26 @@ if TYPE_CHECKING:
 GENERATE = "POST /higgsfield/generate"
 
 
-async def test_two_motions_by_two_seeds(client: Client, fresh_emulator: EmulatorServer, photo: bytes) -> None:
-    explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
+async def test_two_motions_by_two_seeds(
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
+) -> None:
+    explorer = Explorer(
+        photo_bytes, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=private_client
+    )
     assert explorer.price == 20
     assert "This run: 20 pts (4 × lite)" in explorer.cost["text"]
-    assert fresh_emulator.counters.get(GENERATE, 0) == 0  # nothing sent before Run
+    assert private_emulator.counters.get(GENERATE, 0) == 0  # nothing sent before Run
 
     feeds = await explorer.wait()
 
     assert len(feeds) == 4 and all(f.status == "completed" and f.video_url for f in feeds)
     sent = {
-        (fresh_emulator.tasks[f.id].params["motion_id"], fresh_emulator.tasks[f.id].params["seed"])
+        (private_emulator.tasks[f.id].params["motion_id"], private_emulator.tasks[f.id].params["seed"])
         for f in feeds
     }
     ids = [resolve_motion(m).id for m in ("Face Punch", "Bullet Time")]
     assert sent == {(m, s) for m in ids for s in (1, 2)}
-    assert fresh_emulator.counters.get(GENERATE, 0) == 4
+    assert private_emulator.counters.get(GENERATE, 0) == 4
     assert len(explorer.cell_list) == 4
     assert all(
         cell.view.fields["video_url"] == cell.feed.video_url for cell in explorer.cell_list if cell.feed
@@ -44,32 +48,32 @@ async def test_two_motions_by_two_seeds(client: Client, fresh_emulator: Emulator
     assert [c["video_url"] for c in explorer.cells] == [
         c.feed.video_url for c in explorer.cell_list if c.feed
     ]
-    assert client.spent == 20
+    assert private_client.spent == 20
     state = json.dumps(explorer.get_state(), default=str)
     assert "base64" not in state and "hk-emulator" not in state
 
 
 async def test_the_whole_run_is_refused_when_over_budget(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    client = fast_client(fresh_emulator, budget=15)
+    client = fast_client(private_emulator, budget=15)
     try:
-        explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
+        explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], seeds=[1, 2], client=client)
         assert "over budget" in explorer.cost["warning"]
         from_view(explorer, {"type": "generate"})
         assert "BudgetExceeded" in explorer.errors.message
         with pytest.raises(BudgetExceeded, match="refused before sending"):
             await explorer.wait()
-        assert fresh_emulator.counters.get(GENERATE, 0) == 0
+        assert private_emulator.counters.get(GENERATE, 0) == 0
     finally:
         await client.aclose()
 
 
 async def test_errors_stay_in_their_cell(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    fresh_emulator.faults.task_outcome("failed", count=1)
-    explorer = Explorer(photo, motions=["Face Punch"], seeds=[5, 6], client=client)
+    private_emulator.faults.task_outcome("failed", count=1)
+    explorer = Explorer(photo_bytes, motions=["Face Punch"], seeds=[5, 6], client=private_client)
     feeds = await explorer.wait()
     statuses = sorted(f.status for f in feeds)
     assert statuses == ["completed", "failed"]
@@ -80,28 +84,28 @@ async def test_errors_stay_in_their_cell(
     assert "1 failed" in explorer.status
 
 
-def test_arguments_are_checked_before_anything(photo: bytes, client: Client) -> None:
+def test_arguments_are_checked_before_anything(photo_bytes: bytes, private_client: Client) -> None:
     with pytest.raises(ValidationError, match="motions"):
-        Explorer(photo, motions=[], client=client)
+        Explorer(photo_bytes, motions=[], client=private_client)
     with pytest.raises(ValidationError, match="seed"):
-        Explorer(photo, motions=["Face Punch"], seeds=[0], client=client)
+        Explorer(photo_bytes, motions=["Face Punch"], seeds=[0], client=private_client)
     with pytest.raises(ValidationError, match="model"):
-        Explorer(photo, motions=["Face Punch"], model="fast", client=client)
+        Explorer(photo_bytes, motions=["Face Punch"], model="fast", client=private_client)
     with pytest.raises(TypeError):
-        Explorer(photo, motions=["Face Punch"], sedes=[1], client=client)  # type: ignore[call-arg]
+        Explorer(photo_bytes, motions=["Face Punch"], sedes=[1], client=private_client)  # type: ignore[call-arg]
 
 
-def test_repr_is_stable(photo: bytes, client: Client) -> None:
-    explorer = Explorer(photo, motions=["Face Punch", "Bullet Time"], client=client)
+def test_repr_is_stable(photo_bytes: bytes, private_client: Client) -> None:
+    explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], client=private_client)
     assert repr(explorer) == (
         "Explorer(motions=['Face Punch', 'Bullet Time'], seeds=1, model='lite', cells=2, done=0)"
     )
 
 
 async def test_the_options_are_traits_and_the_run_sends_what_they_hold(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    explorer = Explorer(photo, motions=["Face Punch"], seeds=[3, 4], client=client)
+    explorer = Explorer(photo_bytes, motions=["Face Punch"], seeds=[3, 4], client=private_client)
     changes: list[str] = []
     explorer.observe(lambda change: changes.append(change["name"]), names=["model", "prompt"])
     with pytest.raises(ValidationError, match="multiple of 8") as refused:
@@ -111,7 +115,7 @@ async def test_the_options_are_traits_and_the_run_sends_what_they_hold(
     explorer.prompt = "the cat looks up"
     explorer.enhance_prompt = False  # the prompt is sent as it is
     assert changes == ["model", "prompt"]
-    assert "2 × turbo" in explorer.cost["text"] and explorer.price == 2 * client.price("turbo")
+    assert "2 × turbo" in explorer.cost["text"] and explorer.price == 2 * private_client.price("turbo")
     assert explorer.get_state()["busy"] == Busy.IDLE
 
     run = explorer.generate()
@@ -120,7 +124,7 @@ async def test_the_options_are_traits_and_the_run_sends_what_they_hold(
     feeds = await explorer.wait()
 
     assert explorer.busy == Busy.DONE and explorer.get_state()["busy"] == "done"
-    sent = [fresh_emulator.tasks[f.id].params for f in feeds]
+    sent = [private_emulator.tasks[f.id].params for f in feeds]
     assert {p["model"] for p in sent} == {"turbo"} and {p["prompt"] for p in sent} == {"the cat looks up"}
     assert sorted(p["seed"] for p in sent) == [3, 4]
-    assert fresh_emulator.counters.get(GENERATE, 0) == 2
+    assert private_emulator.counters.get(GENERATE, 0) == 2

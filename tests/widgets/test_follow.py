@@ -62,11 +62,11 @@ def test_a_status_said_by_the_caller_is_not_said_again() -> None:
 
 
 async def test_one_generation_changes_the_studio_status_a_few_times_only(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
     from .test_studio import click, make_studio
 
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     shown: list[str] = []
     result_lines: list[str] = []
     studio.observe(lambda change: shown.append(change["new"]), names="status")

@@ -25,9 +25,9 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     return image.size
 
 
-def test_a_file_is_loaded_once_and_only_its_name_and_size_are_synced(photo: bytes) -> None:
+def test_a_file_is_loaded_once_and_only_its_name_and_size_are_synced(photo_bytes: bytes) -> None:
     widget = ImageInput()
-    upload(widget, "first", "cat.png", photo)
+    upload(widget, "first", "cat.png", photo_bytes)
     assert len(widget.value) == 1
     loaded = widget.value[0]
     assert loaded.size == (320, 240) and loaded.format == "PNG"
@@ -41,9 +41,9 @@ def test_a_file_is_loaded_once_and_only_its_name_and_size_are_synced(photo: byte
     assert widget.errors.message == ""
 
 
-def test_the_preview_is_sent_over_the_channel_on_request(photo: bytes) -> None:
+def test_the_preview_is_sent_over_the_channel_on_request(photo_bytes: bytes) -> None:
     widget = ImageInput()
-    upload(widget, "first", "cat.png", photo)
+    upload(widget, "first", "cat.png", photo_bytes)
     sent = sent_to_view(widget)
     key = widget.frames[0]["preview"].removeprefix("media:")
     from_view(widget, {"type": "media", "key": key})
@@ -52,28 +52,28 @@ def test_the_preview_is_sent_over_the_channel_on_request(photo: bytes) -> None:
     assert buffers == [widget.thumbnails[0]]
 
 
-def test_value_is_observable(photo: bytes) -> None:
+def test_value_is_observable(photo_bytes: bytes) -> None:
     widget = ImageInput()
     seen: list[int] = []
     widget.observe(lambda change: seen.append(len(change["new"])), names="value")
-    upload(widget, "first", "a.png", photo)
+    upload(widget, "first", "a.png", photo_bytes)
     upload(widget, "last", "b.png", png_bytes(color=(0, 0, 255)))
     from_view(widget, {"type": "clear_frame", "frame": "last"})
     assert seen == [1, 2, 1]
     assert widget.sources == ["a.png"]
 
 
-def test_first_and_last_frames_in_order(photo: bytes) -> None:
+def test_first_and_last_frames_in_order(photo_bytes: bytes) -> None:
     widget = ImageInput()
-    upload(widget, "first", "first.png", photo)
+    upload(widget, "first", "first.png", photo_bytes)
     upload(widget, "last", "last.png", png_bytes(640, 480))
     assert widget.sources == ["first.png", "last.png"]
     assert [img.size for img in widget.value] == [(320, 240), (640, 480)]
 
 
-def test_a_last_frame_alone_is_not_used_and_says_so(photo: bytes) -> None:
+def test_a_last_frame_alone_is_not_used_and_says_so(photo_bytes: bytes) -> None:
     widget = ImageInput()
-    upload(widget, "last", "last.png", photo)
+    upload(widget, "last", "last.png", photo_bytes)
     assert widget.value == []
     assert "first frame" in widget.errors.message
 
@@ -111,17 +111,17 @@ def test_a_file_that_is_not_an_image_is_refused() -> None:
     assert "first frame" in widget.errors.message
 
 
-def test_clear(photo: bytes) -> None:
+def test_clear(photo_bytes: bytes) -> None:
     widget = ImageInput()
-    upload(widget, "first", "cat.png", photo)
+    upload(widget, "first", "cat.png", photo_bytes)
     from_view(widget, {"type": "clear_frame", "frame": "first"})
     assert widget.value == []
     assert widget.frames[0]["preview"] == "" and widget.frames[0]["source"] == ""
 
 
-def test_set_frame_from_python(tmp_path: Any, photo: bytes) -> None:
+def test_set_frame_from_python(tmp_path: Any, photo_bytes: bytes) -> None:
     path = tmp_path / "dog.png"
-    path.write_bytes(photo)
+    path.write_bytes(photo_bytes)
     widget = ImageInput(frames=1, first=str(path))
     assert widget.sources == [str(path)]  # as given, so copied code finds the file
     assert widget.frame_count == 1
@@ -129,14 +129,14 @@ def test_set_frame_from_python(tmp_path: Any, photo: bytes) -> None:
         widget.set_frame("last", str(path))
 
 
-def test_repr_is_stable(photo: bytes) -> None:
+def test_repr_is_stable(photo_bytes: bytes) -> None:
     widget = ImageInput()
     assert repr(widget) == "ImageInput(frames=2)"
-    upload(widget, "first", "cat.png", photo)
+    upload(widget, "first", "cat.png", photo_bytes)
     assert repr(widget) == "ImageInput(frames=2, first='cat.png')"
 
 
-def test_a_file_is_loaded_exactly_once(monkeypatch: pytest.MonkeyPatch, photo: bytes) -> None:
+def test_a_file_is_loaded_exactly_once(monkeypatch: pytest.MonkeyPatch, photo_bytes: bytes) -> None:
     from hfwidgets.widgets import _image_input
 
     calls: list[int] = []
@@ -148,6 +148,6 @@ def test_a_file_is_loaded_exactly_once(monkeypatch: pytest.MonkeyPatch, photo: b
 
     monkeypatch.setattr(_image_input, "load_image", counting)
     widget = ImageInput()
-    upload(widget, "first", "cat.png", photo)
-    assert calls == [len(photo)]
-    assert widget.value[0].encoded == photo
+    upload(widget, "first", "cat.png", photo_bytes)
+    assert calls == [len(photo_bytes)]
+    assert widget.value[0].encoded == photo_bytes

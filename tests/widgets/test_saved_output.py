@@ -49,10 +49,10 @@ def displays(monkeypatch: pytest.MonkeyPatch) -> Displays:
 
 
 async def test_a_studio_result_updates_its_saved_output_once(
-    client: Client, displays: Displays, photo: bytes
+    private_client: Client, displays: Displays, photo_bytes: bytes
 ) -> None:
-    studio = Studio(client, motion="Static")
-    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    studio = Studio(private_client, motion="Static")
+    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     studio._ipython_display_()
     ((first, display_id),) = displays.shown
     assert "No results when this was saved" in first["text/html"]
@@ -70,17 +70,17 @@ async def test_a_studio_result_updates_its_saved_output_once(
 
 
 async def test_explorer_updates_once_per_cell_and_the_panel_once(
-    client: Client, displays: Displays, photo: bytes
+    private_client: Client, displays: Displays, photo_bytes: bytes
 ) -> None:
-    explorer = Explorer(photo, motions=["Static"], seeds=[1, 2], client=client)
+    explorer = Explorer(photo_bytes, motions=["Static"], seeds=[1, 2], client=private_client)
     explorer._ipython_display_()
     feeds = await explorer.wait()
     assert len(displays.updated) == len(feeds) == 2
     last = displays.updated[-1][0]["text/html"]
     assert all(feed.id in last for feed in feeds)
 
-    panel = AdsPanel(client)
-    from_view(panel, {"type": "upload", "frame": "first", "name": "product.png"}, [photo])
+    panel = AdsPanel(private_client)
+    from_view(panel, {"type": "upload", "frame": "first", "name": "product.png"}, [photo_bytes])
     panel._ipython_display_()
     panel.generate()
     ad = await panel.wait()
@@ -90,10 +90,12 @@ async def test_explorer_updates_once_per_cell_and_the_panel_once(
     assert ad.id in data["text/html"]
 
 
-async def test_a_widget_never_displayed_by_ipython_sends_no_update(client: Client, photo: bytes) -> None:
+async def test_a_widget_never_displayed_by_ipython_sends_no_update(
+    private_client: Client, photo_bytes: bytes
+) -> None:
     # marimo (mo.ui.anywidget) and containers show the widget without IPython's display.
-    studio = Studio(client, motion="Static")
-    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    studio = Studio(private_client, motion="Static")
+    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     studio.generate()
     await studio.wait()
     assert studio.refresh_static_view() is None

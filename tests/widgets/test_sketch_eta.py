@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
 
 
-async def test_the_view_gets_each_motions_move_from_the_emulators_table(client: Client) -> None:
-    studio = await make_studio(client)
+async def test_the_view_gets_each_motions_move_from_the_emulators_table(private_client: Client) -> None:
+    studio = await make_studio(private_client)
     sent = sent_to_view(studio)
     from_view(studio, {"type": "camera_moves"})
     [(message, buffers)] = [(m, b) for m, b in sent if m.get("type") == "camera_moves"]
@@ -37,26 +37,26 @@ async def test_the_view_gets_each_motions_move_from_the_emulators_table(client: 
 
 
 async def test_sketches_are_on_by_default_and_cost_nothing(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    before = dict(fresh_emulator.counters)
-    studio = await make_studio(client, photo)
+    before = dict(private_emulator.counters)
+    studio = await make_studio(private_client, photo_bytes)
     assert studio.sketch is True
     from_view(studio, {"type": "camera_moves"})
     studio.sketch = False
     studio.sketch = True
-    assert client.spent == 0
-    assert client.journal is not None and client.journal.records() == []
-    after = dict(fresh_emulator.counters)
+    assert private_client.spent == 0
+    assert private_client.journal is not None and private_client.journal.records() == []
+    after = dict(private_emulator.counters)
     # The catalogue listing of the Studio's start is all it asked; the sketches asked nothing.
     assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {"motions": 1}
 
 
-async def test_the_cost_line_says_how_long_the_chosen_model_usually_takes(client: Client) -> None:
-    studio = await make_studio(client)
+async def test_the_cost_line_says_how_long_the_chosen_model_usually_takes(private_client: Client) -> None:
+    studio = await make_studio(private_client)
     for model in ("lite", "standard"):
         studio.model = model
-        usually = usually_text(client.estimate(model))
+        usually = usually_text(private_client.estimate(model))
         assert re.fullmatch(r"usually \d+–\d+ s", usually)
         assert studio.cost["text"].endswith(f" · {usually}"), studio.cost
     studio.lang = "zh"
@@ -64,11 +64,11 @@ async def test_the_cost_line_says_how_long_the_chosen_model_usually_takes(client
 
 
 async def test_the_progress_bar_counts_down_while_waiting_and_ends_full(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    client = fast_client(fresh_emulator)
+    client = fast_client(private_emulator)
     try:
-        studio = await make_studio(client, photo, motion="Face Punch")
+        studio = await make_studio(client, photo_bytes, motion="Face Punch")
         bars: list[dict[str, Any]] = []
         studio.observe(lambda change: bars.append(dict(change["new"])), names="progress")
         run = studio.generate()
@@ -88,16 +88,16 @@ async def test_the_progress_bar_counts_down_while_waiting_and_ends_full(
 
 
 async def test_past_the_window_the_bar_says_longer_than_usual_and_a_failure_removes_it(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
     from hfwidgets._polling import PollPolicy
 
     # A window that ends at once: every tick of the wait is past it.
     policy = PollPolicy(priors={"lite": (0.0, 0.1)}, first_delay=0.1, window_interval=0.1, cap=0.3)
-    client = fresh_emulator.client(poll=policy)
-    fresh_emulator.faults.task_outcome("failed")
+    client = private_emulator.client(poll=policy)
+    private_emulator.faults.task_outcome("failed")
     try:
-        studio = await make_studio(client, photo, motion="Face Punch")
+        studio = await make_studio(client, photo_bytes, motion="Face Punch")
         texts: list[str] = []
         studio.observe(lambda change: texts.append(change["new"].get("text", "")), names="progress")
         run = studio.generate()

@@ -55,9 +55,9 @@ def click(studio: Studio, kind: str, **content: Any) -> None:
 
 
 async def test_generate_makes_a_video_from_the_chosen_settings(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     motion = resolve_motion("Face Punch")
     # The 4:3 image selected the matching preset.
     assert studio.size == "4:3"
@@ -74,7 +74,7 @@ async def test_generate_makes_a_video_from_the_chosen_settings(
     assert isinstance(feed, Feed)
     assert studio.result is feed and studio.results == [feed]
     assert feed.status == "completed" and feed.video_url
-    sent = fresh_emulator.tasks[feed.id].params
+    sent = private_emulator.tasks[feed.id].params
     assert sent["motion_id"] == motion.id
     assert sent["model"] == "turbo"
     assert sent["seed"] == 4242
@@ -88,38 +88,40 @@ async def test_generate_makes_a_video_from_the_chosen_settings(
     assert studio.entries[0].thumbnail == studio._frames.thumbnails[0]
     assert studio.busy == ""
     assert studio.errors.message == ""
-    assert client.spent == 7
+    assert private_client.spent == 7
     assert "spent so far: 7 pts" in studio.cost["text"]
 
 
 async def test_an_explicit_size_wins_over_the_images_preset(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    studio = Studio(client, image=photo, motion="Face Punch", width=736, height=1312)  # a 4:3 image
+    studio = Studio(
+        private_client, image=photo_bytes, motion="Face Punch", width=736, height=1312
+    )  # a 4:3 image
     await asyncio.gather(*studio._background)
     assert (studio.width, studio.height, studio.size) == (736, 1312, "9:16")
     click(studio, "generate")
     feed = await studio.wait()
     assert feed is not None
-    sent = fresh_emulator.tasks[feed.id].params
+    sent = private_emulator.tasks[feed.id].params
     assert (sent["width"], sent["height"]) == (736, 1312)
     # A size chosen in the view is kept too when another image comes.
-    other = await make_studio(client)
+    other = await make_studio(private_client)
     other.size = "1:1"
-    from_view(other, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    from_view(other, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     assert (other.width, other.height, other.size) == (*SIZE_PRESETS["1:1"], "1:1")
 
 
 async def test_unkept_seed_is_new_for_every_generate_and_history_grows(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     seeds = []
     for _ in range(2):
         assert studio.generate() is not None
         feed = await studio.wait()
         assert feed is not None
-        seeds.append(fresh_emulator.tasks[feed.id].params["seed"])
+        seeds.append(private_emulator.tasks[feed.id].params["seed"])
         assert seeds[-1] == studio.seed  # the seed used is the one shown
     assert seeds[0] != seeds[1]
     assert len(studio.results) == 2 and len(studio.entries) == 2
@@ -127,11 +129,11 @@ async def test_unkept_seed_is_new_for_every_generate_and_history_grows(
     assert all(
         re.search(r"Face Punch · lite · seed \d+ · completed", item["label"]) for item in studio.history
     )
-    assert posts(fresh_emulator) == 2
+    assert posts(private_emulator) == 2
 
 
-async def test_new_seed_does_not_keep_it_but_a_typed_one_does(client: Client) -> None:
-    studio = await make_studio(client)
+async def test_new_seed_does_not_keep_it_but_a_typed_one_does(private_client: Client) -> None:
+    studio = await make_studio(private_client)
     before = studio.seed
     click(studio, "new_seed")
     assert not studio.keep_seed
@@ -140,23 +142,23 @@ async def test_new_seed_does_not_keep_it_but_a_typed_one_does(client: Client) ->
 
 
 async def test_a_double_click_submits_once(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     click(studio, "generate")
     click(studio, "generate")  # before the first click's task even started
     await asyncio.sleep(0.05)
     click(studio, "generate")  # while the first is submitting or waiting
     await studio.wait()
-    assert posts(fresh_emulator) == 1
+    assert posts(private_emulator) == 1
     assert len(studio.results) == 1
 
 
 async def test_cancel_stops_waiting_and_the_task_lives_on(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    fresh_emulator.faults.delay("feed", 0.3)  # the first reads are slow: time to press Cancel
-    studio = await make_studio(client, photo, motion="Face Punch")
+    private_emulator.faults.delay("feed", 0.3)  # the first reads are slow: time to press Cancel
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     run = studio.generate()
     assert run is not None
     for _ in range(200):
@@ -179,22 +181,22 @@ async def test_cancel_stops_waiting_and_the_task_lives_on(
     assert entry.task_id is not None
     assert "continues on the server" in studio.status and entry.task_id in studio.status
     assert studio.results == [] and studio.busy == ""
-    assert client.journal is not None
-    assert [r.id for r in client.journal.pending(client.base_url)] == [entry.task_id]
-    fresh_emulator.faults.clear()
-    done = await client.wait(entry.task_id, timeout=30)
+    assert private_client.journal is not None
+    assert [r.id for r in private_client.journal.pending(private_client.base_url)] == [entry.task_id]
+    private_emulator.faults.clear()
+    done = await private_client.wait(entry.task_id, timeout=30)
     assert done.status == "completed"
-    assert posts(fresh_emulator) == 1
+    assert posts(private_emulator) == 1
 
 
 async def test_pending_tasks_of_an_earlier_kernel_are_resumed_into_the_history(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    earlier = fast_client(fresh_emulator)
-    task = await earlier.generate(photo, "Face Punch", seed=11)  # submitted, never waited on
+    earlier = fast_client(private_emulator)
+    task = await earlier.generate(photo_bytes, "Face Punch", seed=11)  # submitted, never waited on
     await earlier.aclose()
 
-    later = fast_client(fresh_emulator)
+    later = fast_client(private_emulator)
     try:
         studio = await make_studio(later)
         assert [e.task_id for e in studio.entries] == [task.id]
@@ -206,19 +208,19 @@ async def test_pending_tasks_of_an_earlier_kernel_are_resumed_into_the_history(
 
 
 async def test_resumed_tasks_show_their_end_as_a_status_of_the_enum(
-    fresh_emulator: EmulatorServer, photo: bytes
+    private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
     """The Studio resumes through `Client.resume`: each pending task is an entry as it starts, and
     ends completed, or "not resumed" when the service does not know it; the saved state and the
     view read plain strings."""
-    earlier = fast_client(fresh_emulator)
-    task = await earlier.generate(photo, "Face Punch", seed=11)  # submitted, never waited on
+    earlier = fast_client(private_emulator)
+    task = await earlier.generate(photo_bytes, "Face Punch", seed=11)  # submitted, never waited on
     await earlier.aclose()
     assert earlier.journal is not None
-    gone = GenerateRequest(photo, "Bullet Time", seed=3, width=320, height=240).to_task("gone-1", 5)
-    earlier.journal.record(gone, base_url=fresh_emulator.base_url)
+    gone = GenerateRequest(photo_bytes, "Bullet Time", seed=3, width=320, height=240).to_task("gone-1", 5)
+    earlier.journal.record(gone, base_url=private_emulator.base_url)
 
-    later = fast_client(fresh_emulator)
+    later = fast_client(private_emulator)
     try:
         studio = await make_studio(later)
         statuses = {entry.task_id: entry.status for entry in studio.entries}
@@ -238,13 +240,13 @@ async def test_resumed_tasks_show_their_end_as_a_status_of_the_enum(
 
 
 async def test_validation_errors_name_the_field_and_send_nothing(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    studio = await make_studio(client)
+    studio = await make_studio(private_client)
     click(studio, "generate")
     assert "ValidationError: image=" in studio.errors.message
 
-    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo])
+    from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     click(studio, "generate")
     assert "ValidationError: motion=None" in studio.errors.message
 
@@ -257,15 +259,15 @@ async def test_validation_errors_name_the_field_and_send_nothing(
     assert studio.size == "4:3"
     with pytest.raises(ValidationError, match="seed=0"):
         studio.seed = 0
-    assert posts(fresh_emulator) == 0
+    assert posts(private_emulator) == 0
     assert studio.busy == ""
 
 
 async def test_api_errors_are_shown_inside_the_studio(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    fresh_emulator.faults.credits = 0
-    studio = await make_studio(client, photo, motion="Face Punch")
+    private_emulator.faults.credits = 0
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     assert studio.generate() is not None
     await studio.wait()
     await asyncio.sleep(0)
@@ -278,10 +280,10 @@ async def test_api_errors_are_shown_inside_the_studio(
 
 
 async def test_a_failed_task_is_shown_with_its_status(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
-    fresh_emulator.faults.task_outcome("nsfw")
-    studio = await make_studio(client, photo, motion="Face Punch")
+    private_emulator.faults.task_outcome("nsfw")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     studio.generate()
     feed = await studio.wait()
     await asyncio.sleep(0)
@@ -290,15 +292,17 @@ async def test_a_failed_task_is_shown_with_its_status(
     assert studio.result_state["status"] == "nsfw"
 
 
-async def test_budget_refusal_is_shown_before_sending(fresh_emulator: EmulatorServer, photo: bytes) -> None:
-    client = fast_client(fresh_emulator, budget=6)
+async def test_budget_refusal_is_shown_before_sending(
+    private_emulator: EmulatorServer, photo_bytes: bytes
+) -> None:
+    client = fast_client(private_emulator, budget=6)
     try:
-        studio = await make_studio(client, photo, motion="Face Punch")
+        studio = await make_studio(client, photo_bytes, motion="Face Punch")
         studio.model = "turbo"  # 7 points > 6
         assert "over budget" in studio.cost["warning"]
         click(studio, "generate")
         assert "BudgetExceeded" in studio.errors.message
-        assert posts(fresh_emulator) == 0
+        assert posts(private_emulator) == 0
         assert studio.entries == []
     finally:
         await client.aclose()
@@ -353,13 +357,13 @@ async def test_without_key_or_emulator_the_widget_shows_how_to_get_either(
     assert _session.wants_emulator(None, None) and find_emulator() is None  # none was started
 
 
-async def test_a_client_with_a_key_shows_no_banner(fresh_emulator: EmulatorServer) -> None:
+async def test_a_client_with_a_key_shows_no_banner(private_emulator: EmulatorServer) -> None:
     from hfwidgets._client import Client
 
     client = Client(
         api_key="hk-test-not-emulated",
-        base_url=fresh_emulator.base_url,
-        motions_url=fresh_emulator.motions_url,
+        base_url=private_emulator.base_url,
+        motions_url=private_emulator.motions_url,
     )
     try:
         studio = Studio(client, resume_pending=False)
@@ -370,10 +374,10 @@ async def test_a_client_with_a_key_shows_no_banner(fresh_emulator: EmulatorServe
 
 
 async def test_copy_as_code_saves_the_upload_once_and_follows_the_settings(
-    client: Client, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     studio.seed = 777
     studio.prompt = 'it\'s "fine"'
     click(studio, "copy")
@@ -386,7 +390,7 @@ async def test_copy_as_code_saves_the_upload_once_and_follows_the_settings(
     )
     (image,) = [ast.literal_eval(a) for a in call.args]
     assert re.fullmatch(r"hfwidgets-inputs/[0-9a-f]{16}\.png", image)
-    assert (tmp_path / image).read_bytes() == photo
+    assert (tmp_path / image).read_bytes() == photo_bytes
     kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
     assert kwargs["motion"] == resolve_motion("Face Punch").id
     assert kwargs["seed"] == 777 and kwargs["prompt"] == 'it\'s "fine"'
@@ -406,10 +410,10 @@ def truncated_jpeg() -> bytes:
 
 
 async def test_a_refused_upload_leaves_the_previous_frame_in_the_view_and_in_python(
-    client: Client, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     shown = dict(studio.frames[0])
     before = studio.images
     from_view(
@@ -423,25 +427,25 @@ async def test_a_refused_upload_leaves_the_previous_frame_in_the_view_and_in_pyt
     code = studio.copy_as_code()
     assert "broken" not in code
     saved = [path.read_bytes() for path in (tmp_path / "hfwidgets-inputs").iterdir()]
-    assert saved == [photo]
+    assert saved == [photo_bytes]
 
 
 async def test_copied_code_reproduces_the_video_in_a_fresh_process(
-    client: Client,
-    fresh_emulator: EmulatorServer,
-    photo: bytes,
+    private_client: Client,
+    private_emulator: EmulatorServer,
+    photo_bytes: bytes,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    studio = await make_studio(client, photo, motion="Face Punch", seed=31337)
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch", seed=31337)
     studio.generate()
     feed = await studio.wait()
     assert feed is not None
     script = tmp_path / "again.py"
     script.write_text(studio.copy_as_code() + "print(feed.params.seed, feed.params.width, feed.status)\n")
-    env = {**os.environ, "OPENAI_HK_API_KEY": "hk-emulator", "OPENAI_HK_BASE_URL": fresh_emulator.base_url,
-           "HFWIDGETS_MOTIONS_URL": fresh_emulator.motions_url}  # fmt: skip
+    env = {**os.environ, "OPENAI_HK_API_KEY": "hk-emulator", "OPENAI_HK_BASE_URL": private_emulator.base_url,
+           "HFWIDGETS_MOTIONS_URL": private_emulator.motions_url}  # fmt: skip
     done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, str(script)],
@@ -455,8 +459,8 @@ async def test_copied_code_reproduces_the_video_in_a_fresh_process(
     assert done.stdout.split()[-3:] == ["31337", str(feed.params.width), "completed"]
 
 
-async def test_history_show_and_reuse_restore_parameters(client: Client, photo: bytes) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch")
+async def test_history_show_and_reuse_restore_parameters(private_client: Client, photo_bytes: bytes) -> None:
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     studio.seed = 1234
     studio.prompt = "first"
     studio.generate()
@@ -479,8 +483,10 @@ async def test_history_show_and_reuse_restore_parameters(client: Client, photo: 
     assert studio.keep_seed is True
 
 
-async def test_media_go_over_the_channel_never_into_the_state(client: Client, photo: bytes) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch")
+async def test_media_go_over_the_channel_never_into_the_state(
+    private_client: Client, photo_bytes: bytes
+) -> None:
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     studio.generate()
     feed = await studio.wait()
     assert feed is not None and feed.video_url
@@ -504,10 +510,10 @@ async def test_media_go_over_the_channel_never_into_the_state(client: Client, ph
 
 
 async def test_saved_state_of_a_studio_and_three_results_is_small(
-    client: Client, photo: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # "Copy as code" saves the upload next to the notebook
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     for _ in range(3):
         studio.generate()
         await studio.wait()
@@ -526,8 +532,8 @@ async def test_saved_state_of_a_studio_and_three_results_is_small(
     assert "base64" not in text and "data:image" not in text and "data:video" not in text
 
 
-async def test_chinese_ui(client: Client, photo: bytes) -> None:
-    studio = await make_studio(client, photo, motion="Face Punch", lang="zh")
+async def test_chinese_ui(private_client: Client, photo_bytes: bytes) -> None:
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch", lang="zh")
     assert studio.lang == "zh"
     assert "本次调用" in studio.cost["text"]
     studio.generate()
@@ -538,8 +544,8 @@ async def test_chinese_ui(client: Client, photo: bytes) -> None:
     assert "completed" in studio.history[0]["label"] and studio.cost["text"].startswith("This call")
 
 
-async def test_repr_is_stable(client: Client) -> None:
-    studio = await make_studio(client, motion="Face Punch")
+async def test_repr_is_stable(private_client: Client) -> None:
+    studio = await make_studio(private_client, motion="Face Punch")
     assert repr(studio) == "Studio(model='lite', motion='Face Punch', images=0, results=0, emulated=True)"
     studio.upload(png_bytes(), "cat.png")
     assert repr(studio) == "Studio(model='lite', motion='Face Punch', images=1, results=0, emulated=True)"
@@ -550,14 +556,18 @@ def test_unknown_keywords_raise_type_error() -> None:
         Studio(modle="lite")  # type: ignore[call-arg]
 
 
-def test_outside_an_event_loop_generate_says_what_to_do(fresh_emulator: EmulatorServer, photo: bytes) -> None:
-    client = fast_client(fresh_emulator)
-    studio = Studio(client, image=photo, motion="Face Punch")  # no loop: nothing starts in the background
+def test_outside_an_event_loop_generate_says_what_to_do(
+    private_emulator: EmulatorServer, photo_bytes: bytes
+) -> None:
+    client = fast_client(private_emulator)
+    studio = Studio(
+        client, image=photo_bytes, motion="Face Punch"
+    )  # no loop: nothing starts in the background
     assert studio._background == []
     assert studio.generate() is None
     assert "NoEventLoop" in studio.errors.message and "hfwidgets.run" in studio.errors.message
     assert not studio.submitting
-    assert posts(fresh_emulator) == 0
+    assert posts(private_emulator) == 0
 
 
 def test_public_names() -> None:
@@ -570,9 +580,9 @@ def test_public_names() -> None:
 
 
 async def test_emulated_studio_shows_no_cdn_previews_until_the_emulator_listing_arrives(
-    client: Client, fresh_emulator: EmulatorServer
+    private_client: Client, private_emulator: EmulatorServer
 ) -> None:
-    studio = Studio(client)
+    studio = Studio(private_client)
     assert studio.items
     assert all(item["preview"] == "" for item in studio.items)
     await asyncio.gather(*studio._background)
@@ -581,19 +591,19 @@ async def test_emulated_studio_shows_no_cdn_previews_until_the_emulator_listing_
 
 
 async def test_history_plays_and_saves_the_kept_copy_once_the_link_expired(
-    client: Client, fresh_emulator: EmulatorServer, photo: bytes, tmp_path: Path
+    private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes, tmp_path: Path
 ) -> None:
     from hfwidgets._journal import Journal
 
-    studio = await make_studio(client, photo, motion="Face Punch")
+    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
     studio.generate()
     first = await studio.wait()
     studio.generate()
     assert first is not None and await studio.wait() is not None
-    await client.wait_kept()  # kept in the background, on the kernel's loop
+    await private_client.wait_kept()  # kept in the background, on the kernel's loop
     record = Journal().get(first.id)
     assert record is not None and record.video_path is not None
-    fresh_emulator.faults.expire_links(0)  # every link is dead now
+    private_emulator.faults.expire_links(0)  # every link is dead now
 
     sent = sent_to_view(studio)
     click(studio, "show", n=1)  # the first result, from the history
@@ -616,21 +626,21 @@ async def test_history_plays_and_saves_the_kept_copy_once_the_link_expired(
 
 
 async def test_an_image_url_picks_its_own_ratio_as_the_command_line_does(
-    client: Client, fresh_emulator: EmulatorServer
+    private_client: Client, private_emulator: EmulatorServer
 ) -> None:
-    studio = await make_studio(client, motion="Static")
+    studio = await make_studio(private_client, motion="Static")
     assert studio.size == "9:16"
-    studio.set_image(f"{fresh_emulator.base_url}/samples/landscape.jpg")  # 1280x720
+    studio.set_image(f"{private_emulator.base_url}/samples/landscape.jpg")  # 1280x720
     await studio.wait()
     assert studio.size == "16:9" and (studio.width, studio.height) == SIZE_PRESETS["16:9"]
     assert studio.errors.message == ""
 
 
 async def test_an_image_url_that_answers_404_says_so_in_the_studio(
-    client: Client, fresh_emulator: EmulatorServer
+    private_client: Client, private_emulator: EmulatorServer
 ) -> None:
-    studio = await make_studio(client, motion="Static")
-    studio.set_image(f"{fresh_emulator.base_url}/samples/missing.jpg")
+    studio = await make_studio(private_client, motion="Static")
+    studio.set_image(f"{private_emulator.base_url}/samples/missing.jpg")
     await studio.wait()
     assert "answered HTTP 404" in studio.errors.message
     assert "under Size" in studio.errors.message and "width=" not in studio.errors.message
