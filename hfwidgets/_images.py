@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeGuard
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from ._errors import ImageSizeUnknown, ValidationError
+from ._errors import APIError, ImageSizeUnknown, ValidationError
 from ._extras import available
+from ._fetch import fetch_async
 
 if TYPE_CHECKING:
     import httpx
@@ -598,50 +599,41 @@ async def url_image_size(url: str, http: httpx.AsyncClient) -> tuple[int, int]:
     """The pixel size (as displayed) of the image at `url`; ImageSizeUnknown saying why when it
     cannot be learned (an HTTP error status, no connection, not an image, too slow).
 
-    Streams the image and stops as soon as Pillow can parse its header, or after
-    256 KB, or after PROBE_DEADLINE_S seconds in all. Uses a short timeout, and
-    sends no Authorization header even when `http` carries one by default. The
-    client's `image_size` (used by `generate`, the command line and the Studio) calls it.
+    Reads the image with the one media fetch (`_fetch`: no credentials, even when `http`
+    carries some by default; redirects; proxies) on `http`'s connections, and stops as soon
+    as Pillow can parse its header, or after 256 KB, or after PROBE_DEADLINE_S seconds in all
+    (PROBE_TIMEOUT_S for any one step). The client's `image_size` (used by `generate`, the
+    command line and the Studio) calls it.
     """
-    import asyncio
+    head = bytearray()
+    found: list[tuple[int, int]] = []
+
+    async def parse(chunk: bytes) -> bool:
+        head.extend(chunk)
+        size = _size_from_header(bytes(head))
+        if size is not None:
+            found.append(size)
+        return size is not None or len(head) >= PROBE_LIMIT_BYTES
 
     try:
-        return await asyncio.wait_for(_probe(url, http), PROBE_DEADLINE_S)
-    except asyncio.TimeoutError:
-        raise ImageSizeUnknown(url, f"no answer within {PROBE_DEADLINE_S:g} s") from None
-
-
-async def _probe(url: str, http: httpx.AsyncClient) -> tuple[int, int]:
-    import httpx
-
-    try:
-        request = http.build_request("GET", url, timeout=PROBE_TIMEOUT_S)
-        request.headers.pop("Authorization", None)
-        buffer = bytearray()
-        response = await http.send(request, auth=None, stream=True, follow_redirects=True)
-        try:
-            if response.status_code >= 400:
-                phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-                raise ImageSizeUnknown(url, f"it answered HTTP {response.status_code}{phrase}")
-            async for chunk in response.aiter_bytes():
-                buffer += chunk
-                size = _size_from_header(bytes(buffer))
-                if size is not None:
-                    return size
-                if len(buffer) >= PROBE_LIMIT_BYTES:
-                    break
-        finally:
-            await response.aclose()
-    except ImageSizeUnknown:
-        raise
-    except httpx.TimeoutException:
-        raise ImageSizeUnknown(url, f"no answer within {PROBE_TIMEOUT_S:g} s") from None
-    except httpx.HTTPError as error:
-        raise ImageSizeUnknown(url, f"it could not be reached ({type(error).__name__})") from None
-    except (httpx.InvalidURL, ValueError):
+        fetched = await fetch_async(
+            url,
+            what="it",
+            expected="an image",
+            max_bytes=MAX_FILE_BYTES,
+            timeout=PROBE_DEADLINE_S,
+            wait=PROBE_TIMEOUT_S,
+            sink=parse,
+            http=http,
+        )
+    except ValidationError:
         raise ImageSizeUnknown(url, "it is not a valid URL") from None
-    media = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-    raise ImageSizeUnknown(url, f"it did not answer with an image ({media}, {_human_bytes(len(buffer))})")
+    except APIError as error:
+        raise ImageSizeUnknown(url, error.message) from None
+    if found:
+        return found[0]
+    media = fetched.mime or "no content type"
+    raise ImageSizeUnknown(url, f"it did not answer with an image ({media}, {_human_bytes(len(head))})")
 
 
 def _size_from_header(data: bytes) -> tuple[int, int] | None:

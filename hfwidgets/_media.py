@@ -5,7 +5,7 @@ The embedded emulator serves its media on 127.0.0.1. On a remote kernel
 widgets read such media here, in the kernel, and send the bytes over the widget
 channel. Media requests carry no API key at all (neither the emulator's files
 nor the service's CDN need one), so the key can never leave the base URL this
-way.
+way. The reading is the one media fetch (`_fetch`), as for downloads and posters.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-import httpx
-
-from ._errors import APIError, HiggsfieldError
+from ._fetch import fetch_sync
 
 __all__ = ["MAX_MEDIA_BYTES", "Media", "fetch_media", "is_loopback_url"]
 
@@ -57,30 +55,13 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def fetch_media(url: str, *, limit: int = MAX_MEDIA_BYTES, timeout: float = MEDIA_TIMEOUT) -> Media:
-    """GET `url` without any credentials; `HiggsfieldError` naming the URL when it cannot be read
-    (an `APIError` with the status when it answered an error, or with none when it could not be reached).
+    """GET `url` with the one media fetch (`_fetch`: no credentials at all); a `HiggsfieldError`
+    naming the URL when it cannot be read: an `APIError` with the status when it answered an
+    error, a `NetworkError` (status None) when it could not be reached, `LimitExceeded` over
+    `limit` bytes, `DownloadTimeout` past `timeout` seconds, a `ValidationError` for a URL that
+    is not http(s).
 
     Blocking: the widgets call it from a worker thread.
     """
-    if not url.startswith(("http://", "https://")):
-        raise HiggsfieldError(f"media URL {url!r} is not http(s)")
-    try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise APIError(
-                    f"media {url} answered HTTP {response.status_code}", status=response.status_code
-                )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise HiggsfieldError(f"media {url} is larger than {limit} bytes")
-                chunks.append(chunk)
-            mime = response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
-    except httpx.HTTPError as error:
-        raise APIError(f"media {url} could not be read: {type(error).__name__}") from error
-    return Media(b"".join(chunks), mime or "application/octet-stream")
+    fetched = fetch_sync(url, what="the media", max_bytes=limit, timeout=timeout)
+    return Media(fetched.data, fetched.mime or "application/octet-stream")

@@ -41,10 +41,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
-import httpx
-
 from ._errors import ValidationError
 from ._extras import available, require
+from ._fetch import fetch_sync
 from ._media import is_loopback_url
 
 if TYPE_CHECKING:
@@ -121,23 +120,10 @@ def is_public_url(url: str | None) -> bool:
 
 
 def _fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
-    """GET a video (no API key: videos live on a CDN), giving up after `timeout` seconds overall."""
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    with (
-        httpx.Client(timeout=timeout, follow_redirects=True) as http,
-        http.stream("GET", url) as response,
-    ):
-        response.raise_for_status()
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise ValueError(f"the video is larger than {max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the video did not arrive within {timeout:g} s")
-            chunks.append(chunk)
-    return b"".join(chunks)
+    """The video at `url` (the one media fetch, `_fetch`: no API key), within `timeout` seconds."""
+    return fetch_sync(
+        url, what="the video's link", expected="a video", max_bytes=max_bytes, timeout=timeout
+    ).data
 
 
 def _preview_url(feed: Feed) -> str | None:

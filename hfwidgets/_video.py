@@ -1,8 +1,8 @@
 """Finished videos: download the mp4, decode its frames, describe it.
 
-Videos live on the provider's CDN, not behind the API: they are fetched with a
-plain httpx client that never carries the API key (the key only ever goes to
-the configured base URL). Downloads are atomic: the bytes go to a temporary
+Videos live on the provider's CDN, not behind the API: they are fetched with the
+one media fetch (`_fetch`: no API key, redirects, proxies, time and size limits,
+the errors below). Downloads are atomic: the bytes go to a temporary
 file beside the destination, renamed into place only once complete, so a
 failed or interrupted download never leaves a truncated mp4 behind.
 
@@ -26,34 +26,31 @@ Errors name the task:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import functools
 import hashlib
 import math
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import httpx
 
 from ._config import home_dir
 from ._errors import (
     APIError,
-    DownloadTimeout,
     LimitExceeded,
     MalformedResponse,
-    NetworkError,
     TaskFailed,
     ValidationError,
     is_dead_link,
 )
 from ._extras import require
+from ._fetch import CHUNK_BYTES, fetch_async, in_worker_thread, shown_url
 from ._kept import kept_file
 
 if TYPE_CHECKING:
@@ -81,12 +78,7 @@ __all__ = [
 VARIANTS: Final = ("raw", "min")
 """"raw": the full video (the job's result); "min": the reduced one the service also makes."""
 
-DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
-"""Per operation, not overall: a large video may take minutes, but a stalled read fails in 60 s."""
-P = ParamSpec("P")
-R = TypeVar("R")
 
-CHUNK_BYTES: Final = 256 * 1024
 DOWNLOAD_DEADLINE_S: Final = 300.0
 """Overall limit of one download: a 5 s clip (a few MB) takes seconds even on a slow line."""
 MAX_VIDEO_BYTES: Final = 256 * 1024 * 1024
@@ -144,15 +136,6 @@ def _destination(feed: Feed, path: str | os.PathLike[str] | None, variant: str) 
     return target
 
 
-def _endpoint(url: str) -> str:
-    """The request as `GET scheme://host/path`: recognisable, without the signed query tokens."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        return "GET video"
-    return f"GET {parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}{parsed.path}"
-
-
 # --------------------------------------------------------------------------- downloading
 
 
@@ -178,27 +161,14 @@ async def download_async(
     url = video_url(feed, variant)
     target = _destination(feed, path, variant)
     try:
-        return await _deadline(_download(feed, url, target, max_bytes), timeout, feed, url)
+        return await _download(feed, url, target, max_bytes=max_bytes, timeout=timeout)
     except APIError as error:
         if variant != "raw" or not is_dead_link(error):
             raise
         return await asyncio.to_thread(_save_kept_copy, feed.id, target, error)
 
 
-def _in_worker_thread(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """`function` made blocking: run on a private loop in a worker thread, so one implementation
-    serves both, and its deadline holds even while a read is stalled (works inside Jupyter's
-    running loop too)."""
-
-    @functools.wraps(function)
-    def blocking(*args: P.args, **kwargs: P.kwargs) -> R:
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hfwidgets-download") as pool:
-            return pool.submit(asyncio.run, function(*args, **kwargs)).result()
-
-    return blocking
-
-
-download_sync = _in_worker_thread(download_async)
+download_sync = in_worker_thread(download_async)
 download_sync.__name__ = download_sync.__qualname__ = "download_sync"
 download_sync.__doc__ = "`download_async`, blocking: save the feed's mp4 and return its path."
 
@@ -216,47 +186,22 @@ async def keep_async(
     `transport`: the client's own httpx transport when it was given one (tests plug in there).
     """
     url = video_url(feed)
-    borrowed = _Borrowed(transport) if transport is not None else None
-    download = _download(feed, url, folder, max_bytes, content_addressed=True, transport=borrowed)
-    return await _deadline(download, timeout, feed, url)
-
-
-class _Borrowed(httpx.AsyncBaseTransport):
-    """Another client's transport, used without closing it (its owner does)."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self._transport = transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        pass
-
-
-async def _deadline(download: Coroutine[Any, Any, Path], timeout: float, feed: Feed, url: str) -> Path:
-    """`download` within `timeout` seconds, else DownloadTimeout (the partial file is removed)."""
-    try:
-        return await asyncio.wait_for(download, timeout)
-    except asyncio.TimeoutError:
-        raise DownloadTimeout(
-            f"the video was not downloaded within {timeout:g} s (the partial file was removed); "
-            "try again, or pass a longer timeout=",
-            task_id=feed.id,
-            endpoint=_endpoint(url),
-        ) from None
+    return await _download(
+        feed, url, folder, max_bytes=max_bytes, timeout=timeout, content_addressed=True, transport=transport
+    )
 
 
 async def _download(
     feed: Feed,
     url: str,
     target: Path,
-    max_bytes: int,
     *,
+    max_bytes: int,
+    timeout: float,
     content_addressed: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Path:
-    """Stream the video into `target` through a temporary file beside it (see `atomic_file`).
+    """Fetch the video (`_fetch`) into `target` through a temporary file beside it (`atomic_file`).
 
     With `content_addressed`, `target` is a folder and the file is named `<sha256>.mp4` after its
     content, and written durably (fsync'd before it is renamed into place).
@@ -265,34 +210,27 @@ async def _download(
 
     folder = target if content_addressed else target.parent
     digest = hashlib.sha256() if content_addressed else None
-    async with httpx.AsyncClient(
-        timeout=DOWNLOAD_TIMEOUT, follow_redirects=True, transport=transport
-    ) as http:
-        with atomic_file(folder, target.name, durable=content_addressed) as partial:
-            # The temporary file is opened above; chunk writes go through a worker thread.
-            out = partial.file
-            writer = anyio.wrap_file(out)
-            received = 0
-            try:
-                async with http.stream("GET", url) as response:
-                    if response.is_error:
-                        await response.aread()
-                        raise _status_error(response, feed, url)
-                    _check_media_type(response, feed, url)
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
-                        raise _too_large(int(declared), max_bytes, feed, url)
-                    async for chunk in response.aiter_bytes(CHUNK_BYTES):
-                        received += len(chunk)
-                        if received > max_bytes:
-                            raise _too_large(received, max_bytes, feed, url)
-                        if digest is not None:
-                            digest.update(chunk)
-                        await writer.write(chunk)
-            except httpx.HTTPError as exc:
-                raise _transport_error(exc, feed, url) from None
-            _check_not_empty(out, feed, url)
-            partial.name = f"{digest.hexdigest()}.mp4" if digest is not None else target.name
+    with atomic_file(folder, target.name, durable=content_addressed) as partial:
+        writer = anyio.wrap_file(partial.file)  # chunk writes go through a worker thread
+
+        async def write(chunk: bytes) -> bool:
+            if digest is not None:
+                digest.update(chunk)
+            await writer.write(chunk)
+            return False
+
+        await fetch_async(
+            url,
+            what="the video's link",
+            expected="a video",
+            max_bytes=max_bytes,
+            timeout=timeout,
+            task_id=feed.id,
+            sink=write,
+            transport=transport,
+        )
+        partial.file.flush()
+        partial.name = f"{digest.hexdigest()}.mp4" if digest is not None else target.name
     return folder / partial.name
 
 
@@ -301,16 +239,6 @@ def _check_limits(timeout: float, max_bytes: int) -> None:
         raise ValidationError("timeout", timeout, "a number of seconds > 0")
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
         raise ValidationError("max_bytes", max_bytes, "an int > 0 (bytes)")
-
-
-def _too_large(size: int, max_bytes: int, feed: Feed, url: str) -> LimitExceeded:
-    return LimitExceeded(
-        f"the video is larger than max_bytes={max_bytes} ({size} bytes or more); nothing was kept. "
-        "Pass a larger max_bytes= if this video is expected",
-        limit=max_bytes,
-        task_id=feed.id,
-        endpoint=_endpoint(url),
-    )
 
 
 class _Partial:
@@ -364,45 +292,6 @@ def copy_atomically(source: Path, target: Path) -> Path:
     return target
 
 
-def _status_error(response: httpx.Response, feed: Feed, url: str) -> APIError:
-    excerpt = response.text[:200] if response.content else ""
-    return APIError(
-        f"the video could not be downloaded ({response.reason_phrase or 'error'})",
-        status=response.status_code,
-        body=excerpt,
-        task_id=feed.id,
-        endpoint=_endpoint(url),
-    )
-
-
-def _transport_error(exc: httpx.HTTPError, feed: Feed, url: str) -> NetworkError:
-    what = type(exc).__name__
-    detail = str(exc) or what
-    return NetworkError(
-        f"the video could not be downloaded: {what}: {detail}", task_id=feed.id, endpoint=_endpoint(url)
-    )
-
-
-def _check_media_type(response: httpx.Response, feed: Feed, url: str) -> None:
-    """A proxy's HTML or JSON page answered with 200 must not be saved as an mp4."""
-    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type.startswith("text/") or media_type.endswith("json"):
-        raise MalformedResponse(
-            f"expected a video, got {media_type!r}",
-            status=response.status_code,
-            task_id=feed.id,
-            endpoint=_endpoint(url),
-        )
-
-
-def _check_not_empty(out: IO[bytes], feed: Feed, url: str) -> None:
-    out.flush()
-    if out.tell() == 0:
-        raise MalformedResponse(
-            "the video server sent an empty file", task_id=feed.id, endpoint=_endpoint(url)
-        )
-
-
 # --------------------------------------------------------------------------- frames
 
 
@@ -453,10 +342,10 @@ def read_frames(
     try:
         return decode_frames(local, step=step, max_frames=max_frames, size=size, max_bytes=max_bytes)
     except LimitExceeded as exc:
-        raise LimitExceeded(exc.message, limit=exc.limit, task_id=feed.id, endpoint=_endpoint(url)) from None
+        raise LimitExceeded(exc.message, limit=exc.limit, task_id=feed.id, endpoint=shown_url(url)) from None
     except MalformedResponse as exc:
         local.unlink(missing_ok=True)  # a bad cached file must not stick: the next call downloads again
-        raise MalformedResponse(exc.message, task_id=feed.id, endpoint=_endpoint(url)) from exc
+        raise MalformedResponse(exc.message, task_id=feed.id, endpoint=shown_url(url)) from exc
 
 
 def decode_frames(
