@@ -11,6 +11,7 @@ video to the same time; the parameters that differ listed. In JupyterLab also
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,7 +20,6 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .app_hosts import MarimoServer, OpenApp
 from .page_checks import SERIOUS, axe_violations, output_area, summary
@@ -43,17 +43,9 @@ def poll(page: Page, predicate: Callable[[], Any], *, timeout: float, what: str)
     raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
 
 
-def again_if_redrawn(act: Callable[[], None], *, attempts: int = 3) -> None:
-    """Do what a person does, once more if it was lost: a widget's view is drawn anew once per
-    result (its saved output follows the results), and what was typed or checked only in the view
-    just before that redraw is gone from the new one; a person would do it again."""
-    for attempt in range(1, attempts + 1):
-        try:
-            act()
-            return
-        except (AssertionError, TimeoutError, PlaywrightTimeoutError):
-            if attempt == attempts:
-                raise
+def seed_is(facts: Callable[[], dict[str, Any]], seed: int) -> bool:
+    """True once the kernel holds `seed` as the seed on show."""
+    return bool(facts()["seed"] == seed)
 
 
 def make_results(ui: StudioUI, photo: Path, facts: Callable[[], dict[str, Any]]) -> None:
@@ -62,14 +54,12 @@ def make_results(ui: StudioUI, photo: Path, facts: Callable[[], dict[str, Any]])
     ui.wait_rendered()
     ui.choose_first_frame(photo)
     for number, (motion, seed) in enumerate(RUNS, 1):
-
-        def choose(motion: str = motion, seed: int = seed) -> None:
-            search_motions(ui.scope, motion.split()[0].lower())
-            choose_motion(ui.scope, motion, timeout=10_000)
-            ui.type_seed(seed)
-            poll(ui.page, lambda: facts()["seed"] == seed, timeout=10, what=f"seed {seed} in the kernel")
-
-        again_if_redrawn(choose)
+        # The view is drawn anew once per result (its saved output follows the results): what is
+        # typed meanwhile is kept in the model, and the new view shows it.
+        search_motions(ui.scope, motion.split()[0].lower())
+        choose_motion(ui.scope, motion, timeout=10_000)
+        ui.type_seed(seed)
+        poll(ui.page, functools.partial(seed_is, facts, seed), timeout=10, what=f"seed {seed} in the kernel")
         generate = ui.button("Generate")
         ui.page.wait_for_function("(b) => !b.disabled", arg=generate.element_handle(), timeout=90_000)
         generate.click()
@@ -86,20 +76,16 @@ def history_label(ui: StudioUI, number: int) -> str:
 def open_comparison(ui: StudioUI, numbers: tuple[int, ...]) -> Locator:
     """Check "Compare <label>" of each entry, press Compare; returns the region "Comparison"."""
     compare = ui.button("Compare")
-
-    def check_each() -> None:
-        for box in ui.scope.get_by_role("checkbox", name=re.compile("^Compare ")).all():
-            box.uncheck(timeout=10_000)
-        expect(compare).to_be_disabled()
-        expect(compare).to_have_accessible_description(re.compile(r"2 to 4"))
-        for index, number in enumerate(numbers):
-            box = ui.scope.get_by_role("checkbox", name=f"Compare {history_label(ui, number)}", exact=True)
-            box.check(timeout=10_000)
-            if index == 0:
-                expect(compare).to_be_disabled()  # one alone cannot be compared
-        expect(compare).to_be_enabled()
-
-    again_if_redrawn(check_each)
+    for box in ui.scope.get_by_role("checkbox", name=re.compile("^Compare ")).all():
+        box.uncheck(timeout=10_000)
+    expect(compare).to_be_disabled()
+    expect(compare).to_have_accessible_description(re.compile(r"2 to 4"))
+    for index, number in enumerate(numbers):
+        box = ui.scope.get_by_role("checkbox", name=f"Compare {history_label(ui, number)}", exact=True)
+        box.check(timeout=10_000)
+        if index == 0:
+            expect(compare).to_be_disabled()  # one alone cannot be compared
+    expect(compare).to_be_enabled()
     compare.click()
     region = ui.scope.get_by_role("region", name="Comparison")
     expect(region).to_be_visible(timeout=30_000)
@@ -183,6 +169,7 @@ def test_compare_in_jupyterlab_without_key(
     )
 
     region = open_comparison(ui, (1, 3))
+    notebook.kernel.wait_for("studio.compare_checked == [1, 3]", timeout=30)  # held by the model
     compared = notebook.kernel.value("[i['label'] for i in studio.comparison['items']]")
     assert compared == ["#1 Face Punch · lite · seed 101", "#3 Bullet Time · lite · seed 103"]
     seen = check_played_in_sync(page, region, 2)
@@ -193,6 +180,22 @@ def test_compare_in_jupyterlab_without_key(
         violations = axe_violations(page, part, axe_script)
         print(f"axe on the {name}:", summary(violations))
         assert not [str(v) for impact in SERIOUS for v in violations.get(impact, [])]
+
+    # The view drawn anew (its output updated, as each result does): what it held is the model's,
+    # the checked boxes and the text just typed in the search box, and the new view shows it.
+    checked = [
+        ui.scope.get_by_role("checkbox", name=f"Compare {history_label(ui, number)}", exact=True)
+        for number in (1, 3)
+    ]
+    before = checked[0].element_handle()
+    ui.scope.get_by_role("searchbox", name="Search motions").fill("bullet")
+    notebook.kernel.run("studio.refresh_static_view().result(timeout=60)")
+    page.wait_for_function("(old) => !old.isConnected", arg=before, timeout=30_000)
+    for box in checked:
+        expect(box).to_be_checked()
+    expect(ui.scope.get_by_role("searchbox", name="Search motions")).to_have_value("bullet")
+    expect(ui.button("Compare")).to_be_enabled()
+    notebook.kernel.wait_for("studio.search == 'bullet'", timeout=30)
 
     # hfwidgets.compare(feeds): a widget of its own, same region and controls.
     notebook.run_cell(1)
@@ -214,13 +217,11 @@ def test_compare_in_jupyterlab_without_key(
     explorer.get_by_role("button", name="Run 2 videos").click()
     notebook.kernel.wait_for("len(explorer.feeds) == 2", timeout=120)
     compare = explorer.get_by_role("button", name="Compare", exact=True)
-
-    def check_both() -> None:
-        for label in ("Face Punch · seed 7", "Bullet Time · seed 7"):
-            explorer.get_by_role("checkbox", name=f"Compare {label}", exact=True).check(timeout=10_000)
-        expect(compare).to_be_enabled(timeout=10_000)
-
-    again_if_redrawn(check_both)
+    for label in ("Face Punch · seed 7", "Bullet Time · seed 7"):
+        explorer.get_by_role("checkbox", name=f"Compare {label}", exact=True).check(timeout=10_000)
+    expect(compare).to_be_enabled(timeout=10_000)
+    # The Explorer's view is drawn anew once per cell's result: the checks are the model's.
+    notebook.kernel.wait_for("explorer.compare_checked == [1, 2]", timeout=30)
     compare.click()
     in_explorer = explorer.get_by_role("region", name="Comparison")
     seen_explorer = check_played_in_sync(page, in_explorer, 2)

@@ -115,9 +115,9 @@ function comparePart(ctx, closable) {
 
 // The History's chooser: `pick(entry)` is entry's checkbox (hidden unless it can be compared);
 // `done(kept)` forgets entries gone. "Compare" is enabled with 2 to 4 checked, else says why.
+// What is checked lives in the model (`compare_checked`), so a view drawn anew keeps it.
 function compareChooser(ctx) {
-  const { t } = ctx;
-  const chosen = new Set();
+  const { model, t } = ctx;
   const go = button();
   const hint = node("span");
   hint.id = `hfw-c${Math.random()}`;
@@ -125,17 +125,23 @@ function compareChooser(ctx) {
   const bar = node("div", "hfw-row");
   bar.append(go, hint);
   const boxes = new Map();
-  ctx.on(go, "click", () => ctx.send("compare", { n: [...chosen].sort((a, b) => a - b) }));
+  const checked = () => new Set(model.get("compare_checked") || []);
+  const keep = (chosen) => ctx.set("compare_checked", [...chosen].sort((a, b) => a - b));
+  ctx.on(go, "click", () => ctx.send("compare", { n: [...checked()].sort((a, b) => a - b) }));
   function done(kept) {
+    const chosen = checked();
+    let dropped = false;
     for (const [n, wrap] of boxes) {
       if (kept && !kept.has(n)) boxes.delete(n);
-      if (wrap.hidden || !boxes.has(n)) wrap.firstChild.checked = false;
-      chosen[wrap.firstChild.checked ? "add" : "delete"](n);
+      if ((wrap.hidden || !boxes.has(n)) && chosen.delete(n)) dropped = true;
+      wrap.firstChild.checked = chosen.has(n);
     }
+    if (kept) for (const n of [...chosen]) if (!kept.has(n) && chosen.delete(n)) dropped = true;
     go.textContent = t("compare");
     go.disabled = chosen.size < 2 || chosen.size > 4;
     hint.textContent = go.disabled ? t("compare_hint", { n: chosen.size }) : "";
     bar.hidden = ![...boxes.values()].some((wrap) => !wrap.hidden);
+    if (dropped) keep(chosen);
   }
   function pick(entry) {
     let wrap = boxes.get(entry.n);
@@ -144,7 +150,12 @@ function compareChooser(ctx) {
       box.type = "checkbox";
       wrap = node("label", "hfw-check-field");
       wrap.append(box, node("span"));
-      ctx.on(box, "change", () => done());
+      ctx.on(box, "change", () => {
+        const chosen = checked();
+        chosen[box.checked ? "add" : "delete"](entry.n);
+        keep(chosen);
+        done();
+      });
       boxes.set(entry.n, wrap);
     }
     wrap.lastChild.textContent = t("compare");
@@ -152,5 +163,6 @@ function compareChooser(ctx) {
     wrap.hidden = !entry.comparable;
     return wrap;
   }
+  ctx.watch(["compare_checked"], () => done());
   return { bar, pick, done };
 }

@@ -64,6 +64,7 @@ function motionGrid(ctx) {
     },
     { rootMargin: "120px 0px" },
   );
+  keepDrafts(ctx, () => searchTimer !== null && ctx.set("search", search.value));
   ctx.cleanup(() => {
     visibility.disconnect();
     clearTimeout(searchTimer);

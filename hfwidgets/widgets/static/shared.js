@@ -117,6 +117,19 @@ function setMedia(ctx, element, ref, onFail) {
   );
 }
 
+// What a view being removed still holds only in itself (a field typed but not committed) goes to
+// the model, so the view drawn next (a host draws a widget anew when its output is updated) shows it.
+// `commit` runs when the view is removed; a model already closed takes nothing.
+function keepDrafts(ctx, commit) {
+  ctx.cleanup(() => {
+    try {
+      commit();
+    } catch (error) {
+      console.debug("hfwidgets: typed values not kept", error);
+    }
+  });
+}
+
 // The view context shared by the parts of one view: model, translator, media, cleanups.
 function context(model, el, rootClass) {
   const listeners = new AbortController();

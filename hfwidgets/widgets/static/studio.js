@@ -123,6 +123,7 @@ function controlsPart(ctx) {
     commitSize();
     commitPrompt();
   };
+  keepDrafts(ctx, ctx.commit); // fields typed but not committed when the view is drawn anew
 
   let promptTimer = null;
   ctx.on(modelSelect, "change", () => ctx.set("model", modelSelect.value));
