@@ -36,8 +36,6 @@ __all__ = [
     "select_kept_video",
 ]
 
-logger = logging.getLogger("hfwidgets")
-
 JOURNAL_FILENAME: Final = "journal.sqlite3"
 VIDEOS_FOLDER: Final = "videos"
 """The folder beside the journal file where finished videos are kept."""
@@ -55,6 +53,7 @@ CREATE TABLE IF NOT EXISTS kept_videos (
 )
 """
 
+logger = logging.getLogger("hfwidgets")
 _announced: set[str] = set()
 """Tasks whose dead link this process has already reported."""
 _announced_lock = threading.Lock()
