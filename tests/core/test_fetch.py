@@ -5,11 +5,11 @@ MockTransport only for a failure a real server cannot be made to show on demand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from hfwidgets._models import Feed
 from hfwidgets._static import StaticResult
 from hfwidgets._video import download_sync
 
+from .local_server import LocalServer, answer, stall
+
 BODY = bytes(range(256)) * 64  # 16 KB
 TASK_ID = "task-fetch-1"
 
@@ -44,88 +46,43 @@ def picture() -> bytes:
     return out.getvalue()
 
 
-class MediaServer:
-    """A real HTTP server on localhost standing in for a CDN (and, when asked, for a proxy)."""
+class MediaServer(LocalServer):
+    """A CDN (and, when asked, a proxy) with one route per behaviour a fetch must handle."""
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.release = threading.Event()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                path = self.path.split("?")[0]
-                if path.startswith("http://"):  # asked as a proxy: the absolute URL
-                    self._answer(200, {"Content-Type": "application/octet-stream"}, BODY)
-                elif path == "/clip.bin":
-                    self._answer(200, {"Content-Type": "video/mp4"}, BODY)
-                elif path == "/picture.png":
-                    self._answer(200, {"Content-Type": "image/png"}, picture())
-                elif path.startswith("/hop/"):  # /hop/3 -> /hop/2 -> /hop/1 -> /clip.bin
-                    left = int(path.rsplit("/", 1)[1])
-                    target = f"/hop/{left - 1}" if left > 1 else "/clip.bin"
-                    self._answer(302, {"Location": target}, b"")
-                elif path == "/elsewhere":  # another origin: the same server under another name
-                    port = server.httpd.server_address[1]
-                    self._answer(302, {"Location": f"http://localhost:{port}/clip.bin"}, b"")
-                elif path == "/loop":
-                    self._answer(302, {"Location": "/loop"}, b"")
-                elif path == "/gone":
-                    self._answer(404, {"Content-Type": "application/json"}, b'{"error": "no such object"}')
-                elif path == "/page":
-                    self._answer(200, {"Content-Type": "text/html"}, b"<html>please log in</html>")
-                elif path == "/empty":
-                    self._answer(200, {"Content-Type": "video/mp4"}, b"")
-                elif path == "/declared-large":  # says how large it is up front
-                    self.send_response(200)
-                    self.send_header("Content-Type", "video/mp4")
-                    self.send_header("Content-Length", str(10 * len(BODY)))
-                    self.end_headers()
-                    server.release.wait(30)
-                elif path == "/endless":  # no length said: bytes until the reader stops
-                    self.send_response(200)
-                    self.send_header("Content-Type", "video/mp4")
-                    self.end_headers()
-                    try:
-                        while not server.release.is_set():
-                            self.wfile.write(BODY)
-                    except OSError:
-                        pass
-                elif path == "/stalled":  # a first chunk, then nothing until released
-                    self.send_response(200)
-                    self.send_header("Content-Type", "video/mp4")
-                    self.send_header("Content-Length", str(2 * len(BODY)))
-                    self.end_headers()
-                    self.wfile.write(BODY)
-                    self.wfile.flush()
-                    server.release.wait(30)
-                else:
-                    self._answer(404, {}, b"not found")
-
-            def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def paths(self) -> list[str]:
-        return [path for path, _ in self.requests]
+    def respond(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        if path.startswith("http://"):  # asked as a proxy: the absolute URL
+            answer(handler, 200, {"Content-Type": "application/octet-stream"}, BODY)
+        elif path == "/clip.bin":
+            answer(handler, 200, {"Content-Type": "video/mp4"}, BODY)
+        elif path == "/picture.png":
+            answer(handler, 200, {"Content-Type": "image/png"}, picture())
+        elif path.startswith("/hop/"):  # /hop/3 -> /hop/2 -> /hop/1 -> /clip.bin
+            left = int(path.rsplit("/", 1)[1])
+            answer(handler, 302, {"Location": f"/hop/{left - 1}" if left > 1 else "/clip.bin"}, b"")
+        elif path == "/elsewhere":  # another origin: the same server under another name
+            port = self.httpd.server_address[1]
+            answer(handler, 302, {"Location": f"http://localhost:{port}/clip.bin"}, b"")
+        elif path == "/loop":
+            answer(handler, 302, {"Location": "/loop"}, b"")
+        elif path == "/gone":
+            answer(handler, 404, {"Content-Type": "application/json"}, b'{"error": "no such object"}')
+        elif path == "/page":
+            answer(handler, 200, {"Content-Type": "text/html"}, b"<html>please log in</html>")
+        elif path == "/empty":
+            answer(handler, 200, {"Content-Type": "video/mp4"}, b"")
+        elif path == "/declared-large":  # says how large it is up front, then sends nothing
+            stall(self, handler, "video/mp4", b"", 10 * len(BODY))
+        elif path == "/stalled":  # a first chunk, then nothing until released
+            stall(self, handler, "video/mp4", BODY, 2 * len(BODY))
+        elif path == "/endless":  # no length said: bytes until the reader stops
+            handler.send_response(200)
+            handler.send_header("Content-Type", "video/mp4")
+            handler.end_headers()
+            with contextlib.suppress(OSError):
+                while not self.release.is_set():
+                    handler.wfile.write(BODY)
+        else:
+            super().respond(handler, path)
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import socket
 import struct
-import threading
 import zlib
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,8 @@ from hfwidgets._images import (
     prepare_image,
     url_image_size,
 )
+
+from .local_server import LocalServer, answer, stall
 
 PORTRAIT_916 = (736, 1312)
 ORIENTATION_TAG = 0x0112
@@ -393,58 +393,23 @@ def test_reprs_are_short_and_carry_no_payload(jpeg_file: Path) -> None:
 # --------------------------------------------------------------------------- probing URLs over HTTP
 
 
-class ImageServer:
-    """A real HTTP server on localhost: serves byte strings, records the headers each request carried.
-
-    A path registered as "stalled" sends its first bytes, then holds the connection open
-    without finishing, as a slow CDN would.
-    """
+class ImageServer(LocalServer):
+    """An image host: serves byte strings. A path registered as "stalled" sends its first bytes,
+    then holds the connection open without finishing, as a slow CDN would."""
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, bytes]] = {}
         self.stalled: dict[str, bytes] = {}
-        self.requests: list[dict[str, str]] = []
-        self.release = threading.Event()
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append({k.lower(): v for k, v in self.headers.items()})
-                if self.path in server.stalled:
-                    head = server.stalled[self.path]
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.send_header("Content-Length", str(len(head) * 10))
-                    self.end_headers()
-                    self.wfile.write(head)
-                    self.wfile.flush()
-                    server.release.wait(30)
-                    return
-                if self.path not in server.files:
-                    self.send_error(404)
-                    return
-                content_type, body = server.files[self.path]
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                # The prober hangs up once it has the header: expected.
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def respond(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        if path in self.stalled:
+            stall(self, handler, "image/jpeg", self.stalled[path], len(self.stalled[path]) * 10)
+        elif path in self.files:
+            content_type, body = self.files[path]
+            answer(handler, 200, {"Content-Type": content_type}, body)  # the prober may hang up early
+        else:
+            super().respond(handler, path)
 
 
 @pytest.fixture
@@ -479,7 +444,7 @@ async def test_probe_never_sends_the_clients_authorization(image_server: ImageSe
     async with httpx.AsyncClient(auth=("user", "password")) as http:
         assert await url_image_size(f"{image_server.base_url}/a.jpg", http) == (100, 80)
     assert len(image_server.requests) == 2
-    assert all("authorization" not in headers for headers in image_server.requests)
+    assert all("authorization" not in headers for _, headers in image_server.requests)
 
 
 async def test_probe_stops_once_the_header_is_read(image_server: ImageServer) -> None:

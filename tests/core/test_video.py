@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import threading
 from collections.abc import Iterator
 from fractions import Fraction
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ from hfwidgets._video import (
     video_info,
     video_url,
 )
+
+from .local_server import LocalServer, answer
 
 TASK_ID = "aca6c73e-aa4c-47bb-aa62-a100a0f7dd22"
 FRAMES, WIDTH, HEIGHT, FPS = 12, 64, 48, 8
@@ -65,13 +66,12 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     }
 
 
-class VideoServer:
-    """A real HTTP server on localhost standing in for the CDN; records every request's headers."""
+class VideoServer(LocalServer):
+    """The CDN: the clips, a redirect, an error, a page, an empty file, garbage, a cut answer."""
 
     def __init__(self, clips: dict[str, bytes]) -> None:
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        server = self
-        routes: dict[str, tuple[int, dict[str, str], bytes]] = {
+        self.clips = clips
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {
             "/v/clip.mp4": (200, {"Content-Type": "video/mp4"}, clips["raw"]),
             "/v/clip_min.mp4": (200, {"Content-Type": "video/mp4"}, clips["min"]),
             "/moved.mp4": (302, {"Location": "/v/clip.mp4"}, b""),
@@ -80,40 +80,20 @@ class VideoServer:
             "/empty.mp4": (200, {"Content-Type": "video/mp4"}, b""),
             "/garbage.mp4": (200, {"Content-Type": "video/mp4"}, b"\x00not an mp4 at all" * 64),
         }
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                if self.path == "/truncated.mp4":  # announces more than it sends, then hangs up
-                    self.send_response(200)
-                    self.send_header("Content-Type", "video/mp4")
-                    self.send_header("Content-Length", str(len(clips["raw"])))
-                    self.end_headers()
-                    self.wfile.write(clips["raw"][:1000])
-                    self.close_connection = True
-                    return
-                status, headers, body = routes.get(self.path.split("?")[0], (404, {}, b"not found"))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def paths(self) -> list[str]:
-        return [path for path, _ in self.requests]
+    def respond(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        if path == "/truncated.mp4":  # announces more than it sends, then hangs up
+            handler.send_response(200)
+            handler.send_header("Content-Type", "video/mp4")
+            handler.send_header("Content-Length", str(len(self.clips["raw"])))
+            handler.end_headers()
+            handler.wfile.write(self.clips["raw"][:1000])
+            handler.close_connection = True
+        elif path in self.routes:
+            answer(handler, *self.routes[path])
+        else:
+            super().respond(handler, path)
 
 
 @pytest.fixture
