@@ -4,6 +4,7 @@ MockTransport only for a failure a real server cannot be made to show on demand.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import io
@@ -325,3 +326,18 @@ def test_every_media_caller_fetches_through_the_one_fetch(
             return await url_image_size(f"{server.base_url}/picture.png", http)
 
     assert asyncio.run(png_size()) == (64, 40)
+
+
+MEDIA_MODULES = ("_video", "_static", "_media", "_images", "_keep", "_kept", "_feed_media")
+"""Everything that reads media besides `_fetch` itself."""
+
+
+def test_nothing_else_in_the_media_modules_speaks_http() -> None:
+    """No HTTP client, request or socket of their own: limits, redirects and proxies stay in `_fetch`."""
+    package = Path(_fetch.__file__).parent
+    speaking = ("AsyncClient", "httpx.Client", "ClientSession", "urlopen", "create_connection")
+    for name in MEDIA_MODULES:
+        tree = ast.parse((package / f"{name}.py").read_text("utf-8"))
+        calls = [ast.unparse(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)]
+        assert "fetch_async" in calls or "fetch_sync" in calls or name in ("_keep", "_kept", "_feed_media")
+        assert not [c for c in calls if c.endswith(speaking) or c.endswith((".send", ".stream"))], name
