@@ -20,7 +20,7 @@ class CountingTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        from hfwidgets._client import KEEPALIVE_EXPIRY
+        from hfwidgets._connections import KEEPALIVE_EXPIRY
         from hfwidgets._http import MAX_IN_FLIGHT
 
         # The client's own pool: as many connections as requests in flight, expiring before the

@@ -5,8 +5,10 @@ On that transport billable POSTs go through httpx's API on aiohttp's connections
 and reads — feed polls, the motion listing — are sent on an aiohttp session
 directly. httpx's client layer (its URL model, header merging, cookies, the
 Response model) is most of a poll's CPU, and a thousand waiting tasks make
-mostly polls. What an attempt got back, or the aiohttp exception it raised, is
-typed by the same code as httpx's (`_http.Requester`).
+mostly polls. Both are senders of `_transport` (`AiohttpReads`, and
+`_transport.HttpxSender` judging with `judge_httpx_on_aiohttp`): aiohttp's
+exceptions are judged here, by aiohttp's own classes, and reach the request loop
+(`_http.Requester`) as `SendFailed`, like httpx's.
 
 The session keeps no cookies, follows no redirect and reads no proxy or netrc
 setting; the client sends reads this way only when no proxy variable is set.
@@ -18,15 +20,32 @@ This module is imported only on the aiohttp transport.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 import httpx
 from aiohttp.http_exceptions import ContentEncodingError
+from httpx_aiohttp import HttpxAiohttpClient
 
 from ._answer import Answer
+from ._transport import HttpxSender, Outgoing, SendFailed, describe, judge_httpx
 
-__all__ = ["AiohttpReads", "is_decoding_error", "never_sent", "new_session"]
+__all__ = [
+    "AiohttpReads",
+    "is_decoding_error",
+    "judge",
+    "judge_httpx_on_aiohttp",
+    "never_sent",
+    "new_session",
+    "writer",
+]
+
+
+def writer(options: dict[str, Any]) -> tuple[httpx.AsyncClient, HttpxSender]:
+    """httpx's API on aiohttp's connections (`httpx-aiohttp`; it refuses unusable proxy settings)
+    and its sender: billable POSTs, and every request when a proxy is configured."""
+    http = HttpxAiohttpClient(**options)
+    return http, HttpxSender(http, judge_httpx_on_aiohttp)
 
 
 def new_session(*, limit: int, keepalive: float, timeout: float) -> aiohttp.ClientSession:
@@ -43,7 +62,7 @@ def new_session(*, limit: int, keepalive: float, timeout: float) -> aiohttp.Clie
 
 
 class AiohttpReads:
-    """Sends a read on `session` and returns the whole answer; aiohttp's exceptions pass through."""
+    """Sends a read on `session` and returns the whole answer (a `_transport.Sender`)."""
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
@@ -54,19 +73,41 @@ class AiohttpReads:
     async def aclose(self) -> None:
         await self.session.close()
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None,
-        headers: Mapping[str, str],
-    ) -> Answer:
-        async with self.session.request(
-            method, url, params=params, headers=headers, allow_redirects=False
-        ) as response:
-            content = await response.read()
-            return Answer(response.status, response.headers, content, response.reason or "")
+    async def send(self, outgoing: Outgoing) -> Answer:
+        options: dict[str, Any] = {}
+        if outgoing.timeout is not None:  # else the session's
+            options["timeout"] = aiohttp.ClientTimeout(total=outgoing.timeout)
+        try:
+            if outgoing.delivery is not None:
+                outgoing.delivery.on_sent()
+            async with self.session.request(
+                outgoing.method, outgoing.url, **outgoing.contents, allow_redirects=False, **options
+            ) as response:
+                content = await response.read()
+                return Answer(response.status, response.headers, content, response.reason or "")
+        except Exception as exc:  # typed in one place; the exception holds the request (its headers)
+            failed = judge(exc)
+        raise failed
+
+
+def judge(exc: Exception) -> SendFailed:
+    """aiohttp's judgement of a failure on its own session."""
+    undecodable = is_decoding_error(exc)
+    return SendFailed(
+        describe(exc, undecodable=undecodable), never_sent=never_sent(exc), undecodable=undecodable
+    )
+
+
+def judge_httpx_on_aiohttp(exc: Exception) -> SendFailed:
+    """httpx-aiohttp maps every `aiohttp.ClientConnectionError` (a reset mid-answer too) to
+    `httpx.ConnectTimeout`: whether it was sent is judged by aiohttp's own exception."""
+    judged = judge_httpx(exc)
+    for candidate in (exc, exc.__cause__):
+        if isinstance(candidate, aiohttp.ClientError):
+            return SendFailed(
+                judged.description, never_sent=never_sent(candidate), undecodable=judged.undecodable
+            )
+    return judged
 
 
 def never_sent(exc: BaseException) -> bool:

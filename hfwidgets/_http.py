@@ -74,7 +74,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import httpx
 
@@ -91,9 +91,7 @@ from ._errors import (
     SubmissionUncertain,
     redact,
 )
-
-if TYPE_CHECKING:
-    from ._aiohttp import AiohttpReads
+from ._transport import Delivery, Outgoing, Sender, SendFailed
 
 __all__ = [
     "MAX_BODY_EXCERPT",
@@ -109,7 +107,6 @@ __all__ = [
     "error_message",
     "is_transient",
     "map_error",
-    "may_have_been_delivered",
     "parse_retry_after",
     "retry_delay",
     "should_retry",
@@ -149,7 +146,7 @@ _SATURATED = re.compile(r"saturat|饱和|no available channel|无可用渠道", 
 """What a gateway says when it refuses a request because every upstream is busy (new-api style
 proxies: "当前分组上游负载已饱和，请稍后再试"): it did not forward the request."""
 
-_NOT_RESUBMITTED = (
+NOT_RESUBMITTED = (
     "the task may exist and may have been charged. It was NOT resubmitted: check "
     "hfwidgets.history() or the provider's dashboard before trying again"
 )
@@ -166,44 +163,6 @@ class Failure:
     delivered: bool
     """True when the request may have reached the service (it may have acted on it)."""
     retry_after: float | None = None
-
-
-def may_have_been_delivered(exc: BaseException) -> bool:
-    """False only for failures that prove not one byte of the request reached the service."""
-    # An aiohttp error raised by aiohttp's own session, or wrapped by httpx-aiohttp, which maps
-    # every aiohttp.ClientConnectionError (a reset mid-answer too) to ConnectTimeout: judge by
-    # aiohttp's own exception.
-    for candidate in (exc, exc.__cause__):
-        if candidate is not None and _from_aiohttp(candidate):
-            return not _aiohttp_judges(candidate).never_sent
-    return not isinstance(
-        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
-    )
-
-
-def _from_aiohttp(exc: BaseException) -> bool:
-    return type(exc).__module__.split(".", 1)[0] == "aiohttp"
-
-
-def _is_decoding_error(exc: BaseException) -> bool:
-    """The answer arrived but its body could not be decoded (a Content-Encoding lie)."""
-    if isinstance(exc, httpx.DecodingError):
-        return True
-    return _from_aiohttp(exc) and _aiohttp_judges(exc).decoding_error
-
-
-@dataclass(frozen=True)
-class _Judged:
-    never_sent: bool
-    decoding_error: bool
-
-
-def _aiohttp_judges(exc: BaseException) -> _Judged:
-    """An exception aiohttp raised, judged by `_aiohttp`: loaded only once aiohttp is (the
-    optional transport; aiohttp is slow to import), never by the default transport."""
-    from ._aiohttp import is_decoding_error, never_sent
-
-    return _Judged(never_sent(exc), is_decoding_error(exc))
 
 
 def should_retry(failure: Failure, *, billable: bool, attempt: int, max_retries: int) -> bool:
@@ -426,10 +385,6 @@ class _Turn:
 # --------------------------------------------------------------------------- answers
 
 
-Connection: TypeAlias = "httpx.AsyncClient | AiohttpReads"
-"""Where a request is sent: an httpx client, or aiohttp's own session (reads on the aiohttp transport)."""
-
-
 def error_message(response: httpx.Response) -> str:
     """A short readable message from an error answer: JSON, plain text or a proxy's HTML page."""
     text = _body_text(response)
@@ -561,7 +516,7 @@ class Requester:
 
     def get_json(
         self,
-        http: Connection,
+        sender: Sender,
         url: str,
         *,
         endpoint: str,
@@ -571,47 +526,40 @@ class Requester:
         deadline: float | None = None,
     ) -> Awaitable[Any]:
         """GET `url` and return its JSON, retrying transient failures (see `request`)."""
+        outgoing = Outgoing("GET", url, self._headers(url), params=params, timeout=self.timeout)
         return self.request(
-            http,
-            "GET",
-            url,
-            endpoint=endpoint,
-            params=params,
-            task_id=task_id,
-            max_retries=max_retries,
-            deadline=deadline,
+            sender, outgoing, endpoint=endpoint, task_id=task_id, max_retries=max_retries, deadline=deadline
         )
 
     async def post_json(
         self,
-        http: Connection,
+        sender: Sender,
         url: str,
         body: Mapping[str, Any],
         *,
         endpoint: str,
         deadline: float | None = None,
+        delivery: Delivery | None = None,
     ) -> dict[str, Any]:
         """POST a billable request; return its JSON (which holds a task id).
 
         Never resent once it may have arrived; refused (429) or never connected, it is resent
         until `deadline` (a `time.monotonic()` value; 429s) or `max_retries` (connections).
+        `delivery` is told when the request leaves and when a 429 refuses it (`_transport`).
         """
-        payload = await self.request(
-            http, "POST", url, endpoint=endpoint, json=body, billable=True, deadline=deadline
-        )
+        timeout = None if self.timeout is None else self.timeout * BILLABLE_TIMEOUT_FACTOR
+        outgoing = Outgoing("POST", url, self._headers(url), json=body, timeout=timeout, delivery=delivery)
+        payload = await self.request(sender, outgoing, endpoint=endpoint, billable=True, deadline=deadline)
         assert isinstance(payload, dict)
         return payload
 
     async def request(
         self,
-        http: Connection,
-        method: str,
-        url: str,
+        sender: Sender,
+        outgoing: Outgoing,
         *,
         endpoint: str,
         billable: bool = False,
-        params: Mapping[str, str | int] | None = None,
-        json: Mapping[str, Any] | None = None,
         task_id: str | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
@@ -625,15 +573,7 @@ class Requester:
         awake_at = 0.0
         while True:
             outcome = await self._attempt(
-                http,
-                method,
-                url,
-                endpoint=endpoint,
-                billable=billable,
-                params=params,
-                json=json,
-                task_id=task_id,
-                awake_at=awake_at,
+                sender, outgoing, endpoint=endpoint, billable=billable, task_id=task_id, awake_at=awake_at
             )
             if not isinstance(outcome, Failure):
                 return outcome
@@ -656,43 +596,38 @@ class Requester:
 
     async def _attempt(
         self,
-        http: Connection,
-        method: str,
-        url: str,
+        sender: Sender,
+        outgoing: Outgoing,
         *,
         endpoint: str,
         billable: bool,
-        params: Mapping[str, str | int] | None,
-        json: Mapping[str, Any] | None,
         task_id: str | None,
         awake_at: float,
     ) -> Any:
         """One request: its JSON, or a `Failure`. Raises nothing but cancellation."""
-        headers = self._headers(url)
         failure: Failure | None = None
         async with self.throttle.turn(billable=billable, awake_at=awake_at) as released_at:
             started = time.perf_counter()
             try:
-                if isinstance(http, httpx.AsyncClient):
-                    answer = await self._send(
-                        http, method, url, params=params, json=json, headers=headers, billable=billable
-                    )
-                else:  # aiohttp's own session: reads only
-                    answer = await http.send(method, url, params=params, headers=headers)
-            except Exception as exc:  # every failure is typed below, in one place
-                failure = self._transport_failure(exc, endpoint=endpoint, task_id=task_id, billable=billable)
+                answer = await sender.send(outgoing)
+            except SendFailed as failed:  # the sender judged it; typed below, in one place
+                failure = self._transport_failure(
+                    failed, endpoint=endpoint, task_id=task_id, billable=billable
+                )
             else:
                 if answer.status_code == 429:
                     self.pacer.refused(
                         time.monotonic(), released_at=released_at, retry_after=answer.retry_after
                     )
+                    if outgoing.delivery is not None:
+                        outgoing.delivery.on_refused()
                 else:
                     self.pacer.accepted(time.monotonic())
         if logger.isEnabledFor(logging.DEBUG):  # the path is parsed only for a log line that shows
             logger.debug(
                 "%s %s -> %s in %.0f ms",
-                method,
-                httpx.URL(url).path,
+                outgoing.method,
+                httpx.URL(outgoing.url).path,
                 answer.status_code if failure is None else failure.error.message[:80],
                 1000 * (time.perf_counter() - started),
             )
@@ -700,41 +635,19 @@ class Requester:
             return failure
         return self._answer(answer, endpoint=endpoint, task_id=task_id, billable=billable)
 
-    async def _send(
-        self,
-        http: httpx.AsyncClient,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int] | None,
-        json: Mapping[str, Any] | None,
-        headers: dict[str, str],
-        billable: bool,
-    ) -> Answer:
-        send = http.request(method, url, params=params, json=json, headers=headers, follow_redirects=False)
-        if self.timeout is None:
-            return Answer.of(await send)
-        limit = self.timeout * (BILLABLE_TIMEOUT_FACTOR if billable else 1.0)
-        return Answer.of(await asyncio.wait_for(send, limit))
-
     # ------------------------------------------------------------------ typing what happened
 
     def _transport_failure(
-        self, exc: Exception, *, endpoint: str, task_id: str | None, billable: bool
+        self, failed: SendFailed, *, endpoint: str, task_id: str | None, billable: bool
     ) -> Failure:
-        """A failure without a usable answer (the exception is not kept: it holds the request)."""
-        what = _describe_transport_error(exc)
-        delivered = may_have_been_delivered(exc)
-        secrets = self._secrets()
-        decoding = _is_decoding_error(exc)
-        if decoding:
-            what = f"the answer's body could not be decoded ({_short(exc)})"
+        """A failure without a usable answer (only the sender's words are kept: no request)."""
+        what, secrets, delivered = failed.description, self._secrets(), not failed.never_sent
         if billable and delivered:
             error: APIError = SubmissionUncertain(
-                redact(f"{what} after the request was sent; {_NOT_RESUBMITTED}", secrets),
+                redact(f"{what} after the request was sent; {NOT_RESUBMITTED}", secrets),
                 endpoint=endpoint,
             )
-        elif decoding:
+        elif failed.undecodable:
             error = MalformedResponse(redact(what, secrets), task_id=task_id, endpoint=endpoint)
         else:
             error = NetworkError(redact(what, secrets), task_id=task_id, endpoint=endpoint)
@@ -768,7 +681,7 @@ class Requester:
             if billable and answer.status_code >= 500 and not isinstance(error, InsufficientCredits):
                 error = SubmissionUncertain(
                     f"{error.message} — the service may have accepted the task before failing: "
-                    f"{_NOT_RESUBMITTED}",
+                    f"{NOT_RESUBMITTED}",
                     status=error.status,
                     body=error.body,
                     endpoint=endpoint,
@@ -780,7 +693,7 @@ class Requester:
             if isinstance(task, str) and task.strip():
                 return payload
             problem = "without a task id" if payload is not _INVALID else "with an answer that is not JSON"
-            message = f"the service answered the submission {problem}; {_NOT_RESUBMITTED}"
+            message = f"the service answered the submission {problem}; {NOT_RESUBMITTED}"
             kind: type[MalformedResponse] = MalformedSubmission
         elif payload is _INVALID:
             content_type = answer.headers.get("content-type", "no content type")
@@ -836,17 +749,6 @@ def _fast_json_loads() -> Callable[[bytes | str], Any] | None:
     except ImportError:
         return None
     return loads
-
-
-def _short(exc: BaseException) -> str:
-    detail = " ".join(str(exc).split())
-    return f"{type(exc).__name__}{': ' + detail[:120] if detail else ''}"
-
-
-def _describe_transport_error(exc: BaseException) -> str:
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return "network error (the answer did not arrive in time)"
-    return f"network error ({_short(exc)})"
 
 
 def _body_text(response: httpx.Response) -> str:

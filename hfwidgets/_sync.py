@@ -23,7 +23,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._client import Submission, observe_submission
+from ._client import Submission
 from ._default_client import default_client
 from ._errors import BlockingCallError
 from ._options import GenerateOptions, Unpack, spell_out_options
@@ -31,7 +31,7 @@ from ._requests import GenerateRequest
 from ._session import nothing_to_resume
 
 if TYPE_CHECKING:
-    from ._client import Client, Submission
+    from ._client import Client
     from ._eta import Estimate
     from ._models import Feed, Motion
 
@@ -136,8 +136,7 @@ def run(
 
     async def submit_and_wait() -> Feed:
         assert state.submission is not None
-        observe_submission(state.submission)
-        task = await chosen.generate(request)
+        task = await chosen.generate(request, submission=state.submission)
         state.estimate = chosen.estimate(request.model)
         state.submitted = task.created_at.timestamp()
         state.task_id, state.status = task.id, "queued"

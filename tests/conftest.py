@@ -64,7 +64,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def both_transports(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test once on httpx's transport and once on aiohttp's: the default every Client
     built in the test picks up (`HFWIDGETS_TRANSPORT`)."""
-    from hfwidgets._client import TRANSPORT_ENV
+    from hfwidgets._connections import TRANSPORT_ENV
 
     name: str = request.param
     monkeypatch.setenv(TRANSPORT_ENV, name)

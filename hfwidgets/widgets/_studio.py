@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._catalog import bundled_motions
-from .._client import Submission, observe_submission
+from .._client import Submission
 from .._errors import NoEventLoop, TaskFailed, TaskTimeout, ValidationError
 from .._images import ImageSource, LoadedImage
 from .._models import MODELS, SIZE_PRESETS, Feed, Motion
@@ -304,7 +304,6 @@ class Studio(StaticRepr, StudioState):
         self.status = self.t("status_submitting", n=entry.number, motion=asked.motion.name, model=asked.model)
         self.waiting_stopped = False
         sending = Submission()
-        observe_submission(sending)  # this task's own context: tells what became of the POST
 
         def on_sent(task: Any) -> None:
             entry.task_id = task.id
@@ -321,7 +320,7 @@ class Studio(StaticRepr, StudioState):
 
         try:
             feed = await self.send_and_follow(
-                self.client.generate(asked),
+                self.client.generate(asked, submission=sending),  # told what became of the POST
                 label=f"#{entry.number}",
                 on_feed=on_feed,
                 on_status=lambda text: self._result.update(status_text=text),

@@ -323,7 +323,7 @@ async def test_the_chosen_transport_carries_the_requests(
         assert client.transport == both_transports
         task = await client.generate(picture(), "Face Punch", width=320, height=480)
         assert (await client.feed(task)).id == task.id
-        uses_aiohttp = type(client._http()).__module__.startswith("httpx_aiohttp")
+        uses_aiohttp = type(client._connections.http(billable=True)).__module__.startswith("httpx_aiohttp")
         assert uses_aiohttp == (both_transports == "aiohttp")
 
 

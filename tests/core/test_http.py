@@ -36,6 +36,7 @@ from hfwidgets._http import (
     retry_delay,
     should_retry,
 )
+from hfwidgets._transport import HttpxSender
 
 KEY = "hk-test-0123456789abcdef"
 BASE = "https://api.example.test"
@@ -81,13 +82,15 @@ def ok(payload: Any) -> httpx.Response:
 async def get(recorder: Recorder, max_retries: int = 4) -> tuple[Any, list[float]]:
     req, sleeps = requester(max_retries)
     async with http_for(recorder) as http:
-        return await req.get_json(http, FEED_URL, endpoint="GET feed", task_id="t1"), sleeps
+        return await req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed", task_id="t1"), sleeps
 
 
 async def post(recorder: Recorder, max_retries: int = 4) -> tuple[Any, list[float]]:
     req, sleeps = requester(max_retries)
     async with http_for(recorder) as http:
-        return await req.post_json(http, POST_URL, {"model": "lite"}, endpoint="POST generate"), sleeps
+        return await req.post_json(
+            HttpxSender(http), POST_URL, {"model": "lite"}, endpoint="POST generate"
+        ), sleeps
 
 
 # --------------------------------------------------------------------------- error mapping
@@ -247,7 +250,9 @@ async def test_retry_stops_before_the_deadline() -> None:
     req, sleeps = requester()
     async with http_for(recorder) as http:
         with pytest.raises(RateLimited):
-            await req.get_json(http, FEED_URL, endpoint="GET feed", deadline=time.monotonic() + 5)
+            await req.get_json(
+                HttpxSender(http), FEED_URL, endpoint="GET feed", deadline=time.monotonic() + 5
+            )
     assert sleeps == []
 
 
@@ -340,9 +345,9 @@ async def test_a_429_on_one_read_holds_back_the_other_reads() -> None:
     events, req, transport = refusing_t1_once("7")
     async with httpx.AsyncClient(transport=transport) as http:
         assert req.paused_for == 0
-        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        await req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed")
         assert 6.0 < req.paused_for <= 7.0  # the fake sleep took no time: the pause is still on
-        await req.get_json(http, BASE + "/higgsfield/feed/t2", endpoint="GET feed")
+        await req.get_json(HttpxSender(http), BASE + "/higgsfield/feed/t2", endpoint="GET feed")
     # t1 waited its own Retry-After once; t2, never refused, was sent only after waiting out the
     # pause (plus its share of the release spread, and its place in the slowed-down pace).
     assert [kind for kind, _ in events[:3]] == ["sent", "sleep", "sent"] and events[1][1] == 7.0
@@ -356,9 +361,9 @@ async def test_a_short_retry_after_delays_only_the_refused_read() -> None:
     """A per-second limit (Retry-After: 1) is left to the pacer: the others are not paused."""
     events, req, transport = refusing_t1_once("1")
     async with httpx.AsyncClient(transport=transport) as http:
-        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        await req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed")
         assert req.paused_for == 0
-        await req.get_json(http, BASE + "/higgsfield/feed/t2", endpoint="GET feed")
+        await req.get_json(HttpxSender(http), BASE + "/higgsfield/feed/t2", endpoint="GET feed")
     assert events[:3] == [("sent", "/higgsfield/feed/t1"), ("sleep", 1.0), ("sent", "/higgsfield/feed/t1")]
     paced = [value for kind, value in events[3:-1] if kind == "sleep"]
     assert sum(paced) < 1.0  # at most a pacing gap, never the refused request's second
@@ -447,8 +452,8 @@ async def test_reads_are_not_held_back_without_a_429() -> None:
     recorder = Recorder(ok({"id": "t1"}))
     req, sleeps = requester()
     async with http_for(recorder) as http:
-        await req.get_json(http, FEED_URL, endpoint="GET feed")
-        await req.get_json(http, FEED_URL, endpoint="GET feed")
+        await req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed")
+        await req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed")
     assert sleeps == [] and len(recorder.requests) == 2
 
 
@@ -519,7 +524,7 @@ async def test_key_goes_only_to_the_base_url() -> None:
             "https://api.example.test:8443/higgsfield/feed/t1",  # other port
             "https://api.example.test.evil.test/higgsfield/feed/t1",
         ):
-            await req.get_json(http, url, endpoint="GET")
+            await req.get_json(HttpxSender(http), url, endpoint="GET")
     assert seen[FEED_URL] == f"Bearer {KEY}"
     assert [value for url, value in seen.items() if url != FEED_URL] == [None, None, None, None]
 
@@ -573,13 +578,17 @@ async def test_reads_keep_their_share_of_slots_while_submissions_queue() -> None
     req, _ = requester()
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
         posts = [
-            asyncio.create_task(req.post_json(http, POST_URL, {"model": "lite"}, endpoint="POST generate"))
+            asyncio.create_task(
+                req.post_json(HttpxSender(http), POST_URL, {"model": "lite"}, endpoint="POST generate")
+            )
             for _ in range(3 * MAX_IN_FLIGHT)
         ]
         for _ in range(20):
             await asyncio.sleep(0)
         # The feed read goes through while dozens of submissions wait for an answer or a slot.
-        assert await asyncio.wait_for(req.get_json(http, FEED_URL, endpoint="GET feed"), 5) == {"id": "t1"}
+        assert await asyncio.wait_for(req.get_json(HttpxSender(http), FEED_URL, endpoint="GET feed"), 5) == {
+            "id": "t1"
+        }
         assert posts_in_flight == MAX_IN_FLIGHT - READ_SHARE
         release.set()
         assert len(await asyncio.gather(*posts)) == 3 * MAX_IN_FLIGHT
@@ -601,7 +610,7 @@ async def test_paced_requests_leave_in_the_order_they_came() -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
         names = [f"t{i}" for i in range(12)]
         await asyncio.gather(
-            *(req.get_json(http, f"{BASE}/higgsfield/feed/{n}", endpoint="GET") for n in names)
+            *(req.get_json(HttpxSender(http), f"{BASE}/higgsfield/feed/{n}", endpoint="GET") for n in names)
         )
     assert sent == names  # one FIFO queue: nobody overtakes, nobody is starved
     assert len(sleeps) >= len(names) - 1  # each waited for its turn at the pace

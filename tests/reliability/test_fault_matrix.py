@@ -81,7 +81,7 @@ def assert_booked(run: Run, booked: str) -> None:
         assert (client.spent, client.uncertain) == (0, 0)
         assert run.task is None and records == []
     client.check_budget(0)  # raises BudgetExceeded if anything were still held "in flight"
-    assert client._in_flight == 0
+    assert client.in_flight == 0
 
 
 def test_the_matrix_covers_the_listed_cases() -> None:

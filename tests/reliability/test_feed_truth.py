@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from hfwidgets import APIError, Client, MalformedResponse, SubmissionUncertain, TaskTimeout
-from hfwidgets import _client as client_module
+from hfwidgets import APIError, Client, MalformedResponse, SubmissionUncertain, TaskTimeout, _waiting
 from hfwidgets._journal import Journal
 from hfwidgets._models import Feed
 from hfwidgets._polling import PollPolicy
@@ -171,8 +170,8 @@ async def test_a_waiter_holding_a_finished_feed_never_goes_back(script: FeedScri
 async def test_a_completed_feed_without_url_is_read_again_then_returned_as_it_is(
     script: FeedScript, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "MISSING_URL_GRACE", 0.6)
-    monkeypatch.setattr(client_module, "MISSING_URL_GAP", 0.1)
+    monkeypatch.setattr(_waiting, "MISSING_URL_GRACE", 0.6)
+    monkeypatch.setattr(_waiting, "MISSING_URL_GAP", 0.1)
     script.then(feed("completed"))
     client, task = await submit(script, journal)
     done = await client.wait(task, timeout=30)
@@ -184,7 +183,7 @@ async def test_a_completed_feed_without_url_is_read_again_then_returned_as_it_is
 async def test_a_completed_feed_without_url_at_the_deadline_is_returned_not_a_timeout(
     script: FeedScript, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "MISSING_URL_GRACE", 3600.0)  # the deadline comes first
+    monkeypatch.setattr(_waiting, "MISSING_URL_GRACE", 3600.0)  # the deadline comes first
     script.then(feed("completed"))
     client, task = await submit(script, journal)
     # The deadline only bounds the first local read (it answers "completed" without a URL).
