@@ -87,10 +87,13 @@ class TaskRecord:
     """
 
     id: str
+    """The service's task id; a local id ("local-...") while the submission is unconfirmed."""
     kind: str
+    """"image2video" or "ads"."""
     model: str | None
     motion_id: str | None
     motion_name: str | None
+    """The motion asked for, as its id and name (`motion` gives the Motion); None for an ad."""
     seed: int | None
     width: int | None
     height: int | None
