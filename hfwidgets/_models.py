@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ._errors import MalformedResponse
 
@@ -46,6 +46,9 @@ __all__ = [
     "size_for_aspect",
     "task_id_problem",
 ]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MODELS: tuple[str, ...] = ("lite", "turbo", "standard")
 """Video models, cheapest first."""
@@ -211,6 +214,17 @@ def _at(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def _blocking(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """The blocking twin of an async method: run in a worker thread (`_fetch.in_worker_thread`),
+    so one implementation serves both, inside Jupyter's running loop too."""
+
+    @functools.wraps(method)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> R:
+        return _media().in_worker_thread(method)(*args, **kwargs)
+
+    return blocking
 
 
 # --------------------------------------------------------------------------- motions
@@ -566,21 +580,6 @@ class Feed:
             "video_url": self.video_url,
         }
 
-    def download(
-        self,
-        path: str | Path | None = None,
-        *,
-        variant: str = "raw",
-        timeout: float | None = None,
-        max_bytes: int | None = None,
-    ) -> Path:
-        """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking.
-
-        `timeout` bounds the whole download (default 300 s; DownloadTimeout) and
-        `max_bytes` its size (default 256 MB; LimitExceeded); a partial file is removed.
-        """
-        return _media().download_sync(self, path, variant=variant, **_limits(timeout, max_bytes))
-
     async def adownload(
         self,
         path: str | Path | None = None,
@@ -589,8 +588,17 @@ class Feed:
         timeout: float | None = None,
         max_bytes: int | None = None,
     ) -> Path:
-        """Async `download`."""
+        """Save the mp4 (`variant` "raw" or "min") and return its path. `download` is the same, blocking.
+
+        `timeout` bounds the whole download (default 300 s; DownloadTimeout) and
+        `max_bytes` its size (default 256 MB; LimitExceeded); a partial file is removed.
+        """
         return await _media().download_async(self, path, variant=variant, **_limits(timeout, max_bytes))
+
+    download = _blocking(adownload)
+    download.__name__, download.__qualname__ = "download", "Feed.download"
+    download.__doc__ = """Save the mp4 (`variant` "raw" or "min") and return its path. Blocking:
+        `adownload` run in a worker thread; `timeout` and `max_bytes` as there."""
 
     def frames(
         self,
