@@ -17,14 +17,14 @@ Each loop gets a sender for reads and one for billable POSTs (`_transport.Sender
 At most `MAX_IN_FLIGHT` connections per loop (the `Throttle` keeps as many requests
 on the wire), each kept idle `KEEPALIVE_EXPIRY` seconds. Proxies come from the
 environment as httpx reads them; an unusable setting is a ValidationError naming
-the variable, raised on the first request. After a fork the child makes its own
-(`after_fork`): the parent's are kept referenced, never used nor closed.
+the variable, raised on the first request (`_proxies`, as for the media fetch).
+After a fork the child makes its own (`after_fork`): the parent's are kept
+referenced, never used nor closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -36,6 +36,7 @@ import httpx
 from ._errors import ValidationError
 from ._extras import require
 from ._http import MAX_IN_FLIGHT
+from ._proxies import check_proxy_environment, proxy_configured, proxy_refused
 from ._transport import HTTPX_EVENT_HOOKS, HttpxSender, Sender
 
 __all__ = ["KEEPALIVE_EXPIRY", "TRANSPORTS", "TRANSPORT_ENV", "Connections", "short_reason"]
@@ -45,7 +46,6 @@ KEEPALIVE_EXPIRY = 2.0
 TRANSPORT_ENV = "HFWIDGETS_TRANSPORT"
 """Environment variable choosing the default transport: "httpx" (default) or "aiohttp"."""
 TRANSPORTS = ("httpx", "aiohttp")
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 @dataclass
@@ -115,16 +115,13 @@ class Connections:
         }
         if self.custom is not None:
             return _on_httpx(httpx.AsyncClient(transport=self.custom, **options))
-        _check_proxy_environment(self.name)
+        check_proxy_environment(self.name)
         try:
             if self.name == "aiohttp":
                 return self._new_aiohttp(options)
             return _on_httpx(httpx.AsyncClient(**options))
-        except (ImportError, ValueError) as exc:  # a proxy setting httpx cannot use
-            problem = short_reason(exc)
-        raise ValidationError(
-            "proxy environment", None, "proxy settings httpx can use", hint=f"httpx refused them: {problem}"
-        )
+        except (ImportError, ValueError) as exc:  # a proxy setting httpx cannot use after all
+            raise proxy_refused(exc) from None
 
     def _new_aiohttp(self, options: dict[str, Any]) -> _LoopConnections:
         """httpx's API on aiohttp (billable POSTs, and everything when a proxy is configured),
@@ -132,7 +129,7 @@ class Connections:
         from ._aiohttp import AiohttpReads, new_session, writer  # aiohttp: only on its transport
 
         http, sender = writer(options)
-        if any(os.environ.get(variable) for variable in _PROXY_VARIABLES):
+        if proxy_configured():
             return _LoopConnections(http, sender, sender, [http.aclose])
         reads = AiohttpReads(
             new_session(limit=MAX_IN_FLIGHT, keepalive=KEEPALIVE_EXPIRY, timeout=self.timeout)
@@ -177,31 +174,6 @@ def _choose_transport(
     if choice == "aiohttp":
         require("aiohttp", 'Client(transport="aiohttp")')
     return None, choice
-
-
-def _check_proxy_environment(transport: str) -> None:
-    """Refuse proxy settings the transport cannot use, naming the variable (never its credentials)."""
-    schemes = ("http", "https") if transport == "aiohttp" else ("http", "https", "socks5", "socks5h")
-    for variable in _PROXY_VARIABLES:
-        value = os.environ.get(variable)
-        if not value:
-            continue
-        scheme = value.split("://", 1)[0].lower() if "://" in value else "http"  # httpx assumes http
-        shown = f"{scheme}://..."
-        if scheme not in schemes:
-            raise ValidationError(
-                variable,
-                shown,
-                f"a proxy URL with a scheme {transport} supports ({', '.join(s + '://' for s in schemes)})",
-                hint=f"fix or unset {variable}",
-            )
-        if scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
-            raise ValidationError(
-                variable,
-                shown,
-                "a proxy this installation can use",
-                hint=f'SOCKS proxies need pip install "httpx[socks]"; or unset {variable}',
-            )
 
 
 def short_reason(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ the same run on a private loop in a worker thread), so the rules are set once:
   URL names (an `Authorization` header or auth a borrowed client carries is removed);
 - redirects are followed, at most `MAX_REDIRECTS` of them;
 - proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
-  `NO_PROXY`), as httpx reads them, like the Client's requests;
+  `NO_PROXY`), as httpx reads them, checked by `_proxies` like the Client's requests;
 - time: `timeout` seconds for the whole fetch, and at most `wait` seconds for any one
   step (connecting, each read), never more than `timeout`;
 - size: at most `max_bytes` (a declared `Content-Length` above it is refused before
@@ -49,6 +49,7 @@ from ._errors import (
     NetworkError,
     ValidationError,
 )
+from ._proxies import check_proxy_environment, proxy_refused
 
 __all__ = [
     "CHUNK_BYTES",
@@ -258,15 +259,12 @@ async def _own_client(transport: httpx.AsyncBaseTransport | None) -> AsyncIterat
     """A client of this fetch's own (proxies from the environment), on the caller's `transport`
     when given (left open)."""
     borrowed = _Borrowed(transport) if transport is not None else None
+    if borrowed is None:
+        check_proxy_environment()
     try:
         client = httpx.AsyncClient(transport=borrowed)
-    except (ImportError, ValueError) as error:  # proxy settings httpx cannot use
-        raise ValidationError(
-            "proxy environment",
-            None,
-            "proxy settings httpx can use",
-            hint=f"httpx refused them ({type(error).__name__}): fix or unset the proxy variables",
-        ) from None
+    except (ImportError, ValueError) as error:  # proxy settings httpx cannot use after all
+        raise proxy_refused(error) from None
     async with client:
         yield client
 

@@ -264,7 +264,8 @@ def test_proxy_settings_httpx_cannot_use_are_a_validation_error(monkeypatch: pyt
     monkeypatch.setenv("ALL_PROXY", "gopher://user:pass@proxy.example:70")
     with pytest.raises(ValidationError) as caught:
         fetch("http://media.example/clip.bin")
-    assert caught.value.field == "proxy environment" and "pass" not in str(caught.value)
+    assert caught.value.field == "ALL_PROXY" and "gopher://" in str(caught.value)
+    assert "user" not in str(caught.value) and "pass" not in str(caught.value)  # credentials stay out
 
 
 # --------------------------------------------------------------------------- error paths on a transport
