@@ -1,7 +1,7 @@
 """P10: two Studios and a `run()` in one process, against a service limited to 30 requests/s.
 
 The widgets and `run()` built without a client share the process's default Client
-(`hfwidgets._session.default_client`): one pacer for the Studios' loop and the
+(`hfwidgets._default_client.default_client`): one pacer for the Studios' loop and the
 blocking facade's loop thread. This measures whether together they keep to the
 limit the service sets, next to the same load from one Client on one loop.
 
@@ -36,6 +36,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -201,7 +202,7 @@ async def _one_client(
         except TaskTimeout:
             outcome.append("still running at the end")
 
-    jobs = [asyncio.create_task(client.fetch_motions()) for _ in range(2)]
+    jobs: list[asyncio.Task[Any]] = [asyncio.create_task(client.fetch_motions()) for _ in range(2)]
     jobs += [asyncio.create_task(client.wait(record.id, timeout=600)) for record in records for _ in range(2)]
     generating = asyncio.create_task(generate_and_wait())
 
@@ -250,9 +251,9 @@ def _measure(kind: str, *, tasks: int, measure: float, seed: int) -> Load:
         finally:
             for name in ("OPENAI_HK_BASE_URL", "OPENAI_HK_API_KEY", "HFWIDGETS_MOTIONS_URL"):
                 os.environ.pop(name, None)
-            from hfwidgets import _session
+            from hfwidgets import _default_client
 
-            _session._clients.clear()  # the next load starts from a process without a default client
+            _default_client._clients.clear()  # the next load starts from a process without a default client
     total = load.accepted + load.refused
     load.accepted_rate = load.accepted / measure
     load.refused_share = load.refused / total if total else float("nan")

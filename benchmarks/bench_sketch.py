@@ -104,9 +104,8 @@ def _first_frame_preview() -> bytes:
     ImageDraw.Draw(photo).ellipse((420, 60, 540, 180), fill=(255, 214, 110))
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=85)
-    thumbnail: bytes = prepare_image(
-        load_image(buffer.getvalue()), (THUMBNAIL_SIDE, THUMBNAIL_SIDE)
-    ).thumbnail
+    thumbnail = prepare_image(load_image(buffer.getvalue()), (THUMBNAIL_SIDE, THUMBNAIL_SIDE)).thumbnail
+    assert thumbnail is not None  # a decoded photo always has one
     return thumbnail
 
 
