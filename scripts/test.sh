@@ -18,7 +18,8 @@ echo "== ruff"; ruff format --check hfwidgets tests benchmarks scripts; ruff che
 echo "== mypy"; mypy
 echo "== pytest"
 set +e
-python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg "$@"
+# Three workers (pytest-xdist): the browser tests on one, the other modules on two (tests/scheduling.py).
+python -m pytest -n 3 tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

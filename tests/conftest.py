@@ -16,11 +16,29 @@ if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
 
 
+def is_browser_test(item: pytest.Item) -> bool:
+    """Tests driving Chromium: those of tests/ui and those marked `ui` elsewhere."""
+    return item.get_closest_marker("ui") is not None or "ui" in item.path.parts
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
-    thread for as long as its session fixtures live, which would break every asyncio test after it."""
-    items.sort(key=lambda item: item.get_closest_marker("ui") is not None or "ui" in item.path.parts)
+    thread for as long as its session fixtures live, which would break every asyncio test after it.
+    Under pytest-xdist they run on a worker of their own (tests/scheduling.py)."""
+    items.sort(key=is_browser_test)
+    if hasattr(config, "workerinput"):
+        from .scheduling import check_browser_modules
+
+        check_browser_modules([item for item in items if is_browser_test(item)])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`-n 3` (scripts/test.sh): modules spread over the workers, browser tests last on theirs."""
+    from .scheduling import BrowserTestsApart
+
+    return BrowserTestsApart(config, log)
 
 
 EMULATOR_IDLE_SECONDS = "300"
@@ -53,8 +71,9 @@ def _no_emulator_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Stop the emulator of the session's own home, when one was set: the tutorials (nbval)
-    run there, and their items use no fixture."""
-    if SESSION_HOME:
+    run there, and their items use no fixture. Under pytest-xdist the workers share that home,
+    so only the controller stops it, once every worker is done."""
+    if SESSION_HOME and not hasattr(session.config, "workerinput"):
         from hfwidgets._home_emulator import stop_emulator
 
         stop_emulator(Path(SESSION_HOME))
