@@ -132,15 +132,6 @@ def private_quick_emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
-@pytest.fixture
-def slow_emulator() -> Iterator[EmulatorServer]:
-    """This test's own, with tasks that take about 4.5 s: time to interrupt a command while it waits."""
-    from hfwidgets.emulator import Timing, serve
-
-    with serve(timing=Timing(queued=0.5, in_progress=4.0)) as server:
-        yield server
-
-
 @pytest.fixture(scope="session")
 def ui_emulator() -> Iterator[EmulatorServer]:
     """Shared by the browser tests: the emulator the keyed Jupyter, Voilà and marimo servers'

@@ -247,9 +247,10 @@ def test_exit_1_when_the_service_refuses(
 
 
 def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
-    slow_emulator: EmulatorServer, tmp_path: Path, cat: Path
+    private_emulator: EmulatorServer, tmp_path: Path, cat: Path
 ) -> None:
-    command = Command(slow_emulator, tmp_path)
+    private_emulator.faults.stall_tasks(1)  # it runs until this test lets it end: Ctrl-C always comes first
+    command = Command(private_emulator, tmp_path)
     process = command.popen("run", str(cat), "-m", "Face Punch", "--out", "after-resume.mp4")
     assert process.stderr is not None
     task_id = None
@@ -267,18 +268,20 @@ def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
     assert process.returncode == EXIT_INTERRUPTED, err
     assert f"task {task_id} continues on the server" in err
     assert f"`hfwidgets download {task_id} --out after-resume.mp4` picks it up" in err
-    assert slow_emulator.tasks[task_id].completed_at is None  # interrupted while it was still running
+    assert private_emulator.tasks[task_id].completed_at is None  # interrupted while it was still running
 
     pending = command.json("history", "--json")
     assert [(row["id"], row["status"]) for row in pending] == [(task_id, pending[0]["status"])]
     assert pending[0]["status"] in ("queued", "in_progress")
 
+    for job in private_emulator.tasks[task_id].jobs:  # the service finishes the task now
+        job.outcome, job.finishes_at = "completed", time.time()
     resumed = command("resume")
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.split("\t")[:2] == [task_id, "completed"]
     assert command.json("history", "--json")[0]["status"] == "completed"
     assert command("resume", "--json").stdout.strip() == "[]"  # nothing left
-    assert slow_emulator.counters["generate"] == 1
+    assert private_emulator.counters["generate"] == 1
 
 
 # --------------------------------------------------------------------------- the emulator and no key

@@ -346,13 +346,13 @@ def test_an_emulator_client_polls_on_the_emulators_own_timings(quick_emulator: E
 
 
 async def test_a_task_still_running_keeps_the_learned_window_open(
-    quick_emulator: EmulatorServer, tmp_path: Path
+    private_quick_emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     import asyncio
     import dataclasses
     from datetime import timedelta
 
-    async with client_of(quick_emulator, tmp_path) as client:
+    async with client_of(private_quick_emulator, tmp_path) as client:
         quick = [
             await client.generate(picture(), "Face Punch", seed=s, width=736, height=1312)
             for s in range(1, 6)
@@ -360,13 +360,16 @@ async def test_a_task_still_running_keeps_the_learned_window_open(
         await asyncio.gather(*(client.wait(task, timeout=60) for task in quick))
         learned = client.expected_window("lite")
         assert learned[1] < 5.0  # five ~1.2 s tasks observed: their quantiles replace the prior (0.5-5 s)
-        quick_emulator.faults.stall_tasks(1)
+        private_quick_emulator.faults.stall_tasks(1)
         stalled = await client.generate(picture(), "Face Punch", seed=9, width=736, height=1312)
         # Submitted 30 s ago as far as the client knows: it outlived every finished lite task.
         stalled = dataclasses.replace(stalled, created_at=stalled.created_at - timedelta(seconds=30))
         waiting = asyncio.ensure_future(client.wait(stalled, timeout=60))
-        await asyncio.sleep(0.3)
-        assert client.expected_window("lite") == (learned[0], QUICK.priors["lite"][1])
+        widened = (learned[0], QUICK.priors["lite"][1])
+        deadline = asyncio.get_running_loop().time() + 30
+        while client.expected_window("lite") != widened:  # once the waiter has read its feed
+            assert asyncio.get_running_loop().time() < deadline, client.expected_window("lite")
+            await asyncio.sleep(0.01)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting

@@ -57,7 +57,7 @@ async def test_a_bad_template_id_is_refused_in_the_panel(
     assert private_emulator.counters.get("POST /higgsfield/ads", 0) == 0
 
 
-def test_repr_is_stable(private_client: Client) -> None:
-    assert repr(AdsPanel(private_client)) == (
+def test_repr_is_stable(emulator_client: Client) -> None:
+    assert repr(AdsPanel(emulator_client)) == (
         "AdsPanel(template_id='3hpZ2HB0xS688KnzMIwU16', size='1024x1024', images=0, emulated=True)"
     )

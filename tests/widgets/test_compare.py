@@ -40,10 +40,10 @@ def differing(comparison: dict[str, Any]) -> dict[str, list[str]]:
 
 
 async def test_history_compares_the_checked_entries_and_lists_what_differs(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
     studio = await studio_with_results(
-        private_client, photo_bytes, [("Face Punch", 11), ("Face Punch", 12), ("Bullet Time", 13)]
+        emulator_client, photo_bytes, [("Face Punch", 11), ("Face Punch", 12), ("Bullet Time", 13)]
     )
     assert [entry["comparable"] for entry in studio.history] == [True, True, True]
     assert studio.comparison == {}
@@ -76,9 +76,9 @@ async def test_history_compares_the_checked_entries_and_lists_what_differs(
 
 
 async def test_compared_videos_come_over_the_widget_channel(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
-    studio = await studio_with_results(private_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
+    studio = await studio_with_results(emulator_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
     studio.compare([1, 2])
     sent = sent_to_view(studio)
     keys = [item["video"].removeprefix("media:") for item in studio.comparison["items"]]
@@ -96,9 +96,9 @@ async def test_compared_videos_come_over_the_widget_channel(
 
 
 async def test_compare_refuses_one_or_five_or_unfinished_entries(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
-    studio = await studio_with_results(private_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
+    studio = await studio_with_results(emulator_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
     with pytest.raises(ValidationError, match="entries") as refused:
         studio.compare([1])
     assert "2 to 4" in str(refused.value)
@@ -114,8 +114,8 @@ async def test_compare_refuses_one_or_five_or_unfinished_entries(
     assert studio.comparison == {}
 
 
-async def test_comparison_follows_the_language(private_client: Client, photo_bytes: bytes) -> None:
-    studio = await studio_with_results(private_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
+async def test_comparison_follows_the_language(emulator_client: Client, photo_bytes: bytes) -> None:
+    studio = await studio_with_results(emulator_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
     studio.compare([1, 2])
     studio.lang = "zh"
     assert studio.comparison["items"][0]["label"] == "#1 Face Punch · lite · 种子 1"
@@ -123,9 +123,11 @@ async def test_comparison_follows_the_language(private_client: Client, photo_byt
 
 
 async def test_compare_feeds_makes_a_widget_whose_static_view_shows_posters_and_differences(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
-    studio = await studio_with_results(private_client, photo_bytes, [("Face Punch", 21), ("Bullet Time", 22)])
+    studio = await studio_with_results(
+        emulator_client, photo_bytes, [("Face Punch", 21), ("Bullet Time", 22)]
+    )
     feeds = list(studio.results)
     widget = hfwidgets.compare(feeds)
     assert isinstance(widget, Comparison) and widget.feeds == feeds
@@ -147,9 +149,9 @@ async def test_compare_feeds_makes_a_widget_whose_static_view_shows_posters_and_
 
 
 async def test_compare_refuses_what_cannot_be_played_side_by_side(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
-    studio = await studio_with_results(private_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
+    studio = await studio_with_results(emulator_client, photo_bytes, [("Face Punch", 1), ("Face Punch", 2)])
     one, two = studio.results
     for wrong in ([one], [one, two, one, two, one], one, [one, "task-id"]):
         with pytest.raises(ValidationError, match=r"^feeds="):
@@ -159,8 +161,8 @@ async def test_compare_refuses_what_cannot_be_played_side_by_side(
         compare([one, unfinished])
 
 
-async def test_explorer_compares_its_cells(private_client: Client, photo_bytes: bytes) -> None:
-    explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], seeds=[5], client=private_client)
+async def test_explorer_compares_its_cells(emulator_client: Client, photo_bytes: bytes) -> None:
+    explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], seeds=[5], client=emulator_client)
     with pytest.raises(ValidationError, match="cells"):
         explorer.compare()  # nothing has run yet
     await explorer.wait()

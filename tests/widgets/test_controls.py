@@ -84,12 +84,12 @@ def test_the_model_changes_the_cost_line(private_emulator: object) -> None:
     ],
 )
 async def test_bad_studio_arguments_are_validation_errors_naming_the_field(
-    private_client: Client, arguments: dict[str, Any], field: str
+    emulator_client: Client, arguments: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        Studio(private_client, **arguments)
+        Studio(emulator_client, **arguments)
     assert caught.value.field == field
-    studio = Studio(private_client)
+    studio = Studio(emulator_client)
     name, value = next(iter(arguments.items()))
     before = getattr(studio, name)
     with pytest.raises(ValidationError) as caught:
@@ -97,11 +97,13 @@ async def test_bad_studio_arguments_are_validation_errors_naming_the_field(
     assert caught.value.field == name and getattr(studio, name) == before
 
 
-async def test_bad_ads_panel_arguments_are_validation_errors_naming_the_field(private_client: Client) -> None:
+async def test_bad_ads_panel_arguments_are_validation_errors_naming_the_field(
+    emulator_client: Client,
+) -> None:
     with pytest.raises(ValidationError) as caught:
-        AdsPanel(private_client, template_id=5)  # type: ignore[arg-type]
+        AdsPanel(emulator_client, template_id=5)  # type: ignore[arg-type]
     assert caught.value.field == "template_id"
-    panel = AdsPanel(private_client)
+    panel = AdsPanel(emulator_client)
     with pytest.raises(ValidationError) as caught:
         panel.size = "1001x1000"
     assert caught.value.field == "size" and panel.size == "1024x1024"

@@ -84,19 +84,19 @@ async def test_errors_stay_in_their_cell(
     assert "1 failed" in explorer.status
 
 
-def test_arguments_are_checked_before_anything(photo_bytes: bytes, private_client: Client) -> None:
+def test_arguments_are_checked_before_anything(photo_bytes: bytes, emulator_client: Client) -> None:
     with pytest.raises(ValidationError, match="motions"):
-        Explorer(photo_bytes, motions=[], client=private_client)
+        Explorer(photo_bytes, motions=[], client=emulator_client)
     with pytest.raises(ValidationError, match="seed"):
-        Explorer(photo_bytes, motions=["Face Punch"], seeds=[0], client=private_client)
+        Explorer(photo_bytes, motions=["Face Punch"], seeds=[0], client=emulator_client)
     with pytest.raises(ValidationError, match="model"):
-        Explorer(photo_bytes, motions=["Face Punch"], model="fast", client=private_client)
+        Explorer(photo_bytes, motions=["Face Punch"], model="fast", client=emulator_client)
     with pytest.raises(TypeError):
-        Explorer(photo_bytes, motions=["Face Punch"], sedes=[1], client=private_client)  # type: ignore[call-arg]
+        Explorer(photo_bytes, motions=["Face Punch"], sedes=[1], client=emulator_client)  # type: ignore[call-arg]
 
 
-def test_repr_is_stable(photo_bytes: bytes, private_client: Client) -> None:
-    explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], client=private_client)
+def test_repr_is_stable(photo_bytes: bytes, emulator_client: Client) -> None:
+    explorer = Explorer(photo_bytes, motions=["Face Punch", "Bullet Time"], client=emulator_client)
     assert repr(explorer) == (
         "Explorer(motions=['Face Punch', 'Bullet Time'], seeds=1, model='lite', cells=2, done=0)"
     )

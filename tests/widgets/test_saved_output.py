@@ -49,9 +49,9 @@ def displays(monkeypatch: pytest.MonkeyPatch) -> Displays:
 
 
 async def test_a_studio_result_updates_its_saved_output_once(
-    private_client: Client, displays: Displays, photo_bytes: bytes
+    emulator_client: Client, displays: Displays, photo_bytes: bytes
 ) -> None:
-    studio = Studio(private_client, motion="Static")
+    studio = Studio(emulator_client, motion="Static")
     from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     studio._ipython_display_()
     ((first, display_id),) = displays.shown
@@ -70,16 +70,16 @@ async def test_a_studio_result_updates_its_saved_output_once(
 
 
 async def test_explorer_updates_once_per_cell_and_the_panel_once(
-    private_client: Client, displays: Displays, photo_bytes: bytes
+    emulator_client: Client, displays: Displays, photo_bytes: bytes
 ) -> None:
-    explorer = Explorer(photo_bytes, motions=["Static"], seeds=[1, 2], client=private_client)
+    explorer = Explorer(photo_bytes, motions=["Static"], seeds=[1, 2], client=emulator_client)
     explorer._ipython_display_()
     feeds = await explorer.wait()
     assert len(displays.updated) == len(feeds) == 2
     last = displays.updated[-1][0]["text/html"]
     assert all(feed.id in last for feed in feeds)
 
-    panel = AdsPanel(private_client)
+    panel = AdsPanel(emulator_client)
     from_view(panel, {"type": "upload", "frame": "first", "name": "product.png"}, [photo_bytes])
     panel._ipython_display_()
     panel.generate()
@@ -91,10 +91,10 @@ async def test_explorer_updates_once_per_cell_and_the_panel_once(
 
 
 async def test_a_widget_never_displayed_by_ipython_sends_no_update(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
     # marimo (mo.ui.anywidget) and containers show the widget without IPython's display.
-    studio = Studio(private_client, motion="Static")
+    studio = Studio(emulator_client, motion="Static")
     from_view(studio, {"type": "upload", "frame": "first", "name": "cat.png"}, [photo_bytes])
     studio.generate()
     await studio.wait()

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer
 
 
-async def test_the_view_gets_each_motions_move_from_the_emulators_table(private_client: Client) -> None:
-    studio = await make_studio(private_client)
+async def test_the_view_gets_each_motions_move_from_the_emulators_table(emulator_client: Client) -> None:
+    studio = await make_studio(emulator_client)
     sent = sent_to_view(studio)
     from_view(studio, {"type": "camera_moves"})
     [(message, buffers)] = [(m, b) for m, b in sent if m.get("type") == "camera_moves"]
@@ -52,11 +52,11 @@ async def test_sketches_are_on_by_default_and_cost_nothing(
     assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {"motions": 1}
 
 
-async def test_the_cost_line_says_how_long_the_chosen_model_usually_takes(private_client: Client) -> None:
-    studio = await make_studio(private_client)
+async def test_the_cost_line_says_how_long_the_chosen_model_usually_takes(emulator_client: Client) -> None:
+    studio = await make_studio(emulator_client)
     for model in ("lite", "standard"):
         studio.model = model
-        usually = usually_text(private_client.estimate(model))
+        usually = usually_text(emulator_client.estimate(model))
         assert re.fullmatch(r"usually \d+–\d+ s", usually)
         assert studio.cost["text"].endswith(f" · {usually}"), studio.cost
     studio.lang = "zh"

@@ -132,8 +132,8 @@ async def test_unkept_seed_is_new_for_every_generate_and_history_grows(
     assert posts(private_emulator) == 2
 
 
-async def test_new_seed_does_not_keep_it_but_a_typed_one_does(private_client: Client) -> None:
-    studio = await make_studio(private_client)
+async def test_new_seed_does_not_keep_it_but_a_typed_one_does(emulator_client: Client) -> None:
+    studio = await make_studio(emulator_client)
     before = studio.seed
     click(studio, "new_seed")
     assert not studio.keep_seed
@@ -145,10 +145,17 @@ async def test_a_double_click_submits_once(
     private_client: Client, private_emulator: EmulatorServer, photo_bytes: bytes
 ) -> None:
     studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+    waiting = asyncio.Event()
+
+    def on_busy(change: dict[str, Any]) -> None:
+        if change["new"] == Busy.WAITING:
+            waiting.set()
+
+    studio.observe(on_busy, names=["busy"])
     click(studio, "generate")
     click(studio, "generate")  # before the first click's task even started
-    await asyncio.sleep(0.05)
-    click(studio, "generate")  # while the first is submitting or waiting
+    await asyncio.wait_for(waiting.wait(), timeout=60)
+    click(studio, "generate")  # while the first is waiting
     await studio.wait()
     assert posts(private_emulator) == 1
     assert len(studio.results) == 1
@@ -374,10 +381,10 @@ async def test_a_client_with_a_key_shows_no_banner(private_emulator: EmulatorSer
 
 
 async def test_copy_as_code_saves_the_upload_once_and_follows_the_settings(
-    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch")
     studio.seed = 777
     studio.prompt = 'it\'s "fine"'
     click(studio, "copy")
@@ -410,10 +417,10 @@ def truncated_jpeg() -> bytes:
 
 
 async def test_a_refused_upload_leaves_the_previous_frame_in_the_view_and_in_python(
-    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch")
     shown = dict(studio.frames[0])
     before = studio.images
     from_view(
@@ -459,8 +466,8 @@ async def test_copied_code_reproduces_the_video_in_a_fresh_process(
     assert done.stdout.split()[-3:] == ["31337", str(feed.params.width), "completed"]
 
 
-async def test_history_show_and_reuse_restore_parameters(private_client: Client, photo_bytes: bytes) -> None:
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+async def test_history_show_and_reuse_restore_parameters(emulator_client: Client, photo_bytes: bytes) -> None:
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch")
     studio.seed = 1234
     studio.prompt = "first"
     studio.generate()
@@ -484,9 +491,9 @@ async def test_history_show_and_reuse_restore_parameters(private_client: Client,
 
 
 async def test_media_go_over_the_channel_never_into_the_state(
-    private_client: Client, photo_bytes: bytes
+    emulator_client: Client, photo_bytes: bytes
 ) -> None:
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch")
     studio.generate()
     feed = await studio.wait()
     assert feed is not None and feed.video_url
@@ -510,10 +517,10 @@ async def test_media_go_over_the_channel_never_into_the_state(
 
 
 async def test_saved_state_of_a_studio_and_three_results_is_small(
-    private_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator_client: Client, photo_bytes: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # "Copy as code" saves the upload next to the notebook
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch")
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch")
     for _ in range(3):
         studio.generate()
         await studio.wait()
@@ -532,8 +539,8 @@ async def test_saved_state_of_a_studio_and_three_results_is_small(
     assert "base64" not in text and "data:image" not in text and "data:video" not in text
 
 
-async def test_chinese_ui(private_client: Client, photo_bytes: bytes) -> None:
-    studio = await make_studio(private_client, photo_bytes, motion="Face Punch", lang="zh")
+async def test_chinese_ui(emulator_client: Client, photo_bytes: bytes) -> None:
+    studio = await make_studio(emulator_client, photo_bytes, motion="Face Punch", lang="zh")
     assert studio.lang == "zh"
     assert "本次调用" in studio.cost["text"]
     studio.generate()
@@ -544,8 +551,8 @@ async def test_chinese_ui(private_client: Client, photo_bytes: bytes) -> None:
     assert "completed" in studio.history[0]["label"] and studio.cost["text"].startswith("This call")
 
 
-async def test_repr_is_stable(private_client: Client) -> None:
-    studio = await make_studio(private_client, motion="Face Punch")
+async def test_repr_is_stable(emulator_client: Client) -> None:
+    studio = await make_studio(emulator_client, motion="Face Punch")
     assert repr(studio) == "Studio(model='lite', motion='Face Punch', images=0, results=0, emulated=True)"
     studio.upload(png_bytes(), "cat.png")
     assert repr(studio) == "Studio(model='lite', motion='Face Punch', images=1, results=0, emulated=True)"
