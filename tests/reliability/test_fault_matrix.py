@@ -4,11 +4,13 @@ Each asserts the outcome (a completed feed, or the right typed error), how many
 billable POSTs the emulator received and turned into (charged) tasks (a POST
 that may have reached the service is never sent twice), how the client booked
 the points (`spent`/`uncertain`), the journal row, and that the key (a canary)
-appears nowhere in the error: not in its chain, attributes or attached requests.
+appears nowhere: not in the error (its chain, attributes or attached requests), the repr
+and str of what the run made, the client's attributes, the journal file or the DEBUG logs.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -17,14 +19,19 @@ import pytest
 from hfwidgets._errors import APIError
 from hfwidgets._journal import LOCAL_ID_PREFIX
 
-from .key_walk import CANARY, assert_no_key, leaks
+from .key_walk import CANARY, assert_no_key, fragments, leaks
 from .reliability_scenarios import SCENARIOS, Run, Scenario, run_scenario, serve_for
 
 pytestmark = pytest.mark.timeout(120)
 
 
+LOGGERS = ("", "httpx", "httpcore", "aiohttp", "hfwidgets", "hfwidgets.emulator", "uvicorn", "uvicorn.error")
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
+async def test_fault(scenario: Scenario, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name or None)
     with serve_for(scenario) as server:
         run = await run_scenario(scenario, server, api_key=CANARY, home=tmp_path)
 
@@ -37,6 +44,7 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
                 f"expected {scenario.raises.__name__}, got {run.error!r}"
             )
         assert_no_key(run.error)
+        assert_nothing_else_shows_the_key(run, scenario, tmp_path, caplog.text)
 
         # Money: the exact number of POSTs, and of tasks created (charged) from them.
         assert server.counters["POST /higgsfield/generate"] == scenario.posts
@@ -49,6 +57,23 @@ async def test_fault(scenario: Scenario, tmp_path: Path) -> None:
 
         if scenario.check is not None:
             scenario.check(run)
+
+
+def assert_nothing_else_shows_the_key(run: Run, scenario: Scenario, home: Path, logs: str) -> None:
+    records = [] if scenario.booked == "unjournalled" else run.journal.records()
+    shown = {
+        f"repr of {value!r}"[:80]: repr(value) + str(value) for value in (run.client, run.task, run.feed)
+    }
+    shown |= {f"update or record {n}": repr(v) + str(v) for n, v in enumerate([*run.updates, *records])}
+    shown["the client's attributes"] = repr(vars(run.client))
+    shown["the DEBUG logs"] = logs
+    assert [where for where, text in shown.items() if any(f in text for f in fragments(CANARY))] == []
+    for path in home.glob("journal.sqlite3*"):
+        assert not path.is_file() or not any(f.encode() in path.read_bytes() for f in fragments(CANARY)), (
+            f"{path.name} holds the key"
+        )
+    if scenario.posts:
+        assert "POST" in logs  # the logs were captured at DEBUG (the request's trace at least)
 
 
 def assert_booked(run: Run, booked: str) -> None:
