@@ -264,7 +264,12 @@ def test_ctrl_c_during_run_then_resume_finishes_with_exactly_one_post(
             task_id = found.group(1)
     assert task_id, "".join(lines)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    finally:  # never left running (its task is stalled): a failure here must not outlive the test
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == EXIT_INTERRUPTED, err
     assert f"task {task_id} continues on the server" in err
     assert f"`hfwidgets download {task_id} --out after-resume.mp4` picks it up" in err
