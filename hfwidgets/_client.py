@@ -54,6 +54,7 @@ from ._polling import PollPolicy
 from ._requests import DEFAULT_AD_SIZE, AdsRequest, GenerateRequest
 from ._session import shared_emulator, wants_emulator
 from ._submission import Submission, Submitter
+from ._timeouts import within
 from ._transport import Sender
 from ._waiting import Keeper, OnDone, OnStart, OnUpdate, Waiter, task_id
 
@@ -404,7 +405,7 @@ async def _live_motions(requester: Requester, reads: Sender, url: str, search: s
     params: dict[str, str | int] = {"size": MOTIONS_PAGE_SIZE, "search": (search or "").strip()}
     try:
         listing = requester.get_json(reads, url, endpoint="GET motions", params=params, max_retries=1)
-        return parse_motions(await asyncio.wait_for(listing, MOTIONS_TIMEOUT))
+        return parse_motions(await within(listing, MOTIONS_TIMEOUT))
     except (HiggsfieldError, asyncio.TimeoutError) as exc:
         reason = short_reason(exc)
     logger.info("motion listing unavailable (%s); using the bundled snapshot", reason)

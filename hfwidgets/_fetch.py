@@ -50,6 +50,7 @@ from ._errors import (
     ValidationError,
 )
 from ._proxies import check_proxy_environment, proxy_refused
+from ._timeouts import within
 
 __all__ = [
     "CHUNK_BYTES",
@@ -128,7 +129,7 @@ async def fetch_async(
     fetch = _Fetch(url, what, max_bytes, expected, task_id)
     step = httpx.Timeout(min(wait, timeout), connect=min(CONNECT_S, wait, timeout))
     try:
-        return await asyncio.wait_for(fetch.run(sink, step, http, transport), timeout)
+        return await within(fetch.run(sink, step, http, transport), timeout)
     except asyncio.TimeoutError:
         raise DownloadTimeout(
             f"{what} did not finish within {timeout:g} s; try again, or allow a longer timeout",

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import httpx
 
 from ._answer import Answer
+from ._timeouts import within
 
 __all__ = [
     "HTTPX_EVENT_HOOKS",
@@ -152,9 +153,7 @@ class HttpxSender:
                 follow_redirects=False,
                 extensions=extensions,
             )
-            response = await (
-                sending if outgoing.timeout is None else asyncio.wait_for(sending, outgoing.timeout)
-            )
+            response = await (sending if outgoing.timeout is None else within(sending, outgoing.timeout))
         except Exception as exc:  # typed in one place; the exception holds the request (its headers)
             failed = self._judge(exc)
         else:

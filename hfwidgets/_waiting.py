@@ -41,6 +41,7 @@ from ._keep import keep
 from ._media import is_loopback_url
 from ._models import FAILED_STATUSES, Feed, Task, task_id_problem
 from ._polling import PollPolicy
+from ._timeouts import within
 
 __all__ = [
     "FEED_PATH",
@@ -207,7 +208,7 @@ class Waiter:
         try:
             # The loop below stops at its deadline by itself; this bounds what it cannot see
             # coming (a read stalled in the service, a long pause, a trickling answer).
-            feed = await asyncio.wait_for(self._poll(target, timeout, on_update, seen), timeout)
+            feed = await within(self._poll(target, timeout, on_update, seen), timeout)
         except asyncio.TimeoutError:
             if seen.feed is not None and seen.feed.status == "completed":
                 return seen.feed  # completed at the deadline, still waiting for its video URL
@@ -407,7 +408,7 @@ async def _answers(url: str) -> bool:
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 2.0)
+        _, writer = await within(asyncio.open_connection(parts.hostname, port), 2.0)
     except (OSError, asyncio.TimeoutError):
         return False
     writer.close()
