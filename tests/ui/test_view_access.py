@@ -12,6 +12,7 @@ And in JupyterLab: the live region during one generation says each change once.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,14 @@ def check_reduced_motion(page: Page, scope: Locator) -> None:
     box = motions(scope)
     page.emulate_media(reduced_motion="reduce")
     try:
-        page.wait_for_function(
-            f"(box) => {{ const p = ({_PREVIEWS_JS})(box); return p.length > 0 && p.every(x => x.still); }}",
-            arg=box.element_handle(),
-            timeout=90_000,  # previews come through a kernel that may still be running the notebook
-        )
+        # Read through the locator each time (a view drawn again is read anew), until every loaded
+        # preview is a still; previews come through a kernel that may still be running the notebook.
+        deadline = time.monotonic() + 90
         previews: list[dict[str, Any]] = box.evaluate(_PREVIEWS_JS)
+        while not (previews and all(p["still"] for p in previews)):
+            assert time.monotonic() < deadline, f"loaded previews without a still after 90 s: {previews}"
+            page.wait_for_timeout(250)
+            previews = box.evaluate(_PREVIEWS_JS)
         # Previews still loading get their still when they do; none animates meanwhile.
         assert previews and not [p for p in previews if p["animated"]], previews
         first = previews[0]["name"]
