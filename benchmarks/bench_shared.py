@@ -21,9 +21,11 @@ poll policy polls each about every 0.9 s), the load starts:
   `run()` each given a Client of their own.
 
 The demand (2 x TASKS polls per 0.9 s) is several times the limit. Every answer the
-process receives is recorded by wrapping httpx's transport (`handle_async_request`),
-whichever client and loop sent it. Figures, over the saturated span (from 5 s after
-the load starts, the pacer's learning time, for MEASURE seconds): accepted
+process receives from an endpoint the limit applies to (generate, ads, feed, the motion
+listing; not the previews and files the Studios also fetch) is recorded by wrapping
+httpx's transport (`handle_async_request`), whichever client and loop sent it.
+Figures, over the saturated span (from 5 s after the load starts, the pacer's
+learning time, for MEASURE seconds): accepted
 requests/s (answers other than 429) and the share refused (429).
 """
 
@@ -39,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from hfwidgets.emulator._faults import ENDPOINTS, endpoint_of
 
 from ._common import Figure, Result, format_table, isolated_home, script_main
 from ._emulator_proc import EmulatorProcess
@@ -73,13 +77,15 @@ _answers = Answers()
 
 
 def _record_answers() -> None:
-    """Wrap httpx's transport so every answer of the process is recorded (once, for all loads)."""
+    """Wrap httpx's transport so every answer of the process to a request the limit applies to
+    (the API's endpoints, not the previews and files) is recorded (once, for all loads)."""
     original = httpx.AsyncHTTPTransport.handle_async_request
 
     async def recorded(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
         response = await original(self, request)
-        with _answers.lock:
-            _answers.seen.append((time.monotonic(), response.status_code))
+        if endpoint_of({"path": request.url.path, "method": request.method}) in ENDPOINTS:
+            with _answers.lock:
+                _answers.seen.append((time.monotonic(), response.status_code))
         return response
 
     httpx.AsyncHTTPTransport.handle_async_request = recorded  # type: ignore[method-assign]
