@@ -8,11 +8,12 @@ Notebook 7, Voilà and marimo (Playwright's role queries pierce marimo's shadow 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 Scope = Page | Locator
 
@@ -51,14 +52,22 @@ def search_motions(scope: Scope, text: str) -> None:
 
 
 def choose_motion(scope: Scope, name: str, *, timeout: float = 15_000) -> Locator:
-    """Click the tile of `name` and wait until it is the selected option; returns it."""
+    """Click the tile of `name` and wait until it is the selected option; returns it.
+
+    Read through locators only: the grid may be drawn anew meanwhile (the live catalogue
+    replacing the bundled one, the view redrawn for a new result), and a click the old view
+    took before it went is tried again on the new one."""
     tile = motion_option(scope, name).first
-    tile.scroll_into_view_if_needed()
-    tile.click()
-    tile.page.wait_for_function(
-        "(el) => el.getAttribute('aria-selected') === 'true'", arg=tile.element_handle(), timeout=timeout
-    )
-    return tile
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if tile.get_attribute("aria-selected", timeout=timeout) != "true":
+                tile.click(timeout=timeout)  # scrolls it into view; waits while it is replaced
+            expect(tile).to_have_attribute("aria-selected", "true", timeout=3_000)
+            return tile
+        except (AssertionError, PlaywrightError):
+            if time.monotonic() > deadline:
+                raise
 
 
 def wait_for_fewer_options(scope: Scope, count: int, *, timeout: float = 15.0) -> list[str]:

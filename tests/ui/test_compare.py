@@ -61,7 +61,7 @@ def make_results(ui: StudioUI, photo: Path, facts: Callable[[], dict[str, Any]])
         ui.type_seed(seed)
         poll(ui.page, functools.partial(seed_is, facts, seed), timeout=10, what=f"seed {seed} in the kernel")
         generate = ui.button("Generate")
-        ui.page.wait_for_function("(b) => !b.disabled", arg=generate.element_handle(), timeout=90_000)
+        expect(generate).to_be_enabled(timeout=90_000)  # a locator: the view may be drawn anew
         generate.click()
         poll(ui.page, lambda n=number: facts()["results"] >= n, timeout=120, what=f"result {number}")  # type: ignore[misc]
     expect(ui.button("Generate")).to_be_enabled(timeout=30_000)
