@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from .app_hosts import MarimoServer, OpenApp
@@ -56,8 +57,14 @@ def make_results(ui: StudioUI, photo: Path, facts: Callable[[], dict[str, Any]])
     for number, (motion, seed) in enumerate(RUNS, 1):
         # The view is drawn anew once per result (its saved output follows the results): what is
         # typed meanwhile is kept in the model, and the new view shows it.
-        search_motions(ui.scope, motion.split()[0].lower())
-        choose_motion(ui.scope, motion, timeout=10_000)
+        for attempt in range(3):  # keys typed while the old view went may not reach the new one
+            search_motions(ui.scope, motion.split()[0].lower())
+            try:
+                choose_motion(ui.scope, motion, timeout=10_000)
+                break
+            except (AssertionError, PlaywrightError):
+                if attempt == 2:
+                    raise
         ui.type_seed(seed)
         poll(ui.page, functools.partial(seed_is, facts, seed), timeout=10, what=f"seed {seed} in the kernel")
         generate = ui.button("Generate")
