@@ -37,6 +37,8 @@ import psutil  # type: ignore[import-untyped]  # no stubs installed
 from jupyter_client.blocking.client import BlockingKernelClient
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, Route
 
+from benchmarks._common import CHROMIUM_ARGS as BROWSER_ARGS
+
 if TYPE_CHECKING:
     from hfwidgets.emulator import EmulatorServer, Timing
 
@@ -47,15 +49,7 @@ UI_KEY_PREFIX = "hk-ui-test-"
 """Every key the test kernels see starts with this, so a saved file can be searched for it."""
 
 CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Without these Chromium keeps trying to reach the internet.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *BROWSER_ARGS,  # headless, no sandbox, and nothing that reaches the internet
     # Videos in the tests are started by script, not by a click.
     "--autoplay-policy=no-user-gesture-required",
 )
