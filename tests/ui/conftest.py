@@ -126,8 +126,12 @@ def notebook7(
 
 @pytest.fixture(scope="session")
 def browser_context(browser: Browser) -> Iterator[BrowserContext]:
-    """One context for every page: Lab's large, content-hashed bundles are fetched once."""
-    context = browser.new_context(viewport=VIEWPORT)
+    """One context for every page: Lab's large, content-hashed bundles are fetched once.
+
+    Its pages ask for reduced motion, so the motion previews on show are stills: two dozen
+    animated previews keep about a fifth of a core busy for as long as a page is open, and only
+    the tests about motion need them; those ask for motion on their page (`ui_harness.wants_motion`)."""
+    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     yield context
     context.close()
 

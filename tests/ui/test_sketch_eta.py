@@ -23,7 +23,7 @@ from hfwidgets.emulator import EmulatorServer
 from .app_hosts import MarimoServer, OpenApp, Reports
 from .page_checks import output_area
 from .roles import StudioUI, choose_motion, motion_option, motions, visible_option_names
-from .ui_harness import JupyterServer, NotebookPage, OpenNotebook, wait_until, write_notebook
+from .ui_harness import JupyterServer, NotebookPage, OpenNotebook, wait_until, wants_motion, write_notebook
 
 STUDIO_CELL = "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio"
 SKETCH_TOGGLE = "Sketch on my image"
@@ -108,6 +108,7 @@ def test_sketches_on_my_image_in_jupyterlab_without_a_key(
 ) -> None:
     notebook, studio = open_studio(open_notebook, lab_without_key, "sketch.ipynb")
     page = notebook.page
+    wants_motion(page)
     toggle = studio.scope.get_by_role("checkbox", name=SKETCH_TOGGLE, exact=True)
     assert toggle.count() == 0  # no image yet: nothing to sketch on
     assert studio.scope.get_by_role("img", name=re.compile(r"^Sketch of ")).count() == 0
@@ -263,6 +264,7 @@ def test_sketches_and_progress_in_marimo_without_a_key(
     marimo_without_key.reports.clear("sketch_app")
     app_page = open_app(marimo_without_key, marimo_without_key.url("sketch_app.py"))
     page = app_page.page
+    wants_motion(page)
     studio = StudioUI(output_area(page, "marimo", page.locator("marimo-anywidget")))
     studio.wait_rendered()
     studio.status.get_by_text(USUALLY).wait_for()

@@ -4,7 +4,8 @@ search, select, choose a file, model and seed, Generate, the video plays, `studi
 the kernel, history re-use, copy-as-code run in a fresh process — in JupyterLab (light and
 dark), Notebook 7, Voilà and marimo (`mo.ui.anywidget(Studio())` under `marimo run`); the
 same with the page unable to reach the emulator (`remote`); axe-core and contrast in both
-themes; the 320 px layout.
+themes; the 320 px layout, with the previews and sketches moving (Notebook 7, marimo) and with
+reduced motion (the others).
 
 The flow runs once per host (the module-scoped `flow` fixture, which fails loudly if a step
 cannot be done); the tests then check what it left: the kernel's state, the copied code, the
@@ -62,6 +63,7 @@ from .ui_harness import (
     isolate,
     keyed_env,
     wait_until,
+    wants_motion,
     write_notebook,
 )
 
@@ -80,6 +82,9 @@ class Case:
     host: str  # lab, notebook7, voila, marimo
     theme: str = "light"
     remote: bool = False
+    motion: bool = field(default=False, compare=False)
+    """Previews and sketches move (the other cases' pages ask for reduced motion, to spare CPU);
+    not part of what names a case."""
 
     def __str__(self) -> str:
         return f"{self.host}-{self.theme}" + ("-remote" if self.remote else "")
@@ -88,10 +93,10 @@ class Case:
 CASES = [
     Case("lab"),
     Case("lab", "dark"),
-    Case("notebook7"),
+    Case("notebook7", motion=True),
     Case("voila"),
     Case("voila", "dark"),
-    Case("marimo"),
+    Case("marimo", motion=True),
     Case("lab", remote=True),
     Case("marimo", remote=True),
 ]
@@ -170,6 +175,8 @@ def flow(
     case: Case = request.param
     browser_context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = browser_context.new_page()
+    if case.motion:
+        wants_motion(page)
     closers: list[Callable[[], None]] = [page.close]
     try:
         flow = _open(case, page, request, flow_notebook, closers)

@@ -204,6 +204,12 @@ def isolate(page: Page, *, refuse: Callable[[Route], None], host_port: int, remo
 # --------------------------------------------------------------------------- notebooks on disk
 
 
+def wants_motion(page: Page) -> None:
+    """Let this page's previews and sketches move: the shared context asks for reduced motion
+    (conftest's `browser_context`)."""
+    page.emulate_media(reduced_motion="no-preference")
+
+
 def write_notebook(path: Path, cells: Sequence[str]) -> Path:
     """Write a notebook whose code cells are `cells`, with the python3 kernelspec set
     (without it the front end asks which kernel to start)."""

@@ -39,8 +39,10 @@
     if (!clipper && (box.right > rootBox.right + slack || box.left < rootBox.left - slack))
       problems.push({kind: 'sticks out', element: describe(el), by: Math.round(Math.max(box.right - rootBox.right, rootBox.left - box.left))});
     if (el.scrollWidth > el.clientWidth + slack && !allowedScroller(el) && el.clientWidth > 0) {
-      // A frame clipping a picture that moves inside it (a motion's sketch) is cut on purpose.
-      const framesAMovingPicture = [...el.children].some((c) => c.tagName === 'IMG' && c.getAnimations().some((a) => a.playState === 'running'));
+      // A frame clipping a picture moved inside it (a motion's sketch: playing, or at its last
+      // pose with reduced motion) is cut on purpose.
+      const framesAMovingPicture = [...el.children].some((c) => c.tagName === 'IMG'
+        && (c.getAnimations().some((a) => a.playState === 'running') || getComputedStyle(c).transform !== 'none'));
       const kind = scrollsOnItsOwn(el) ? 'scrolls sideways' : (style.overflowX === 'visible' || framesAMovingPicture ? null : 'cut');
       if (kind) problems.push({kind, element: describe(el), by: el.scrollWidth - el.clientWidth});
     }
