@@ -215,8 +215,15 @@ class AppPage(RecordedPage):
 
 
 class OpenApp(Protocol):
-    """The `open_app` fixture: `open_app(voila, voila.url("01_quickstart.ipynb")) -> AppPage`."""
+    """The `open_app` fixture: `open_app(voila, voila.url("01_quickstart.ipynb")) -> AppPage`;
+    `remote` and `motion` as for `OpenNotebook`."""
 
     def __call__(
-        self, server: AppServer, url: str, *, remote: bool = False, viewport: ViewportSize | None = None
+        self,
+        server: AppServer,
+        url: str,
+        *,
+        remote: bool = False,
+        viewport: ViewportSize | None = None,
+        motion: bool = False,
     ) -> AppPage: ...

@@ -43,6 +43,7 @@ from .ui_harness import (
     isolate,
     jupyter_server,
     keyed_env,
+    wants_motion,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +131,8 @@ def browser_context(browser: Browser) -> Iterator[BrowserContext]:
 
     Its pages ask for reduced motion, so the motion previews on show are stills: two dozen
     animated previews keep about a fifth of a core busy for as long as a page is open, and only
-    the tests about motion need them; those ask for motion on their page (`ui_harness.wants_motion`)."""
+    the tests about motion need them: those ask for it (`open_notebook(..., motion=True)`, the same
+    for `open_app`, or `ui_harness.wants_motion(page)`)."""
     context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     yield context
     context.close()
@@ -143,8 +145,12 @@ def open_notebook(browser_context: BrowserContext) -> Iterator[OpenNotebook]:
     servers used is deleted, so kernels never leak into the next test."""
     opened: list[tuple[NotebookPage, JupyterServer]] = []
 
-    def open_(server: JupyterServer, notebook_path: str, *, remote: bool = False) -> NotebookPage:
+    def open_(
+        server: JupyterServer, notebook_path: str, *, remote: bool = False, motion: bool = False
+    ) -> NotebookPage:
         page = browser_context.new_page()
+        if motion:
+            wants_motion(page)
         notebook = NotebookPage(page, server=server)
         isolate(page, refuse=notebook.refuse, host_port=server.port, remote=remote)
         opened.append((notebook, server))
@@ -215,9 +221,16 @@ def open_app(browser_context: BrowserContext) -> Iterator[OpenApp]:
     opened: list[AppPage] = []
 
     def open_(
-        server: AppServer, url: str, *, remote: bool = False, viewport: ViewportSize | None = None
+        server: AppServer,
+        url: str,
+        *,
+        remote: bool = False,
+        viewport: ViewportSize | None = None,
+        motion: bool = False,
     ) -> AppPage:
         page = browser_context.new_page()
+        if motion:
+            wants_motion(page)
         if viewport is not None:
             page.set_viewport_size(viewport)
         app_page = AppPage(page, server=server)

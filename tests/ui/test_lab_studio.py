@@ -28,11 +28,17 @@ STUDIO_CELL = "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio"
 
 
 def open_studio(
-    open_notebook: OpenNotebook, server: JupyterServer, name: str, cells: list[str], *, remote: bool = False
+    open_notebook: OpenNotebook,
+    server: JupyterServer,
+    name: str,
+    cells: list[str],
+    *,
+    remote: bool = False,
+    motion: bool = False,
 ) -> tuple[NotebookPage, StudioUI]:
     """Write a notebook of `cells` (the last shows a Studio), open it, run all, wait for the Studio."""
     write_notebook(server.root_dir / name, cells)
-    notebook = open_notebook(server, name, remote=remote)
+    notebook = open_notebook(server, name, remote=remote, motion=motion)
     notebook.run_all()
     studio = StudioUI(output_area(notebook.page, "jupyter", motions(notebook.page)))
     studio.wait_rendered()

@@ -262,9 +262,8 @@ def test_sketches_and_progress_in_marimo_without_a_key(
     marimo_without_key: MarimoServer, open_app: OpenApp, photo_file: Path
 ) -> None:
     marimo_without_key.reports.clear("sketch_app")
-    app_page = open_app(marimo_without_key, marimo_without_key.url("sketch_app.py"))
+    app_page = open_app(marimo_without_key, marimo_without_key.url("sketch_app.py"), motion=True)
     page = app_page.page
-    wants_motion(page)
     studio = StudioUI(output_area(page, "marimo", page.locator("marimo-anywidget")))
     studio.wait_rendered()
     studio.status.get_by_text(USUALLY).wait_for()

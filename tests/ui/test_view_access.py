@@ -146,7 +146,7 @@ def check_all(page: Page, container: Locator, scope: Locator, *, what: str) -> N
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_studio_in_jupyterlab(lab: JupyterServer, open_notebook: OpenNotebook, theme: str) -> None:
-    notebook, studio = open_studio(open_notebook, lab, f"access_{theme}.ipynb", [STUDIO_CELL])
+    notebook, studio = open_studio(open_notebook, lab, f"access_{theme}.ipynb", [STUDIO_CELL], motion=True)
     page = notebook.page
     set_lab_theme(page, theme)
     container = output_area(page, "jupyter", motions(page))
@@ -154,14 +154,14 @@ def test_the_studio_in_jupyterlab(lab: JupyterServer, open_notebook: OpenNoteboo
 
 
 def test_the_studio_in_voila(voila: VoilaServer, open_app: OpenApp) -> None:
-    page = open_app(voila, voila.url("01_quickstart.ipynb", theme="dark")).page
+    page = open_app(voila, voila.url("01_quickstart.ipynb", theme="dark"), motion=True).page
     motions(page).get_by_role("option").first.wait_for(timeout=90_000)
     container = output_area(page, "jupyter", motions(page))
     check_all(page, container, container, what="Voilà dark")
 
 
 def test_the_studio_in_marimo(marimo: MarimoServer, open_app: OpenApp) -> None:
-    page = open_app(marimo, marimo.url("studio_app.py")).page
+    page = open_app(marimo, marimo.url("studio_app.py"), motion=True).page
     motions(page).get_by_role("option").first.wait_for(timeout=90_000)
     container = output_area(page, "marimo", page.locator("marimo-anywidget"))
     check_all(page, container, page.locator("marimo-anywidget"), what="marimo")

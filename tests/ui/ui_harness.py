@@ -601,10 +601,11 @@ class NotebookPage(RecordedPage):
 
 class OpenNotebook(Protocol):
     """The `open_notebook` fixture: `open_notebook(server, "01_quickstart.ipynb") -> NotebookPage`;
-    `remote=True` keeps the page from reaching anything on this machine but the server."""
+    `remote=True` keeps the page from reaching anything on this machine but the server;
+    `motion=True` lets previews and sketches move (pages ask for reduced motion otherwise)."""
 
     def __call__(
-        self, server: JupyterServer, notebook_path: str, *, remote: bool = False
+        self, server: JupyterServer, notebook_path: str, *, remote: bool = False, motion: bool = False
     ) -> NotebookPage: ...
 
 

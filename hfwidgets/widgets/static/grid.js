@@ -50,7 +50,7 @@ function motionGrid(ctx) {
   let tabStop = null;
   let searchText = model.get("search") || "";
   let searchTimer = null;
-  const stills = reducedMotionStills(ctx);
+  const stills = reducedMotionStills(ctx, grid);
 
   // Only tiles that come into view load a preview: 1,000 motions must not mean 1,000 requests.
   const visibility = new IntersectionObserver(
@@ -117,7 +117,7 @@ function motionGrid(ctx) {
         "load",
         () => {
           tile.classList.add("hfw-preview-loaded");
-          stills.add(media, img);
+          stills.loaded(img);
         },
         { once: true },
       );
@@ -330,13 +330,14 @@ function motionGrid(ctx) {
 // Reduced motion (`prefers-reduced-motion: reduce`): a motion preview shows its first frame,
 // drawn on a canvas once the animated picture has loaded, and plays only while its tile is
 // hovered or focused (grid.css shows the animated <img> then). A change of the preference
-// applies at once.
-function reducedMotionStills(ctx) {
+// applies at once to every preview the list holds then (read from the list, so that a tile
+// drawn anew is never missed).
+function reducedMotionStills(ctx, list) {
   const query = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
-  const loaded = new Map(); // media box -> its loaded <img>
 
-  function draw(media, img) {
-    if (media.querySelector(".hfw-motion-still") || !img.naturalWidth) return;
+  function draw(img) {
+    const media = img.parentElement;
+    if (!media || media.querySelector(".hfw-motion-still") || !img.complete || !img.naturalWidth) return;
     const canvas = node("canvas", "hfw-motion-still");
     canvas.setAttribute("aria-hidden", "true");
     canvas.width = img.naturalWidth;
@@ -348,19 +349,12 @@ function reducedMotionStills(ctx) {
     }
     img.before(canvas);
   }
-  function add(media, img) {
-    loaded.set(media, img);
-    if (query && query.matches) draw(media, img);
-  }
   const onChange = () => {
-    for (const [media, img] of loaded) {
-      if (!media.isConnected) loaded.delete(media);
-      else if (query.matches) draw(media, img);
-    }
+    if (query.matches) list.querySelectorAll("img.hfw-motion-preview").forEach(draw);
   };
   if (query) {
     query.addEventListener("change", onChange);
     ctx.cleanup(() => query.removeEventListener("change", onChange));
   }
-  return { add };
+  return { loaded: (img) => query && query.matches && draw(img) };
 }
