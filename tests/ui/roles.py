@@ -15,6 +15,8 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
+from .ui_harness import wait_for_js
+
 Scope = Page | Locator
 
 
@@ -132,9 +134,7 @@ class StudioUI:
         self.scope.get_by_label("First frame", exact=True).set_input_files(str(image))
         preview = self.scope.get_by_role("img", name=re.compile(re.escape(image.name)))
         preview.wait_for(timeout=30_000)
-        self.page.wait_for_function(
-            "(img) => img.complete && img.naturalWidth > 0", arg=preview.element_handle(), timeout=30_000
-        )
+        wait_for_js(preview, "(img) => img.complete && img.naturalWidth > 0")
         return preview
 
     @property

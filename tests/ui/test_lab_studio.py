@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from hfwidgets._static import POSTER_MAX_BYTES
 from hfwidgets.emulator import EmulatorServer
@@ -91,11 +92,9 @@ def test_cancel_says_the_task_goes_on_on_the_server(
 
     studio.button("Generate").click()
     cancel = studio.button("Cancel")
-    notebook.page.wait_for_function("(b) => !b.disabled", arg=cancel.element_handle(), timeout=30_000)
+    expect(cancel).to_be_enabled(timeout=30_000)
     cancel.click()
-    notebook.page.wait_for_function(
-        "(el) => /server/i.test(el.textContent)", arg=studio.status.element_handle(), timeout=15_000
-    )
+    expect(studio.status).to_contain_text(re.compile("server", re.I), timeout=15_000)
     text = studio.status.inner_text()
     print("after cancel:", text)
     assert re.search(r"continues on the server", text, re.I), text
@@ -104,9 +103,7 @@ def test_cancel_says_the_task_goes_on_on_the_server(
     task_id = notebook.kernel.value("studio.entries[-1].task_id")
     assert task_id in text
     assert reset_faults.tasks[task_id].status == "in_progress"
-    notebook.page.wait_for_function(
-        "(b) => !b.disabled", arg=studio.button("Generate").element_handle(), timeout=10_000
-    )
+    expect(studio.button("Generate")).to_be_enabled(timeout=10_000)
     assert notebook.kernel.value("studio.result") is None
 
 

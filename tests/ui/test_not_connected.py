@@ -12,7 +12,7 @@ from playwright.sync_api import Locator
 from .page_checks import output_area
 from .roles import StudioUI, motions
 from .test_lab_studio import STUDIO_CELL, open_studio
-from .ui_harness import JupyterServer, OpenNotebook
+from .ui_harness import JupyterServer, OpenNotebook, wait_for_js
 
 NOT_CONNECTED = re.compile("Run the cell to use it", re.I)
 
@@ -33,9 +33,7 @@ def prove_live(studio: StudioUI) -> None:
     before = cost.inner_text()
     label = next(text for text in studio.model_labels() if text.split()[0] not in before)
     studio.model.select_option(label=label)
-    studio.page.wait_for_function(
-        "([el, before]) => el.textContent !== before", arg=[cost.element_handle(), before], timeout=30_000
-    )
+    wait_for_js(cost, "(el, before) => el.textContent !== before", before)
     assert studio.scope.get_by_text(NOT_CONNECTED).count() == 0
     assert studio.button("Generate").is_enabled()
 

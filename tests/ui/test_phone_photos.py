@@ -17,7 +17,7 @@ from .app_hosts import MarimoServer, OpenApp, VoilaServer
 from .page_checks import output_area
 from .roles import motions
 from .test_lab_studio import STUDIO_CELL, open_studio
-from .ui_harness import JupyterServer, KernelProbe, OpenNotebook, wait_until
+from .ui_harness import JupyterServer, KernelProbe, OpenNotebook, wait_for_js, wait_until
 
 SIGNATURE = 4
 """Pictures are compared by their colours on a SIGNATURE x SIGNATURE grid."""
@@ -83,9 +83,7 @@ def choose_by_label(scope: Any, photo: Path) -> float:
     chooser.value.set_files(str(photo))
     preview = scope.get_by_role("img", name=re.compile(re.escape(photo.name)))
     preview.wait_for(timeout=120_000)
-    page.wait_for_function(
-        "(img) => img.complete && img.naturalWidth > 0", arg=preview.element_handle(), timeout=120_000
-    )
+    wait_for_js(preview, "(img) => img.complete && img.naturalWidth > 0", timeout=120_000)
     return time.monotonic() - started
 
 

@@ -23,7 +23,15 @@ from hfwidgets.emulator import EmulatorServer
 from .app_hosts import MarimoServer, OpenApp, Reports
 from .page_checks import output_area
 from .roles import StudioUI, choose_motion, motion_option, motions, visible_option_names
-from .ui_harness import JupyterServer, NotebookPage, OpenNotebook, wait_until, wants_motion, write_notebook
+from .ui_harness import (
+    JupyterServer,
+    NotebookPage,
+    OpenNotebook,
+    wait_for_js,
+    wait_until,
+    wants_motion,
+    write_notebook,
+)
 
 STUDIO_CELL = "import hfwidgets\nstudio = hfwidgets.Studio()\nstudio"
 SKETCH_TOGGLE = "Sketch on my image"
@@ -56,9 +64,7 @@ def sketch_of(scope: Locator, name: str) -> Locator:
 
 def wait_loaded(page: Page, image: Locator, timeout: float = 15_000) -> None:
     image.wait_for(timeout=timeout)
-    page.wait_for_function(
-        "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=timeout
-    )
+    wait_for_js(image, "(img) => img.complete && img.naturalWidth > 0", timeout=timeout)
 
 
 def animations(image: Locator) -> dict[str, Any]:
@@ -82,13 +88,12 @@ def open_studio(
 
 def wait_previews_settled(studio: StudioUI) -> None:
     """Wait until every preview the grid asked for has arrived, so the emulator's counters rest."""
-    studio.page.wait_for_function(
+    wait_for_js(
+        motions(studio.scope),
         """(box) => {
              const asked = [...box.querySelectorAll('img[data-ref]')].filter(i => i.dataset.ref);
              return asked.length > 0 && asked.every(i => i.getAttribute('src') && i.complete);
            }""",
-        arg=motions(studio.scope).element_handle(),
-        timeout=30_000,
     )
 
 
@@ -160,11 +165,10 @@ def test_sketches_on_my_image_in_jupyterlab_without_a_key(
     loaded = studio.loaded_previews()
     toggle.uncheck()
     assert notebook.kernel.wait_for("studio.sketch is False") is True
-    page.wait_for_function(
-        """([box, n]) => [...box.querySelectorAll('img')]
-                            .filter(i => i.complete && i.naturalWidth > 0).length > n""",
-        arg=[motions(studio.scope).element_handle(), loaded],
-        timeout=30_000,
+    wait_for_js(
+        motions(studio.scope),
+        "(box, n) => [...box.querySelectorAll('img')].filter((i) => i.complete && i.naturalWidth).length > n",
+        loaded,
     )
     assert studio.scope.get_by_role("img", name=re.compile(r"^Sketch of ")).count() == 0
 

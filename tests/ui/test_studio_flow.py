@@ -62,6 +62,7 @@ from .ui_harness import (
     RecordedPage,
     isolate,
     keyed_env,
+    wait_for_js,
     wait_until,
     wants_motion,
     write_notebook,
@@ -290,10 +291,10 @@ def _run_flow(flow: Flow, photo: Path) -> None:
     points = re.search(r"(\d+)\s*pts", label)
     assert points, f"no price in the model label {label!r}"
     seen["model_label"] = label
-    page.wait_for_function(
-        "([el, pts]) => new RegExp('\\\\b' + pts + '\\\\s*pts').test(el.textContent)",
-        arg=[ui.status.element_handle(), points.group(1)],
-        timeout=15_000,
+    wait_for_js(
+        ui.status,
+        "(el, pts) => new RegExp('\\\\b' + pts + '\\\\s*pts').test(el.textContent)",
+        points.group(1),
     )
     seen["status_before"] = ui.status.inner_text()
     ui.type_seed(SEED)
@@ -332,9 +333,7 @@ def _run_flow(flow: Flow, photo: Path) -> None:
     seen["reused"] = flow.wait_facts(lambda f: f["seed"] == SEED and f["model"] == MODEL, "re-used settings")
     # The page follows the kernel (a moment later in some hosts); what it shows is checked by the test.
     with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(
-            "([el, seed]) => el.value === seed", arg=[ui.seed.element_handle(), str(SEED)], timeout=10_000
-        )
+        wait_for_js(ui.seed, "(el, seed) => el.value === seed", str(SEED), timeout=10_000)
     seen["seed_field_after_reuse"] = ui.seed.input_value()
     seen["model_field_after_reuse"] = ui.model.evaluate("(select) => select.selectedOptions[0].text")
 

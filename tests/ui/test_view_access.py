@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .app_hosts import MarimoServer, OpenApp, VoilaServer
 from .page_checks import JS_DIR, fit_width, output_area, text_contrasts
@@ -209,7 +209,7 @@ def test_one_generation_is_announced_calmly(
     choose_motion(studio.scope, "Face Punch")
     studio.choose_first_frame(photo_file)
     region = studio.status
-    notebook.page.wait_for_function("(el) => /pts/.test(el.textContent)", arg=region.element_handle())
+    expect(region).to_contain_text("pts")
     region.evaluate(_RECORD_STATUS_JS)
     studio.button("Generate").click()
     studio.wait_video_playing()

@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 import httpx
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 from jupyter_client.blocking.client import BlockingKernelClient
-from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, Route
+from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, Request, Route
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmarks._common import CHROMIUM_ARGS as BROWSER_ARGS
 
@@ -202,6 +204,29 @@ def isolate(page: Page, *, refuse: Callable[[Route], None], host_port: int, remo
 
 
 # --------------------------------------------------------------------------- notebooks on disk
+
+
+def wait_for_js(locator: Locator, predicate: str, arg: Any = None, *, timeout: float = 30_000) -> Any:
+    """Wait until `predicate(element, arg)` is truthy for the element `locator` finds at each try;
+    returns that value. A widget view drawn anew meanwhile (a host draws it again when its output
+    is updated, once per result) is read anew, where an element handle would keep watching the
+    old, detached element until the timeout."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        left_ms = max((deadline - time.monotonic()) * 1000, 1)
+        try:
+            value = locator.evaluate(predicate, arg, timeout=left_ms)
+        except PlaywrightTimeoutError:
+            raise
+        except PlaywrightError:  # the element went between being found and being read
+            value = None
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise PlaywrightTimeoutError(
+                f"timed out after {timeout:g} ms waiting for {predicate} on {locator}"
+            )
+        locator.page.wait_for_timeout(100)
 
 
 def wants_motion(page: Page) -> None:
