@@ -17,6 +17,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+# Byte-compiled once, as pip does for an installed wheel: where PYTHONDONTWRITEBYTECODE is set,
+# every new process (a kernel, the emulator, a command) would compile the package from source.
+.venv/bin/python -m compileall -q hfwidgets
 
 # The browser tests need Debian's chromium, npm to fetch axe-core (accessibility checks) and a
 # Chinese font (the zh UI is rendered and screenshotted).
