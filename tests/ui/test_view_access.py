@@ -76,9 +76,15 @@ def check_reflow(page: Page, container: Locator, scope: Locator, *, what: str) -
     """Nothing of the widget scrolls sideways, and every category button is within it."""
     sideways: list[str] = container.evaluate(_SIDEWAYS_JS)
     assert not sideways, f"{what}: {sideways}"
-    # One reading of the page: the live catalogue may redraw the buttons between two reads.
+    # Each reading is of one moment; the live catalogue or a result may draw the buttons or the
+    # whole view anew between readings, so read again (up to 10 s) until one finds every button
+    # of the view on show laid out: a button that stays hidden still fails below.
     chips = scope.get_by_role("group", name="Categories").get_by_role("button")
-    measured: dict[str, Any] = chips.evaluate_all(_CHIPS_WITHIN_JS, container.element_handle())
+    for _ in range(40):
+        measured: dict[str, Any] = chips.evaluate_all(_CHIPS_WITHIN_JS, container.element_handle())
+        if measured["settled"]:
+            break
+        page.wait_for_timeout(250)
     box, placed = measured["box"], measured["chips"]
     assert len(placed) >= 5, f"{what}: {placed}"
     for chip in placed:
@@ -92,7 +98,10 @@ _CHIPS_WITHIN_JS = """(chips, container) => {
     const r = el.getBoundingClientRect();
     return {x: r.x, width: r.width, height: r.height};
   };
-  return {box: rect(container), chips: chips.map((el) => ({text: el.textContent, ...rect(el)}))};
+  const placed = chips.map((el) => ({text: el.textContent, ...rect(el)}));
+  const settled = container.isConnected && chips.length > 0 && chips.every((el) => el.isConnected)
+    && placed.every((chip) => chip.width > 0 && chip.height > 0);
+  return {box: rect(container), chips: placed, settled};
 }"""
 
 
